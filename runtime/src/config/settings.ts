@@ -1,0 +1,46 @@
+/**
+ * The names of the runtime's settings: the one contract between the infrastructure that deploys
+ * the runtime and the runtime that reads them. The compute construct imports these names, so
+ * renaming a setting here renames it on both sides. Plain data, no dependencies: infra may import
+ * this file without pulling runtime code (and the runtime never imports cdktf).
+ */
+export const RuntimeSettings = {
+  /** Deployment environment name (`dev`, `staging`, `prod`); `local` when unset. */
+  environment: 'ORCHESTRA_ENV',
+  /** Google Cloud project that hosts the backends. */
+  projectId: 'GOOGLE_CLOUD_PROJECT',
+  /** Region of the regional APIs (Vertex AI, Memorystore). */
+  region: 'ORCHESTRA_REGION',
+
+  /** Short-term memory: Memorystore for Redis. */
+  redisHost: 'ORCHESTRA_REDIS_HOST',
+  redisPort: 'ORCHESTRA_REDIS_PORT',
+  /** AUTH string, from Secret Manager. */
+  redisPassword: 'ORCHESTRA_REDIS_PASSWORD',
+  /** `true` when the server requires in-transit encryption. */
+  redisTls: 'ORCHESTRA_REDIS_TLS',
+  /** PEM of the server's CA, to verify Memorystore's TLS certificate. */
+  redisCaCert: 'ORCHESTRA_REDIS_CA_CERT',
+
+  /** Mid-term memory: a MongoDB connection string (Firestore with MongoDB compatibility or external). */
+  mongoUri: 'ORCHESTRA_MONGODB_URI',
+  mongoDatabase: 'ORCHESTRA_MONGODB_DATABASE',
+
+  /** Long-term memory: Vertex AI Vector Search. */
+  vectorIndex: 'ORCHESTRA_VECTOR_INDEX',
+  vectorIndexEndpoint: 'ORCHESTRA_VECTOR_INDEX_ENDPOINT',
+  vectorDeployedIndexId: 'ORCHESTRA_VECTOR_DEPLOYED_INDEX_ID',
+  /** Host that serves FindNeighbors: the endpoint's public domain, or its PSC address. */
+  vectorQueryHost: 'ORCHESTRA_VECTOR_QUERY_HOST',
+  embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
+
+  /** Comma-separated API keys accepted on `/v1` routes, from Secret Manager. */
+  apiKeys: 'ORCHESTRA_API_KEYS',
+} as const;
+
+export type RuntimeSettingName = (typeof RuntimeSettings)[keyof typeof RuntimeSettings];
+
+/** The variable carrying the API key of the LLM provider called `provider` (e.g. `openai`). */
+export function llmApiKeySetting(provider: string): string {
+  return `ORCHESTRA_LLM_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+}

@@ -1,0 +1,2 @@
+export { RuntimeSettings, llmApiKeySetting } from './config/settings';
+export type { RuntimeSettingName } from './config/settings';
