@@ -40,12 +40,11 @@ export class OrchestraStack extends TerraformStack {
     const { prefix, projectId: project, region } = config;
     const protect = config.deletionProtection;
 
-    new GoogleProvider(this, 'google', {
-      project,
-      region,
-      // Every resource that takes labels gets these, without each construct repeating them.
-      defaultLabels: { app: 'orchestra', env: config.name, 'managed-by': 'cdktf', ...config.labels },
-    });
+    const provider = new GoogleProvider(this, 'google', { project, region });
+    // Every resource that takes labels gets these, without each construct repeating them. Set as
+    // an override because cdktf snake-cases map keys in provider blocks ("cost-center" would
+    // become "cost_center"); overrides are written verbatim.
+    provider.addOverride('default_labels', { app: 'orchestra', env: config.name, 'managed-by': 'cdktf', ...config.labels });
     new GcsBackend(this, {
       bucket: config.state.bucket ?? `${project}-tfstate`,
       prefix: config.state.prefix ?? `orchestra/${config.name}`,

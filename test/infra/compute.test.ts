@@ -1,0 +1,162 @@
+import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
+import { ComputeGlobalForwardingRule } from '@cdktf/provider-google/lib/compute-global-forwarding-rule';
+import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
+import { ComputeSslPolicy } from '@cdktf/provider-google/lib/compute-ssl-policy';
+import type { Construct } from 'constructs';
+import { ContainerRepository, REPOSITORY_READER_ROLE, REPOSITORY_WRITER_ROLE } from '../../infra/compute/container-repository';
+import { HttpsLoadBalancer } from '../../infra/compute/https-load-balancer';
+import { INVOKER_ROLE, RuntimeService, RuntimeServiceProps } from '../../infra/compute/runtime-service';
+import { Secret } from '../../infra/security/secret';
+import { ServiceAccount } from '../../infra/security/service-account';
+import { onlyResource, resourcesOf, synth } from '../helpers/synth';
+
+function service(s: Construct, props: Partial<RuntimeServiceProps> = {}): RuntimeService {
+  const sa = new ServiceAccount(s, 'sa', { project: 'p-123456', accountId: 'orchestra-runtime' });
+  return new RuntimeService(s, 'rt', {
+    name: 'orchestra-runtime',
+    region: 'us-central1',
+    image: 'us-central1-docker.pkg.dev/p-123456/orchestra/runtime:1.0.0',
+    serviceAccount: sa,
+    ...props,
+  });
+}
+
+describe('RuntimeService', () => {
+  it('runs as its dedicated account, protected, not public, with health probes on the runtime routes', () => {
+    const { json } = synth((s) => service(s));
+    const svc = onlyResource(json, 'google_cloud_run_v2_service');
+    expect(svc).toMatchObject({ ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER', deletion_protection: true, location: 'us-central1' });
+    expect(svc.template.service_account).toMatch(/^\$\{google_service_account\.\S+\.email\}$/);
+    expect(svc.template.scaling).toEqual({ min_instance_count: 0, max_instance_count: 10 });
+    expect(svc.template.max_instance_request_concurrency).toBe(80);
+    const [container] = svc.template.containers;
+    expect(container.ports).toEqual({ container_port: 8080 }); // an object, not a list
+    expect(container.startup_probe.http_get).toEqual({ path: '/readyz', port: 8080 });
+    expect(container.liveness_probe.http_get).toEqual({ path: '/healthz', port: 8080 });
+    expect(container.resources).toMatchObject({ limits: { cpu: '1', memory: '512Mi' }, startup_cpu_boost: true });
+    expect(svc.template.vpc_access).toBeUndefined();
+    expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(0);
+  });
+
+  it('egresses private ranges through Direct VPC egress', () => {
+    const { json } = synth((s) => service(s, { vpc: { networkId: 'projects/p/global/networks/n', subnetId: 'projects/p/regions/r/subnetworks/s' } }));
+    expect(onlyResource(json, 'google_cloud_run_v2_service').template.vpc_access).toEqual({
+      egress: 'PRIVATE_RANGES_ONLY',
+      network_interfaces: [{ network: 'projects/p/global/networks/n', subnetwork: 'projects/p/regions/r/subnetworks/s' }],
+    });
+  });
+
+  it('reads secrets by reference, grants read on each, and starts only after those grants', () => {
+    const { json } = synth((s) => {
+      const key = new Secret(s, 'key', { secretId: 'llm-key' });
+      service(s, { env: { ORCHESTRA_ENV: 'dev' }, secretEnv: { ORCHESTRA_LLM_OPENAI_API_KEY: key, ORCHESTRA_API_KEYS: key } });
+    });
+    const svc = onlyResource(json, 'google_cloud_run_v2_service');
+    expect(svc.template.containers[0].env).toEqual([
+      { name: 'ORCHESTRA_ENV', value: 'dev' },
+      { name: 'ORCHESTRA_LLM_OPENAI_API_KEY', value_source: { secret_key_ref: { secret: expect.stringMatching(/^\$\{google_secret_manager_secret\.key_secret_\w+\.secret_id\}$/), version: 'latest' } } },
+      { name: 'ORCHESTRA_API_KEYS', value_source: { secret_key_ref: { secret: expect.any(String), version: 'latest' } } },
+    ]);
+    const grants = resourcesOf(json, 'google_secret_manager_secret_iam_member');
+    expect(grants).toHaveLength(1);
+    expect(grants[0].role).toBe('roles/secretmanager.secretAccessor');
+    expect(svc.depends_on).toEqual([expect.stringMatching(/^google_secret_manager_secret_iam_member\./)]);
+  });
+
+  it('waits for a secret version written at deploy time', () => {
+    const { json } = synth((s) => {
+      const sa = new ServiceAccount(s, 'other', { project: 'p-123456', accountId: 'token-source' });
+      const derived = new Secret(s, 'derived', { secretId: 'derived', valueFrom: sa.email });
+      service(s, { secretEnv: { ORCHESTRA_REDIS_PASSWORD: derived } });
+    });
+    expect(onlyResource(json, 'google_cloud_run_v2_service').depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^google_secret_manager_secret_version\./)]),
+    );
+  });
+
+  it('grants invoke to named principals only on this service', () => {
+    const { text, json } = synth((s) => service(s, { invokers: [{ member: 'group:callers@example.com' }] }));
+    expect(text).toHaveResourceWithProperties(CloudRunV2ServiceIamMember, { role: INVOKER_ROLE, member: 'group:callers@example.com' });
+    expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(1);
+  });
+
+  it('adds allUsers only when public invocation is asked for explicitly', () => {
+    const { json } = synth((s) => service(s, { allowPublicInvocation: true, ingress: 'all' }));
+    expect(onlyResource(json, 'google_cloud_run_v2_service_iam_member').member).toBe('allUsers');
+    expect(onlyResource(json, 'google_cloud_run_v2_service').ingress).toBe('INGRESS_TRAFFIC_ALL');
+  });
+
+  it('reports every bad prop at once', () => {
+    expect(() =>
+      synth((s) =>
+        service(s, {
+          name: 'Bad',
+          minInstances: 5,
+          maxInstances: 2,
+          concurrency: 0,
+          env: { PORT: '1', 'BAD-NAME': 'x', OPENAI_API_KEY: 'sk-123', DB_PASSWORD: 'p' },
+          invokers: [{ member: 'allUsers' }, { member: 'bob' }],
+        }),
+      ),
+    ).toThrow(
+      new RegExp(
+        [
+          'name: "Bad"',
+          'maxInstances: 2 must be at least 1 and at least minInstances \\(5\\)',
+          'concurrency: 0',
+          'env: "PORT" is set by Cloud Run',
+          'env: "BAD-NAME" is not a valid variable name',
+          'env: "OPENAI_API_KEY" looks like a credential; pass it in secretEnv',
+          'env: "DB_PASSWORD" looks like a credential',
+          'invokers: "allUsers" is public',
+          'invokers: "bob" is not an IAM member',
+        ].join('[\\s\\S]*'),
+      ),
+    );
+  });
+
+  it('refuses the same variable as plain and secret', () => {
+    expect(() =>
+      synth((s) => service(s, { env: { ORCHESTRA_X: 'a' }, secretEnv: { ORCHESTRA_X: new Secret(s, 'k', { secretId: 'k' }) } })),
+    ).toThrow(/"ORCHESTRA_X" is in both env and secretEnv/);
+  });
+});
+
+describe('ContainerRepository', () => {
+  it('is a Docker repository with cleanup, and builds image references', () => {
+    let url = '';
+    const { text, json } = synth((s) => {
+      url = new ContainerRepository(s, 'repo', { project: 'p-123456', repositoryId: 'orchestra', location: 'us-central1', immutableTags: true }).url;
+    });
+    expect(text).toHaveResourceWithProperties(ArtifactRegistryRepository, { format: 'DOCKER', docker_config: { immutable_tags: true }, cleanup_policy_dry_run: false });
+    const policies = onlyResource(json, 'google_artifact_registry_repository').cleanup_policies;
+    expect(policies.map((p: { action: string }) => p.action).sort()).toEqual(['DELETE', 'KEEP']);
+    expect(url).toMatch(/^us-central1-docker\.pkg\.dev\/p-123456\//);
+  });
+
+  it('grants pull and push with the narrow Artifact Registry roles', () => {
+    const { json } = synth((s) => {
+      const repo = new ContainerRepository(s, 'repo', { project: 'p-123456', repositoryId: 'orchestra', location: 'us-central1' });
+      repo.grantPull({ member: 'serviceAccount:a@p-123456.iam.gserviceaccount.com' });
+      repo.grantPush({ member: 'serviceAccount:ci@p-123456.iam.gserviceaccount.com' });
+    });
+    expect(resourcesOf(json, 'google_artifact_registry_repository_iam_member').map((r) => r.role).sort()).toEqual([REPOSITORY_READER_ROLE, REPOSITORY_WRITER_ROLE]);
+  });
+});
+
+describe('HttpsLoadBalancer', () => {
+  it('fronts the service over HTTPS only, with a managed certificate and TLS 1.2+', () => {
+    const { text, json } = synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'us-central1', serviceName: 'orchestra-runtime', domains: ['api.example.com'] }));
+    expect(text).toHaveResourceWithProperties(ComputeRegionNetworkEndpointGroup, { network_endpoint_type: 'SERVERLESS', cloud_run: { service: 'orchestra-runtime' } });
+    expect(text).toHaveResourceWithProperties(ComputeSslPolicy, { min_tls_version: 'TLS_1_2' });
+    expect(text).toHaveResourceWithProperties(ComputeGlobalForwardingRule, { port_range: '443', load_balancing_scheme: 'EXTERNAL_MANAGED' });
+    expect(onlyResource(json, 'google_compute_managed_ssl_certificate').managed).toEqual({ domains: ['api.example.com'] });
+    expect(resourcesOf(json, 'google_compute_target_http_proxy')).toHaveLength(0);
+  });
+
+  it('needs at least one valid domain', () => {
+    expect(() => synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'r', serviceName: 's', domains: [] }))).toThrow(/domains: give at least one/);
+    expect(() => synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'r', serviceName: 's', domains: ['not a domain'] }))).toThrow(/"not a domain" is not a fully qualified/);
+  });
+});

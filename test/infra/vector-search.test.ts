@@ -1,0 +1,74 @@
+import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
+import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
+import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
+import { VERTEX_USER_ROLE, VectorSearch, VectorSearchProps } from '../../infra/ai/vector-search';
+import { onlyResource, resourcesOf, synth } from '../helpers/synth';
+
+const base: VectorSearchProps = { project: 'p-123456', region: 'us-central1', prefix: 'orchestra' };
+const build = (props: Partial<VectorSearchProps> = {}) => synth((s) => new VectorSearch(s, 'vs', { ...base, ...props }));
+
+describe('VectorSearch', () => {
+  it('creates a streaming index of unit-normalized 768-d vectors, tree-AH with the seed leaf settings', () => {
+    const { text, json } = build();
+    expect(text).toHaveResourceWithProperties(VertexAiIndex, { index_update_method: 'STREAM_UPDATE', region: 'us-central1' });
+    expect(onlyResource(json, 'google_vertex_ai_index').metadata).toEqual({
+      config: {
+        dimensions: 768,
+        approximate_neighbors_count: 150,
+        distance_measure_type: 'DOT_PRODUCT_DISTANCE',
+        feature_norm_type: 'UNIT_L2_NORM',
+        shard_size: 'SHARD_SIZE_SMALL',
+        algorithm_config: { tree_ah_config: { leaf_node_embedding_count: 500, leaf_nodes_to_search_percent: 10 } },
+      },
+    });
+  });
+
+  it('deploys on a public endpoint by default, sized by replicas', () => {
+    const { text, json } = build();
+    expect(text).toHaveResourceWithProperties(VertexAiIndexEndpoint, { public_endpoint_enabled: true });
+    expect(onlyResource(json, 'google_vertex_ai_index_endpoint').private_service_connect_config).toBeUndefined();
+    expect(text).toHaveResourceWithProperties(VertexAiIndexEndpointDeployedIndex, {
+      deployed_index_id: 'orchestra_memory',
+      dedicated_resources: { machine_spec: { machine_type: 'e2-standard-2' }, min_replica_count: 1, max_replica_count: 2 },
+    });
+    expect(resourcesOf(json, 'google_compute_forwarding_rule')).toHaveLength(0);
+  });
+
+  it('with Private Service Connect, allows only its project and forwards an internal address to the deployment', () => {
+    const { json } = build({
+      access: { type: 'private-service-connect', networkId: 'projects/p/global/networks/n', subnetId: 'projects/p/regions/r/subnetworks/s' },
+      shardSize: 'SHARD_SIZE_MEDIUM',
+      minReplicas: 2,
+      maxReplicas: 4,
+    });
+    expect(onlyResource(json, 'google_vertex_ai_index_endpoint')).toMatchObject({
+      public_endpoint_enabled: false,
+      private_service_connect_config: { enable_private_service_connect: true, project_allowlist: ['p-123456'] },
+    });
+    expect(onlyResource(json, 'google_compute_address')).toMatchObject({ address_type: 'INTERNAL', subnetwork: 'projects/p/regions/r/subnetworks/s' });
+    const rule = onlyResource(json, 'google_compute_forwarding_rule');
+    expect(rule.target).toMatch(/^\$\{google_vertex_ai_index_endpoint_deployed_index\.\S+\.private_endpoints\[0\]\.service_attachment\}$/);
+    expect(rule.load_balancing_scheme).toBe('');
+    expect(onlyResource(json, 'google_vertex_ai_index_endpoint_deployed_index').dedicated_resources).toMatchObject({
+      machine_spec: { machine_type: 'e2-standard-16' },
+      min_replica_count: 2,
+      max_replica_count: 4,
+    });
+  });
+
+  it('takes initial contents and other dimensions', () => {
+    const { json } = build({ initialContentsUri: 'gs://b/contents', dimensions: 3072 });
+    expect(onlyResource(json, 'google_vertex_ai_index').metadata).toMatchObject({ contents_delta_uri: 'gs://b/contents', config: { dimensions: 3072 } });
+  });
+
+  it('grants use on the project (Vertex AI has no index-level IAM), never a basic role', () => {
+    const { json } = synth((s) => new VectorSearch(s, 'vs', base).grantUse({ member: 'serviceAccount:rt@p-123456.iam.gserviceaccount.com' }));
+    expect(onlyResource(json, 'google_project_iam_member')).toMatchObject({ project: 'p-123456', role: VERTEX_USER_ROLE });
+  });
+
+  it('rejects inconsistent sizes and a non-GCS contents URI, all at once', () => {
+    expect(() => build({ minReplicas: 3, maxReplicas: 2, leafNodesToSearchPercent: 0, initialContentsUri: 's3://x' })).toThrow(
+      /leafNodesToSearchPercent: 0[\s\S]*maxReplicas: 2 must be at least minReplicas \(3\)[\s\S]*initialContentsUri: must be a gs:\/\/ URI/,
+    );
+  });
+});
