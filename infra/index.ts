@@ -1,6 +1,7 @@
 // The kit's public surface: constructs a platform team composes into its own stacks.
 export * from './iam';
-export { InvalidPropsError, prefixed } from './naming';
+export { InvalidPropsError } from './props-validator';
+export { prefixed } from './naming';
 export * from './networking/network';
 export { cidrsOverlap, isIpv4Cidr } from './networking/cidr';
 export * from './security/project-services';

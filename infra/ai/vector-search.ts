@@ -6,7 +6,8 @@ import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
 import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
 import { IGrantable, grantProjectRole } from '../iam';
-import { PropsValidator, isResourceName, prefixed } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName, prefixed } from '../naming';
 
 /**
  * Upsert/remove datapoints, query deployed indexes and call embedding models. Vertex AI has no

@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-registry-repository';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
 import { IGrantable, assertNamedPrincipal, grantId, onceGrant } from '../iam';
-import { PropsValidator, isResourceName } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName } from '../naming';
 
 export const REPOSITORY_READER_ROLE = 'roles/artifactregistry.reader';
 export const REPOSITORY_WRITER_ROLE = 'roles/artifactregistry.writer';

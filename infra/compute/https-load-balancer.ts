@@ -7,7 +7,8 @@ import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/co
 import { ComputeSslPolicy } from '@cdktf/provider-google/lib/compute-ssl-policy';
 import { ComputeTargetHttpsProxy } from '@cdktf/provider-google/lib/compute-target-https-proxy';
 import { ComputeUrlMap } from '@cdktf/provider-google/lib/compute-url-map';
-import { PropsValidator, isResourceName, prefixed } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName, prefixed } from '../naming';
 
 export interface HttpsLoadBalancerProps {
   /**

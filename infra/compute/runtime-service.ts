@@ -3,7 +3,8 @@ import { ITerraformDependable } from 'cdktf';
 import { CloudRunV2Service, CloudRunV2ServiceTemplateContainersEnv } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { IGrantable, assertNamedPrincipal, grantId, isIamMember, isPublicPrincipal, onceGrant } from '../iam';
-import { PropsValidator, isResourceName } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName } from '../naming';
 import { Secret } from '../security/secret';
 
 export const INVOKER_ROLE = 'roles/run.invoker';

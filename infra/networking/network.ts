@@ -7,7 +7,8 @@ import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat'
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-networking-connection';
 import { isIpv4Cidr } from './cidr';
-import { PropsValidator, isResourceName, prefixed } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName, prefixed } from '../naming';
 
 export interface NetworkProps {
   /** Region of the subnet, router and NAT. */

@@ -4,7 +4,7 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { IGrantable, assertNamedPrincipal, grantId, onceGrant } from '../iam';
-import { PropsValidator } from '../naming';
+import { PropsValidator } from '../props-validator';
 
 /** Role to read a secret's payload: nothing else (no listing, no writing versions). */
 export const SECRET_ACCESSOR_ROLE = 'roles/secretmanager.secretAccessor';

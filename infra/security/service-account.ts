@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ServiceAccount as GoogleServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { IGrantable } from '../iam';
-import { PropsValidator } from '../naming';
+import { PropsValidator } from '../props-validator';
 
 export interface ServiceAccountProps {
   /** Account id: 6–30 characters, lowercase letters, digits and hyphens. */

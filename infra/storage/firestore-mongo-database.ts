@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database';
 import { IGrantable, grantProjectRole } from '../iam';
-import { PropsValidator } from '../naming';
+import { PropsValidator } from '../props-validator';
 
 /** Read and write documents; no admin (index, database) permissions. */
 export const FIRESTORE_USER_ROLE = 'roles/datastore.user';

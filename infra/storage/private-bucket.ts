@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { IGrantable, assertNamedPrincipal, grantId, onceGrant } from '../iam';
-import { PropsValidator } from '../naming';
+import { PropsValidator } from '../props-validator';
 
 export const BUCKET_READ_ROLE = 'roles/storage.objectViewer';
 export const BUCKET_READ_WRITE_ROLE = 'roles/storage.objectUser';

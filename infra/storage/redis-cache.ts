@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { RedisInstance } from '@cdktf/provider-google/lib/redis-instance';
 import { IGrantable } from '../iam';
-import { PropsValidator, isResourceName } from '../naming';
+import { PropsValidator } from '../props-validator';
+import { isResourceName } from '../naming';
 import { Secret } from '../security/secret';
 
 export type RedisTier = 'BASIC' | 'STANDARD_HA';
