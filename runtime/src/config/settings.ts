@@ -12,7 +12,19 @@ export const RuntimeSettings = {
   /** Region of the regional APIs (Vertex AI, Memorystore). */
   region: 'ORCHESTRA_REGION',
 
-  /** Short-term memory: Memorystore for Redis. */
+  /** Prefix of every key, collection and restrict the memory writes (default `orchestra`). */
+  memoryNamespace: 'ORCHESTRA_MEMORY_NAMESPACE',
+  /** Seconds a short-term item lives (default 3600). */
+  shortTermTtlSeconds: 'ORCHESTRA_SHORT_TERM_TTL_SECONDS',
+  /** Turns kept per conversation in short-term memory (default 20). */
+  recentMessages: 'ORCHESTRA_RECENT_MESSAGES',
+  /** Days a MEDIUM item lives in mid-term memory (default 30; HIGH items are kept). */
+  midTermTtlDays: 'ORCHESTRA_MID_TERM_TTL_DAYS',
+  /** Per-layer time budget of a context retrieval, in milliseconds (default 1500). */
+  layerTimeoutMs: 'ORCHESTRA_LAYER_TIMEOUT_MS',
+
+  /** Short-term memory: Memorystore for Redis, by host (as deployed) or by URL (local). */
+  redisUrl: 'ORCHESTRA_REDIS_URL',
   redisHost: 'ORCHESTRA_REDIS_HOST',
   redisPort: 'ORCHESTRA_REDIS_PORT',
   /** AUTH string, from Secret Manager. */
@@ -33,6 +45,10 @@ export const RuntimeSettings = {
   /** Host that serves FindNeighbors: the endpoint's public domain, or its PSC address. */
   vectorQueryHost: 'ORCHESTRA_VECTOR_QUERY_HOST',
   embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
+  /** Embedding width (default 768, text-embedding-005's). */
+  vectorDimensions: 'ORCHESTRA_VECTOR_DIMENSIONS',
+  /** Host of the regional Vertex AI API (default `<region>-aiplatform.googleapis.com`). */
+  vertexApiHost: 'ORCHESTRA_VERTEX_API_HOST',
 
   /** Comma-separated API keys accepted on `/v1` routes, from Secret Manager. */
   apiKeys: 'ORCHESTRA_API_KEYS',

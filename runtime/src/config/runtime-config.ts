@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { RuntimeSettings as S } from './settings';
+
+/** Settings that failed to parse; the message names every variable and what it expects. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid runtime configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface RedisConfig {
+  /** `redis://…` or `rediss://…`, or built from host and port. */
+  readonly url: string;
+  readonly password?: string;
+  readonly tls: boolean;
+  /** PEM of the CA to trust for TLS (Memorystore's own CA). */
+  readonly caCert?: string;
+}
+
+export interface MongoConfig {
+  readonly uri: string;
+  readonly database: string;
+}
+
+export interface VertexConfig {
+  readonly project: string;
+  readonly region: string;
+  readonly indexName: string;
+  readonly indexEndpointName: string;
+  readonly deployedIndexId: string;
+  readonly queryHost: string;
+  readonly apiHost: string;
+  readonly embeddingModel: string;
+  readonly dimensions: number;
+}
+
+/** The memory's settings. A layer without backend settings runs embedded, in process. */
+export interface MemoryConfig {
+  readonly namespace: string;
+  readonly shortTermTtlSeconds: number;
+  readonly recentMessages: number;
+  readonly midTermTtlDays: number;
+  readonly layerTimeoutMs: number;
+  readonly redis?: RedisConfig;
+  readonly mongo?: MongoConfig;
+  readonly vertex?: VertexConfig;
+}
+
+export interface RuntimeConfig {
+  /** `local` when unset. */
+  readonly environment: string;
+  readonly memory: MemoryConfig;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40');
+const resourceName = (kind: string) =>
+  z.string().regex(new RegExp(`^projects/[^/]+/locations/[^/]+/${kind}/[^/]+$`), `a resource name projects/…/locations/…/${kind}/…`);
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/**
+ * Reads the runtime's settings from `env` (normally `process.env`). Every problem is collected
+ * and reported at once; nothing starts on a bad configuration.
+ */
+export function parseRuntimeConfig(env: Env): RuntimeConfig {
+  const problems: string[] = [];
+  const read = <T>(variable: string, schema: z.ZodType<T>, fallback?: T): T | undefined => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    problems.push(`${variable}: expected ${result.error.issues.map((i) => i.message).join('; ')}, got "${raw.length > 60 ? `${raw.slice(0, 60)}…` : raw}"`);
+    return undefined;
+  };
+  // For values that may carry credentials (passwords, connection strings): never echoed back.
+  const secretSafe = (variable: string, schema: z.ZodType<string>, expected: string): string | undefined => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return undefined;
+    if (schema.safeParse(raw).success) return raw;
+    problems.push(`${variable}: expected ${expected} (value not shown)`);
+    return undefined;
+  };
+
+  const memory: MemoryConfig = {
+    namespace: read(S.memoryNamespace, name, 'orchestra')!,
+    shortTermTtlSeconds: read(S.shortTermTtlSeconds, positiveInt(30 * 24 * 3600), 3600)!,
+    recentMessages: read(S.recentMessages, positiveInt(1000), 20)!,
+    midTermTtlDays: read(S.midTermTtlDays, positiveInt(3650), 30)!,
+    layerTimeoutMs: read(S.layerTimeoutMs, positiveInt(60_000), 1500)!,
+    redis: parseRedis(env, problems, read, secretSafe),
+    mongo: parseMongo(read, secretSafe),
+    vertex: parseVertex(env, problems, read),
+  };
+  const environment = read(S.environment, z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lowercase environment name'), 'local')!;
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { environment, memory };
+}
+
+type Reader = <T>(variable: string, schema: z.ZodType<T>, fallback?: T) => T | undefined;
+type SecretReader = (variable: string, schema: z.ZodType<string>, expected: string) => string | undefined;
+
+function parseRedis(env: Env, problems: string[], read: Reader, secret: SecretReader): RedisConfig | undefined {
+  const url = secret(S.redisUrl, z.string().regex(/^rediss?:\/\/\S+$/), 'a redis:// or rediss:// URL');
+  const host = read(S.redisHost, z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name or IP address'));
+  const port = read(S.redisPort, z.coerce.number().int().min(1).max(65535), 6379)!;
+  const tls = read(S.redisTls, bool, false)!;
+  const password = secret(S.redisPassword, z.string().min(1), 'a non-empty AUTH string');
+  const caCert = read(S.redisCaCert, z.string().includes('BEGIN CERTIFICATE', { message: 'a PEM certificate' }));
+  if (url && host) problems.push(`${S.redisUrl} and ${S.redisHost}: set one, not both`);
+  if (!url && !host) {
+    for (const v of [S.redisPassword, S.redisTls, S.redisCaCert]) {
+      if (env[v]) problems.push(`${v}: set without ${S.redisHost} or ${S.redisUrl}`);
+    }
+    return undefined;
+  }
+  return {
+    url: url ?? `${tls ? 'rediss' : 'redis'}://${host}:${port}`,
+    password,
+    tls: tls || (url?.startsWith('rediss://') ?? false),
+    caCert,
+  };
+}
+
+function parseMongo(read: Reader, secret: SecretReader): MongoConfig | undefined {
+  const uri = secret(S.mongoUri, z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/), 'a mongodb:// or mongodb+srv:// connection string');
+  const database = read(S.mongoDatabase, z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name'), 'orchestra')!;
+  return uri ? { uri, database } : undefined;
+}
+
+function parseVertex(env: Env, problems: string[], read: Reader): VertexConfig | undefined {
+  const required = [S.vectorIndex, S.vectorIndexEndpoint, S.vectorDeployedIndexId, S.vectorQueryHost, S.projectId, S.region] as const;
+  const present = required.filter((v) => env[v]);
+  // The project and region alone (set on every deployment) do not turn Vertex on.
+  if (!present.some((v) => v.startsWith('ORCHESTRA_VECTOR'))) return undefined;
+  const missing = required.filter((v) => !env[v]);
+  if (missing.length > 0) {
+    problems.push(`long-term memory on Vertex AI needs ${missing.join(', ')} as well (${present.join(', ')} set)`);
+    return undefined;
+  }
+  const region = read(S.region, z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'a region such as us-central1'))!;
+  return {
+    project: read(S.projectId, z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id'))!,
+    region,
+    indexName: read(S.vectorIndex, resourceName('indexes'))!,
+    indexEndpointName: read(S.vectorIndexEndpoint, resourceName('indexEndpoints'))!,
+    deployedIndexId: read(S.vectorDeployedIndexId, z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'a deployed index id'))!,
+    queryHost: read(S.vectorQueryHost, z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'a host or host:port'))!,
+    apiHost: read(S.vertexApiHost, z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'a host or host:port'), `${region}-aiplatform.googleapis.com`)!,
+    embeddingModel: read(S.embeddingModel, z.string().regex(/^[a-z0-9.-]+$/, 'a model id such as text-embedding-005'), 'text-embedding-005')!,
+    dimensions: read(S.vectorDimensions, positiveInt(4096), 768)!,
+  };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { MemoryValidationError } from './errors';
+import type { Importance, Json, StoredItem } from './types';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$/;
+const idField = z.string().regex(ID, 'an id of 1-256 letters, digits or . _ : @ -, starting with a letter or digit');
+const json: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number().refine(Number.isFinite, 'a finite number'), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+
+export const MAX_CONTENT_LENGTH = 100_000;
+
+/** What `store` accepts. Strict: an unknown field is a mistake worth reporting. */
+export const MemoryItemSchema = z.strictObject({
+  id: idField,
+  content: z.string().min(1, 'a non-empty string').max(MAX_CONTENT_LENGTH, `at most ${MAX_CONTENT_LENGTH} characters`),
+  conversationId: idField.optional(),
+  tenantId: idField.optional(),
+  role: z.string().min(1).max(64, 'at most 64 characters').optional(),
+  metadata: z.record(z.string(), json).optional(),
+  createdAt: z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time' }).optional(),
+});
+
+export const ImportanceSchema = z.enum(['low', 'medium', 'high']);
+
+function firstProblem(error: z.ZodError): MemoryValidationError {
+  const issue = error.issues[0];
+  const field = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(item)');
+  const expected =
+    issue.code === 'invalid_type' && issue.input === undefined
+      ? 'a value (required)'
+      : issue.code === 'unrecognized_keys'
+        ? `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: id, content, conversationId, tenantId, role, metadata, createdAt)`
+        : issue.message;
+  return new MemoryValidationError(issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : field, expected);
+}
+
+/** Checks an untrusted item and stamps `createdAt`; throws `MemoryValidationError` naming the field. */
+export function parseItem(input: unknown, now: Date): StoredItem {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MemoryValidationError('(item)', 'an object');
+  const result = MemoryItemSchema.safeParse(input);
+  if (!result.success) throw firstProblem(result.error);
+  const { createdAt, ...rest } = result.data;
+  return { ...rest, createdAt: new Date(createdAt ?? now).toISOString() };
+}
+
+export function parseImportance(input: unknown): Importance {
+  const result = ImportanceSchema.safeParse(input);
+  if (!result.success) throw new MemoryValidationError('importance', 'one of "low", "medium", "high"');
+  return result.data;
+}
+
+export function parseId(field: string, input: unknown): string {
+  if (typeof input !== 'string' || !ID.test(input)) throw new MemoryValidationError(field, 'an id of 1-256 letters, digits or . _ : @ -');
+  return input;
+}

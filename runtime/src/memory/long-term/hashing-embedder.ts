@@ -1,0 +1,42 @@
+import type { Embedder } from '../types';
+import { normalize } from './vectors';
+
+/** FNV-1a, 32 bit: a fast, stable string hash (the same token lands in the same bucket everywhere). */
+function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * A deterministic local embedder (feature hashing): each lowercase word and word pair adds ±1
+ * to a hashed dimension, and the result is scaled to unit length. Texts that share words score
+ * closer; there is no model to download, and no semantics beyond shared words either — it is the
+ * embedded default for laptops and tests, not a substitute for a real embedding model.
+ */
+export class HashingEmbedder implements Embedder {
+  constructor(readonly dimensions = 768) {
+    if (!Number.isInteger(dimensions) || dimensions < 1) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  embedOne(text: string): Float32Array {
+    const v = new Float32Array(this.dimensions);
+    const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    const add = (feature: string, weight: number) => {
+      const h = fnv1a(feature);
+      v[h % this.dimensions] += (h & 0x80000000 ? -1 : 1) * weight;
+    };
+    for (let i = 0; i < words.length; i++) {
+      add(words[i], 1);
+      if (i > 0) add(`${words[i - 1]} ${words[i]}`, 0.5);
+    }
+    return normalize(v);
+  }
+}

@@ -1,0 +1,269 @@
+import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
+import { LayerFailure, MemoryForgetError, MemoryValidationError, MemoryWriteError } from './errors';
+import { parseId, parseImportance, parseItem } from './item-schema';
+import type { Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
+
+export interface MemoryManagerOptions {
+  /** Turns kept per conversation in short-term memory, and returned as `recent`. @default 20 */
+  readonly recentMessages?: number;
+  /** Seconds a short-term write lives. @default 3600 */
+  readonly shortTermTtlSeconds?: number;
+  /** Days a MEDIUM item lives in mid-term memory; HIGH items stay until forgotten. @default 30 */
+  readonly midTermTtlDays?: number;
+  /** Time budget of each layer in a read (`retrieveContext`, `status`). @default 1500 */
+  readonly layerTimeoutMs?: number;
+  /** Time budget of each layer in a write (embedding included). @default 10000 */
+  readonly writeTimeoutMs?: number;
+  /** Mid-term items returned as `related`. @default 20 */
+  readonly relatedLimit?: number;
+  /** Long-term matches returned as `semantic`. @default 5 */
+  readonly semanticLimit?: number;
+  /** pino-compatible; told about degraded layers. @default - silent */
+  readonly logger?: { warn(obj: object, msg: string): void };
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+export interface StoreResult {
+  readonly id: string;
+  readonly importance: Importance;
+  readonly written: LayerName[];
+  /** Layers that failed without losing the item (short-term, when a durable layer has it). */
+  readonly degraded: string[];
+}
+
+export interface SemanticMatch {
+  readonly item: StoredItem;
+  readonly score: number;
+}
+
+export interface MemoryContext {
+  /** The conversation's newest turns, oldest first (short-term). */
+  readonly recent: StoredItem[];
+  /** Older durable items of the conversation, newest first, without those already in `recent`. */
+  readonly related: StoredItem[];
+  /** Items whose meaning is closest to the query, best first (long-term). */
+  readonly semantic: SemanticMatch[];
+  /** `"<layer>: <reason>"` for each layer that failed or timed out; its part is empty. */
+  readonly degraded: string[];
+}
+
+export interface RetrieveOptions {
+  /** Restrict semantic search to this tenant's items. */
+  readonly tenantId?: string;
+  /** Restrict semantic search to the conversation itself. @default false (whole tenant) */
+  readonly semanticWithinConversation?: boolean;
+  readonly semanticLimit?: number;
+}
+
+export type ForgetTarget = { readonly conversationId: string } | { readonly itemId: string };
+
+export interface ForgetResult {
+  /** Items removed per layer (long-term: removals requested; Vector Search does not count them). */
+  readonly removed: Record<LayerName, number>;
+}
+
+export interface MemoryLayers {
+  readonly shortTerm: ShortTermStore;
+  readonly midTerm: MidTermStore;
+  readonly longTerm: LongTermStore;
+}
+
+/** LOW lives in short-term only, MEDIUM also in mid-term, HIGH in all three. */
+const LAYERS_BY_IMPORTANCE: Record<Importance, LayerName[]> = {
+  low: ['short-term'],
+  medium: ['short-term', 'mid-term'],
+  high: ['short-term', 'mid-term', 'long-term'],
+};
+
+/** Layers whose failure loses the item: short-term is only a cache once a durable layer has it. */
+const REQUIRED_BY_IMPORTANCE: Record<Importance, LayerName[]> = {
+  low: ['short-term'],
+  medium: ['mid-term'],
+  high: ['mid-term', 'long-term'],
+};
+
+/**
+ * One memory over three layers. Reads query the layers concurrently, each within its own time
+ * budget, and degrade (an empty part plus a note) instead of failing; writes fail when a layer
+ * the item's importance requires did not take it.
+ */
+export class LayeredMemoryManager {
+  private readonly recentMessages: number;
+  private readonly shortTermTtlSeconds: number;
+  private readonly midTermTtlMs: number;
+  private readonly relatedLimit: number;
+  private readonly semanticLimit: number;
+  private readonly readTimeout: ReturnType<typeof timeout>;
+  private readonly writeTimeout: ReturnType<typeof timeout>;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly layers: MemoryLayers,
+    private readonly options: MemoryManagerOptions = {},
+  ) {
+    this.recentMessages = options.recentMessages ?? 20;
+    this.shortTermTtlSeconds = options.shortTermTtlSeconds ?? 3600;
+    this.midTermTtlMs = (options.midTermTtlDays ?? 30) * 24 * 3600 * 1000;
+    this.relatedLimit = options.relatedLimit ?? 20;
+    this.semanticLimit = options.semanticLimit ?? 5;
+    // Aggressive: give up at the deadline even if the layer ignores the abort signal.
+    this.readTimeout = timeout(options.layerTimeoutMs ?? 1500, TimeoutStrategy.Aggressive);
+    this.writeTimeout = timeout(options.writeTimeoutMs ?? 10_000, TimeoutStrategy.Aggressive);
+    this.now = options.clock ?? (() => new Date());
+  }
+
+  /** Connects every layer (indexes, scripts); call once before use. */
+  async init(): Promise<void> {
+    await Promise.all([this.layers.shortTerm.init(), this.layers.midTerm.init(), this.layers.longTerm.init()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.layers.shortTerm.close(), this.layers.midTerm.close(), this.layers.longTerm.close()]);
+  }
+
+  /**
+   * Validates `input` (throws `MemoryValidationError` naming the field, writing nothing), then
+   * writes the layers `importance` calls for, concurrently. Throws `MemoryWriteError` when a
+   * required layer failed.
+   */
+  async store(input: unknown, importance: unknown = 'low'): Promise<StoreResult> {
+    const level = parseImportance(importance);
+    const now = this.now();
+    const item = parseItem(input, now);
+    const { shortTerm, midTerm, longTerm } = this.layers;
+    const writes: Record<LayerName, () => Promise<unknown>> = {
+      'short-term': () => shortTerm.remember(item, this.recentMessages, this.shortTermTtlSeconds),
+      // HIGH items back the long-term index, which never expires: their documents are kept too.
+      'mid-term': () => midTerm.upsert(item, level === 'high' ? undefined : new Date(now.getTime() + this.midTermTtlMs)),
+      'long-term': () => longTerm.upsert([item]),
+    };
+    const layers = LAYERS_BY_IMPORTANCE[level];
+    const outcomes = await Promise.allSettled(layers.map((layer) => this.writeTimeout.execute(writes[layer])));
+
+    const written: LayerName[] = [];
+    const failures: LayerFailure[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') written.push(layers[i]);
+      else failures.push({ layer: layers[i], reason: reason(outcome.reason, 'write') });
+    });
+    const required = REQUIRED_BY_IMPORTANCE[level];
+    const fatal = failures.filter((f) => required.includes(f.layer));
+    if (fatal.length > 0) throw new MemoryWriteError(failures, written);
+    const degraded = failures.map((f) => `${f.layer}: ${f.reason}`);
+    if (degraded.length > 0) this.options.logger?.warn({ id: item.id, degraded }, 'memory write degraded');
+    return { id: item.id, importance: level, written, degraded };
+  }
+
+  /**
+   * Context for answering `query` in a conversation, from all three layers at once. A layer that
+   * fails or exceeds its budget contributes nothing and is named in `degraded`.
+   */
+  async retrieveContext(query: string, conversationId: string, options: RetrieveOptions = {}): Promise<MemoryContext> {
+    if (typeof query !== 'string' || query.trim() === '') throw new MemoryValidationError('query', 'a non-empty string');
+    parseId('conversationId', conversationId);
+    if (options.tenantId !== undefined) parseId('tenantId', options.tenantId);
+    const degraded: string[] = [];
+    const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {
+      try {
+        return await this.readTimeout.execute(read);
+      } catch (error) {
+        degraded.push(`${layer}: ${reason(error, 'read')}`);
+        return fallback;
+      }
+    };
+
+    const [recent, related, semantic] = await Promise.all([
+      guarded('short-term', () => this.layers.shortTerm.recent(conversationId, this.recentMessages), [] as StoredItem[]),
+      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages), [] as StoredItem[]),
+      guarded('long-term', () => this.semanticSearch(query, conversationId, options), [] as SemanticMatch[]),
+    ]);
+    if (degraded.length > 0) this.options.logger?.warn({ conversationId, degraded }, 'memory context degraded');
+
+    const inRecent = new Set(recent.map((i) => i.id));
+    return {
+      recent,
+      related: related.filter((i) => !inRecent.has(i.id)).slice(0, this.relatedLimit),
+      semantic,
+      degraded: degraded.sort(),
+    };
+  }
+
+  /**
+   * Removes a conversation, or one item, from every layer (the right to be forgotten). Throws
+   * `MemoryForgetError` with what was removed when a layer could not be reached.
+   */
+  async forget(target: ForgetTarget): Promise<ForgetResult> {
+    const { shortTerm, midTerm, longTerm } = this.layers;
+    let removals: Record<LayerName, () => Promise<number>>;
+    if ('conversationId' in target) {
+      const conversationId = parseId('conversationId', target.conversationId);
+      // Mid-term holds every HIGH item (they never expire), so its ids are what long-term holds.
+      const ids = await this.writeTimeout.execute(() => midTerm.idsOfConversation(conversationId)).catch((error: unknown) => {
+        throw new MemoryForgetError([{ layer: 'mid-term', reason: reason(error, 'read') }], {});
+      });
+      removals = {
+        'short-term': () => shortTerm.forgetConversation(conversationId),
+        'mid-term': () => midTerm.deleteConversation(conversationId),
+        'long-term': async () => (ids.length > 0 ? (await longTerm.remove(ids), ids.length) : 0),
+      };
+    } else {
+      const itemId = parseId('itemId', target.itemId);
+      removals = {
+        'short-term': async () => Number(await shortTerm.forgetItem(itemId)),
+        'mid-term': async () => Number(await midTerm.delete(itemId)),
+        'long-term': async () => (await longTerm.remove([itemId]), 1),
+      };
+    }
+    const layers = Object.keys(removals) as LayerName[];
+    const outcomes = await Promise.allSettled(layers.map((layer) => this.writeTimeout.execute(removals[layer])));
+    const removed = { 'short-term': 0, 'mid-term': 0, 'long-term': 0 } as Record<LayerName, number>;
+    const failures: LayerFailure[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') removed[layers[i]] = outcome.value;
+      else failures.push({ layer: layers[i], reason: reason(outcome.reason, 'write') });
+    });
+    if (failures.length > 0) throw new MemoryForgetError(failures, removed);
+    return { removed };
+  }
+
+  /** Each layer's backend and health, probed concurrently within the read budget. */
+  async status(): Promise<LayerStatus[]> {
+    const { shortTerm, midTerm, longTerm } = this.layers;
+    const probes: [LayerName, ShortTermStore | MidTermStore | LongTermStore][] = [
+      ['short-term', shortTerm],
+      ['mid-term', midTerm],
+      ['long-term', longTerm],
+    ];
+    return Promise.all(
+      probes.map(async ([layer, store]) => {
+        try {
+          return await this.readTimeout.execute(() => store.status());
+        } catch (error) {
+          return { layer, backend: 'unknown', embedded: false, ok: false, detail: reason(error, 'read') };
+        }
+      }),
+    );
+  }
+
+  private async semanticSearch(query: string, conversationId: string, options: RetrieveOptions): Promise<SemanticMatch[]> {
+    const matches = await this.layers.longTerm.search(query, {
+      limit: options.semanticLimit ?? this.semanticLimit,
+      tenantId: options.tenantId,
+      conversationId: options.semanticWithinConversation ? conversationId : undefined,
+    });
+    if (matches.length === 0) return [];
+    // Vector Search keeps ids and vectors only; the items themselves live in mid-term.
+    const items = new Map((await this.layers.midTerm.getMany(matches.map((m) => m.id))).map((i) => [i.id, i]));
+    return matches.flatMap((m) => {
+      const item = items.get(m.id);
+      return item ? [{ item, score: m.score }] : [];
+    });
+  }
+}
+
+function reason(error: unknown, kind: 'read' | 'write'): string {
+  if (error instanceof TaskCancelledError) return 'timeout';
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 200) || `${kind} failed`;
+}

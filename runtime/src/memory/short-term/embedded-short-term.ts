@@ -1,0 +1,142 @@
+import type { Json, LayerStatus, ShortTermStore, StoredItem } from '../types';
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+export interface EmbeddedShortTermOptions {
+  /** Default time to live of a write, in seconds. @default 3600 */
+  readonly ttlSeconds?: number;
+  /** Milliseconds since the epoch; injectable so tests can move time. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/**
+ * In-process short-term memory honouring TTLs: the default when no Redis is configured. State is
+ * per process: lost on restart, not shared between instances.
+ */
+export class EmbeddedShortTermStore implements ShortTermStore {
+  private readonly values = new Map<string, Entry<Json>>();
+  private readonly items = new Map<string, Entry<StoredItem>>();
+  /** conversation → item ids in arrival order (the recent list is the tail of this). */
+  private readonly conversations = new Map<string, Entry<{ order: string[]; all: Set<string> }>>();
+  private readonly ttlSeconds: number;
+  private readonly now: () => number;
+  private writes = 0;
+
+  constructor(options: EmbeddedShortTermOptions = {}) {
+    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    this.now = options.clock ?? Date.now;
+  }
+
+  async init(): Promise<void> {}
+
+  async status(): Promise<LayerStatus> {
+    return { layer: 'short-term', backend: 'embedded', embedded: true, ok: true, detail: `${this.items.size} items in process` };
+  }
+
+  async close(): Promise<void> {
+    this.values.clear();
+    this.items.clear();
+    this.conversations.clear();
+  }
+
+  async set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void> {
+    this.values.set(`${namespace}:${key}`, { value: structuredClone(value), expiresAt: this.expiry(ttlSeconds) });
+    this.sweepSometimes();
+  }
+
+  async get(namespace: string, key: string): Promise<Json | undefined> {
+    const entry = this.live(this.values, `${namespace}:${key}`);
+    return entry === undefined ? undefined : structuredClone(entry.value);
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    return this.live(this.values, `${namespace}:${key}`) !== undefined && this.values.delete(`${namespace}:${key}`);
+  }
+
+  async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
+    const expiresAt = this.expiry(ttlSeconds);
+    const previous = this.live(this.items, item.id);
+    if (previous?.value.conversationId) this.dropFromConversation(previous.value.conversationId, item.id);
+    this.items.set(item.id, { value: structuredClone(item), expiresAt });
+    if (item.conversationId) {
+      const conversation = this.live(this.conversations, item.conversationId) ?? { value: { order: [], all: new Set<string>() }, expiresAt };
+      conversation.value.order.push(item.id);
+      conversation.value.all.add(item.id);
+      if (conversation.value.order.length > keep) conversation.value.order.splice(0, conversation.value.order.length - keep);
+      conversation.expiresAt = expiresAt;
+      this.conversations.set(item.conversationId, conversation);
+    }
+    this.sweepSometimes();
+  }
+
+  async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
+    const conversation = this.live(this.conversations, conversationId);
+    if (!conversation) return [];
+    return conversation.value.order
+      .slice(-limit)
+      .flatMap((id) => {
+        const entry = this.live(this.items, id);
+        return entry ? [structuredClone(entry.value)] : [];
+      });
+  }
+
+  async getItem(id: string): Promise<StoredItem | undefined> {
+    const entry = this.live(this.items, id);
+    return entry ? structuredClone(entry.value) : undefined;
+  }
+
+  async forgetItem(id: string): Promise<boolean> {
+    const entry = this.live(this.items, id);
+    if (!entry) return false;
+    this.items.delete(id);
+    if (entry.value.conversationId) this.dropFromConversation(entry.value.conversationId, id);
+    return true;
+  }
+
+  async forgetConversation(conversationId: string): Promise<number> {
+    const conversation = this.live(this.conversations, conversationId);
+    this.conversations.delete(conversationId);
+    if (!conversation) return 0;
+    let removed = 0;
+    for (const id of conversation.value.all) {
+      if (this.live(this.items, id)?.value.conversationId === conversationId) {
+        this.items.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private dropFromConversation(conversationId: string, id: string): void {
+    const conversation = this.conversations.get(conversationId);
+    if (!conversation) return;
+    conversation.value.order = conversation.value.order.filter((x) => x !== id);
+    conversation.value.all.delete(id);
+  }
+
+  private expiry(ttlSeconds?: number): number {
+    return this.now() + (ttlSeconds ?? this.ttlSeconds) * 1000;
+  }
+
+  /** The entry if it has not expired; an expired one is removed on the way. */
+  private live<T>(map: Map<string, Entry<T>>, key: string): Entry<T> | undefined {
+    const entry = map.get(key);
+    if (entry && entry.expiresAt <= this.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Expired entries nobody reads again would pile up: sweep every 1000 writes (amortized). */
+  private sweepSometimes(): void {
+    if (++this.writes % 1000 !== 0) return;
+    const now = this.now();
+    for (const map of [this.values, this.items, this.conversations] as Map<string, Entry<unknown>>[]) {
+      for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import Redis, { RedisOptions } from 'ioredis';
+import type { Json, LayerStatus, ShortTermStore, StoredItem } from '../types';
+
+export interface RedisShortTermOptions {
+  /** `redis://host:port` or `rediss://…` for TLS. */
+  readonly url: string;
+  /** AUTH string (Memorystore AUTH), kept out of the URL so it is never logged with it. */
+  readonly password?: string;
+  /** Verify the server with this CA (Memorystore's own; PEM). Implies TLS. */
+  readonly caCert?: string;
+  readonly tls?: boolean;
+  /** Prefix of every key. @default "orchestra" */
+  readonly prefix?: string;
+  /** Default time to live of a write, in seconds. @default 3600 */
+  readonly ttlSeconds?: number;
+  /** Extra ioredis options (tests: timeouts). */
+  readonly redisOptions?: RedisOptions;
+}
+
+// Scripts run server-side and atomically, so each operation is one round trip however many keys
+// it touches. Keys: item, recent list, id set of the item's conversation (the list and set keys are
+// derived in the script for the *previous* conversation of an overwritten item).
+const REMEMBER = `
+local old = redis.call('GET', KEYS[1])
+if old then
+  local ok, prev = pcall(cjson.decode, old)
+  if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
+    redis.call('LREM', ARGV[4] .. ':recent:' .. prev.conversationId, 0, old)
+    redis.call('SREM', ARGV[4] .. ':ids:' .. prev.conversationId, ARGV[5])
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if #KEYS == 3 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+end
+return 1`;
+
+const FORGET_ITEM = `
+local old = redis.call('GET', KEYS[1])
+if not old then return 0 end
+redis.call('DEL', KEYS[1])
+local ok, prev = pcall(cjson.decode, old)
+if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
+  redis.call('LREM', ARGV[1] .. ':recent:' .. prev.conversationId, 0, old)
+  redis.call('SREM', ARGV[1] .. ':ids:' .. prev.conversationId, ARGV[2])
+end
+return 1`;
+
+const FORGET_CONVERSATION = `
+local ids = redis.call('SMEMBERS', KEYS[2])
+local removed = 0
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. ':item:' .. id
+  local value = redis.call('GET', key)
+  if value then
+    local ok, item = pcall(cjson.decode, value)
+    if ok and type(item) == 'table' and item.conversationId == ARGV[2] then
+      redis.call('DEL', key)
+      removed = removed + 1
+    end
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return removed`;
+
+interface ScriptedRedis extends Redis {
+  remember(item: string, recent: string, ids: string, json: string, ttlMs: number, keep: number, prefix: string, id: string): Promise<number>;
+  rememberAlone(item: string, json: string, ttlMs: number, keep: number, prefix: string, id: string): Promise<number>;
+  forgetItem(item: string, prefix: string, id: string): Promise<number>;
+  forgetConversation(recent: string, ids: string, prefix: string, conversationId: string): Promise<number>;
+}
+
+/**
+ * Short-term memory on Redis (Memorystore): namespaced JSON values with a TTL, and per
+ * conversation a list of the newest turns plus the set of every live item id (so forgetting a
+ * conversation also reaches turns trimmed from the list).
+ */
+export class RedisShortTermStore implements ShortTermStore {
+  private readonly client: ScriptedRedis;
+  private readonly prefix: string;
+  private readonly ttlSeconds: number;
+  private lastError?: string;
+
+  constructor(options: RedisShortTermOptions) {
+    this.prefix = options.prefix ?? 'orchestra';
+    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    const tls = options.tls || options.caCert !== undefined || options.url.startsWith('rediss://');
+    this.client = new Redis(options.url, {
+      password: options.password,
+      tls: tls ? { ca: options.caCert ? [options.caCert] : undefined } : undefined,
+      lazyConnect: true,
+      // Fail fast while disconnected: the manager reports the layer degraded instead of queueing
+      // writes that may never land. ioredis keeps reconnecting in the background.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 3000,
+      // Keep reconnecting through outages, but not with credentials the server refused.
+      retryStrategy: (attempt) => (/^(WRONGPASS|NOAUTH|ERR AUTH)/.test(this.lastError ?? '') ? null : Math.min(attempt * 100, 2000)),
+      ...options.redisOptions,
+    }) as ScriptedRedis;
+    // Connection errors surface through commands and status(); without a listener ioredis would
+    // print each one to stderr. The last one explains "Connection is closed" (wrong AUTH, TLS…).
+    this.client.on('error', (error: Error) => {
+      this.lastError = error.message;
+    });
+    this.client.defineCommand('remember', { numberOfKeys: 3, lua: REMEMBER });
+    this.client.defineCommand('rememberAlone', { numberOfKeys: 1, lua: REMEMBER });
+    this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
+    this.client.defineCommand('forgetConversation', { numberOfKeys: 2, lua: FORGET_CONVERSATION });
+  }
+
+  async init(): Promise<void> {
+    if (this.client.status !== 'wait') return;
+    try {
+      await this.client.connect();
+    } catch (error) {
+      throw new Error(`cannot connect to Redis at ${this.describe()}: ${this.lastError ?? (error as Error).message}`);
+    }
+  }
+
+  async status(): Promise<LayerStatus> {
+    const base = { layer: 'short-term', backend: 'redis', embedded: false } as const;
+    try {
+      await this.client.ping();
+      this.lastError = undefined;
+      return { ...base, ok: true, detail: this.describe() };
+    } catch (error) {
+      return { ...base, ok: false, detail: `${this.describe()}: ${this.lastError ?? (error as Error).message}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'end') return;
+    // QUIT needs a live connection; anything else (reconnecting, never connected) just stops.
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+
+  async set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void> {
+    await this.client.set(this.key(namespace, key), JSON.stringify(value), 'PX', this.ttlMs(ttlSeconds));
+  }
+
+  async get(namespace: string, key: string): Promise<Json | undefined> {
+    const raw = await this.client.get(this.key(namespace, key));
+    return raw === null ? undefined : (JSON.parse(raw) as Json);
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    return (await this.client.del(this.key(namespace, key))) > 0;
+  }
+
+  async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
+    const json = JSON.stringify(item);
+    const ttl = this.ttlMs(ttlSeconds);
+    if (item.conversationId) {
+      const c = item.conversationId;
+      await this.client.remember(this.itemKey(item.id), this.recentKey(c), this.idsKey(c), json, ttl, keep, this.prefix, item.id);
+    } else {
+      await this.client.rememberAlone(this.itemKey(item.id), json, ttl, keep, this.prefix, item.id);
+    }
+  }
+
+  async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
+    const raw = await this.client.lrange(this.recentKey(conversationId), -limit, -1);
+    return raw.map((r) => JSON.parse(r) as StoredItem);
+  }
+
+  async getItem(id: string): Promise<StoredItem | undefined> {
+    const raw = await this.client.get(this.itemKey(id));
+    return raw === null ? undefined : (JSON.parse(raw) as StoredItem);
+  }
+
+  async forgetItem(id: string): Promise<boolean> {
+    return (await this.client.forgetItem(this.itemKey(id), this.prefix, id)) === 1;
+  }
+
+  async forgetConversation(conversationId: string): Promise<number> {
+    return this.client.forgetConversation(this.recentKey(conversationId), this.idsKey(conversationId), this.prefix, conversationId);
+  }
+
+  /** Free-form values live under `kv:` so no namespace can collide with the item keys. */
+  private key(namespace: string, key: string): string {
+    return `${this.prefix}:kv:${namespace}:${key}`;
+  }
+
+  private itemKey(id: string): string {
+    return `${this.prefix}:item:${id}`;
+  }
+
+  private recentKey(conversationId: string): string {
+    return `${this.prefix}:recent:${conversationId}`;
+  }
+
+  private idsKey(conversationId: string): string {
+    return `${this.prefix}:ids:${conversationId}`;
+  }
+
+  private ttlMs(ttlSeconds?: number): number {
+    return Math.max(1, Math.round((ttlSeconds ?? this.ttlSeconds) * 1000));
+  }
+
+  /** Where it points, without credentials. */
+  private describe(): string {
+    const { host, port } = this.client.options;
+    return `${host}:${port}`;
+  }
+}

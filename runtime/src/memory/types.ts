@@ -1,0 +1,118 @@
+/**
+ * The layered memory's contracts: what an item is, and the one interface per layer that both the
+ * production backend and the embedded one implement. The manager only ever talks to these.
+ */
+
+/** How long an item lives, and so which layers hold it. */
+export type Importance = 'low' | 'medium' | 'high';
+
+export type LayerName = 'short-term' | 'mid-term' | 'long-term';
+
+/** JSON-serializable data. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** One piece of memory: a conversation turn, a fact, a summary. */
+export interface MemoryItem {
+  /** Unique id; storing the same id again overwrites. */
+  readonly id: string;
+  readonly content: string;
+  /** The conversation it belongs to; items without one are reachable by id and by search only. */
+  readonly conversationId?: string;
+  /** Isolation boundary for search: a search for one tenant never sees another's items. */
+  readonly tenantId?: string;
+  /** Who said it: `user`, `assistant`, an agent's name… */
+  readonly role?: string;
+  readonly metadata?: Readonly<Record<string, Json>>;
+  /** ISO-8601 time; set by the manager when missing. */
+  readonly createdAt?: string;
+}
+
+/** An item as stored: `createdAt` always present. */
+export interface StoredItem extends MemoryItem {
+  readonly createdAt: string;
+}
+
+/** Backend state for health reporting (`/readyz`). */
+export interface LayerStatus {
+  readonly layer: LayerName;
+  /** `redis`, `mongodb`, `vertex-ai`, or `embedded`. */
+  readonly backend: string;
+  /** True for the in-process stores: nothing survives a restart or is shared between instances. */
+  readonly embedded: boolean;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+interface Layer {
+  /** Connects and prepares (indexes, scripts). Idempotent. */
+  init(): Promise<void>;
+  status(): Promise<LayerStatus>;
+  close(): Promise<void>;
+}
+
+/** Short-term memory: fast, expiring, per-conversation recent turns (Redis). */
+export interface ShortTermStore extends Layer {
+  /** Stores a JSON value under `<namespace>:<key>` for `ttlSeconds` (fractions allowed). */
+  set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void>;
+  get(namespace: string, key: string): Promise<Json | undefined>;
+  /** Returns whether the key existed. */
+  delete(namespace: string, key: string): Promise<boolean>;
+  /**
+   * Stores `item` by id and appends it to its conversation's recent list, trimmed to `keep`
+   * newest, both expiring after `ttlSeconds`: one round trip.
+   */
+  remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void>;
+  /** The newest `limit` items of a conversation, oldest first: one round trip. */
+  recent(conversationId: string, limit: number): Promise<StoredItem[]>;
+  getItem(id: string): Promise<StoredItem | undefined>;
+  /** Removes one item (and its entry in its conversation's list). Returns whether it existed. */
+  forgetItem(id: string): Promise<boolean>;
+  /** Removes a conversation's list and its items. Returns how many items were removed. */
+  forgetConversation(conversationId: string): Promise<number>;
+}
+
+/** Mid-term memory: durable documents with an expiry (MongoDB / Firestore). */
+export interface MidTermStore extends Layer {
+  /** Inserts or replaces by id. `expiresAt` undefined: kept until forgotten. */
+  upsert(item: StoredItem, expiresAt?: Date): Promise<void>;
+  get(id: string): Promise<StoredItem | undefined>;
+  /** Items by id, unexpired ones only, in no particular order. */
+  getMany(ids: readonly string[]): Promise<StoredItem[]>;
+  /** The newest `limit` unexpired items of a conversation, newest first. */
+  byConversation(conversationId: string, limit: number): Promise<StoredItem[]>;
+  /** Ids of every item of a conversation, expired or not (what `forget` must also remove elsewhere). */
+  idsOfConversation(conversationId: string): Promise<string[]>;
+  delete(id: string): Promise<boolean>;
+  deleteConversation(conversationId: string): Promise<number>;
+}
+
+/** A neighbour found by vector search. */
+export interface VectorMatch {
+  readonly id: string;
+  /** Cosine similarity in [-1, 1] (dot product of unit vectors); higher is closer. */
+  readonly score: number;
+}
+
+export interface VectorSearchOptions {
+  readonly limit: number;
+  /** Only items of this tenant. */
+  readonly tenantId?: string;
+  /** Only items of this conversation. */
+  readonly conversationId?: string;
+}
+
+/** Long-term memory: semantic search over embedded content (Vertex AI Vector Search). */
+export interface LongTermStore extends Layer {
+  /** Embeds (as documents) and upserts; tenant and conversation become search restricts. */
+  upsert(items: readonly StoredItem[]): Promise<void>;
+  /** Embeds `query` (as a query) and returns the nearest items, best first. */
+  search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]>;
+  remove(ids: readonly string[]): Promise<void>;
+}
+
+/** Turns texts into unit-length vectors. */
+export interface Embedder {
+  readonly dimensions: number;
+  /** `document` when storing, `query` when searching (models embed the two differently). */
+  embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]>;
+}

@@ -1,0 +1,90 @@
+import type { LongTermStore, StoredItem } from '../../../runtime/src/memory/types';
+import { uniqueId } from './harness';
+
+const item = (id: string, content: string, extra: Partial<StoredItem> = {}): StoredItem => ({
+  id,
+  content,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+/**
+ * The behaviour every long-term store shares (embedded and Vertex AI alike). Expects an embedder
+ * where texts sharing words score closer (the hashing embedder, or a real model).
+ */
+export function longTermContract(name: string, create: () => Promise<{ store: LongTermStore; teardown(): Promise<void> }>): void {
+  describe(`long-term contract: ${name}`, () => {
+    let store: LongTermStore;
+    let teardown: () => Promise<void>;
+    const tenant = uniqueId('tenant');
+    beforeAll(async () => {
+      ({ store, teardown } = await create());
+      await store.init();
+    });
+    afterAll(async () => teardown());
+
+    it('finds the closest items first, with scores in [-1, 1] descending', async () => {
+      const ids = { cats: uniqueId('cats'), rockets: uniqueId('rockets'), soup: uniqueId('soup') };
+      await store.upsert([
+        item(ids.cats, 'cats purr and sleep on warm windowsills', { tenantId: tenant }),
+        item(ids.rockets, 'rockets burn fuel to reach orbit around the earth', { tenantId: tenant }),
+        item(ids.soup, 'tomato soup with basil and warm bread', { tenantId: tenant }),
+      ]);
+      const matches = await store.search('why do rockets need fuel for orbit', { limit: 3, tenantId: tenant });
+      expect(matches[0].id).toBe(ids.rockets);
+      expect(matches).toHaveLength(3);
+      for (let i = 1; i < matches.length; i++) expect(matches[i - 1].score).toBeGreaterThanOrEqual(matches[i].score);
+      for (const m of matches) expect(Math.abs(m.score)).toBeLessThanOrEqual(1.0001);
+    });
+
+    it('honours the limit', async () => {
+      expect(await store.search('warm', { limit: 1, tenantId: tenant })).toHaveLength(1);
+    });
+
+    it('never shows one tenant another tenant’s items', async () => {
+      const [mine, theirs] = [uniqueId('tenant'), uniqueId('tenant')];
+      const secret = uniqueId('secret');
+      await store.upsert([item(secret, 'the launch code is under the blue mat', { tenantId: theirs })]);
+      await store.upsert([item(uniqueId('public'), 'the doormat is blue', { tenantId: mine })]);
+      const hits = await store.search('launch code under the blue mat', { limit: 10, tenantId: mine });
+      expect(hits.map((h) => h.id)).not.toContain(secret);
+      expect(hits.length).toBeGreaterThan(0);
+      expect((await store.search('launch code', { limit: 10, tenantId: theirs })).map((h) => h.id)).toContain(secret);
+    });
+
+    it('restricts to one conversation when asked', async () => {
+      const [c1, c2] = [uniqueId('conv'), uniqueId('conv')];
+      const [in1, in2] = [uniqueId('i'), uniqueId('i')];
+      await store.upsert([
+        item(in1, 'my favourite colour is green', { tenantId: tenant, conversationId: c1 }),
+        item(in2, 'my favourite colour is purple', { tenantId: tenant, conversationId: c2 }),
+      ]);
+      const hits = await store.search('favourite colour', { limit: 10, tenantId: tenant, conversationId: c1 });
+      expect(hits.map((h) => h.id)).toEqual([in1]);
+    });
+
+    it('overwrites by id', async () => {
+      const id = uniqueId('i');
+      const t = uniqueId('tenant');
+      await store.upsert([item(id, 'penguins waddle on ice', { tenantId: t }), item(uniqueId('i'), 'volcanoes erupt lava', { tenantId: t })]);
+      await store.upsert([item(id, 'volcanoes erupt molten lava and ash', { tenantId: t })]);
+      const hits = await store.search('volcanoes erupt molten lava and ash', { limit: 2, tenantId: t });
+      expect(hits[0]).toEqual({ id, score: expect.any(Number) });
+      expect(hits[0].score).toBeGreaterThan(0.99);
+      expect(hits.filter((h) => h.id === id)).toHaveLength(1);
+    });
+
+    it('removes items', async () => {
+      const t = uniqueId('tenant');
+      const [a, b] = [uniqueId('i'), uniqueId('i')];
+      await store.upsert([item(a, 'alpha beta gamma', { tenantId: t }), item(b, 'alpha beta delta', { tenantId: t })]);
+      await store.remove([a]);
+      await store.remove([]);
+      expect((await store.search('alpha beta gamma', { limit: 10, tenantId: t })).map((h) => h.id)).toEqual([b]);
+    });
+
+    it('reports its status', async () => {
+      expect(await store.status()).toMatchObject({ layer: 'long-term', ok: true });
+    });
+  });
+}

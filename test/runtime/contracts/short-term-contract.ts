@@ -1,0 +1,128 @@
+import type { ShortTermStore, StoredItem } from '../../../runtime/src/memory/types';
+import { Harness, uniqueId } from './harness';
+
+const item = (id: string, conversationId: string | undefined, content: string, extra: Partial<StoredItem> = {}): StoredItem => ({
+  id,
+  content,
+  conversationId,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+/** The behaviour every short-term store shares (embedded and Redis alike). */
+export function shortTermContract(name: string, create: () => Promise<Harness<ShortTermStore>>): void {
+  describe(`short-term contract: ${name}`, () => {
+    let h: Harness<ShortTermStore>;
+    beforeAll(async () => {
+      h = await create();
+      await h.store.init();
+    });
+    afterAll(async () => h.teardown());
+
+    it('round-trips JSON values under a namespace', async () => {
+      const key = uniqueId('k');
+      const value = { a: 1, nested: { list: [true, null, 'x'] }, text: 'ünïcode' };
+      await h.store.set('prefs', key, value, 60);
+      expect(await h.store.get('prefs', key)).toEqual(value);
+    });
+
+    it('keeps namespaces apart', async () => {
+      const key = uniqueId('k');
+      await h.store.set('a', key, 'in a', 60);
+      await h.store.set('b', key, 'in b', 60);
+      expect(await h.store.get('a', key)).toBe('in a');
+      expect(await h.store.get('b', key)).toBe('in b');
+      expect(await h.store.get('c', key)).toBeUndefined();
+    });
+
+    it('overwrites and deletes', async () => {
+      const key = uniqueId('k');
+      await h.store.set('ns', key, 1, 60);
+      await h.store.set('ns', key, 2, 60);
+      expect(await h.store.get('ns', key)).toBe(2);
+      expect(await h.store.delete('ns', key)).toBe(true);
+      expect(await h.store.delete('ns', key)).toBe(false);
+      expect(await h.store.get('ns', key)).toBeUndefined();
+    });
+
+    it('expires values and items after their TTL', async () => {
+      const key = uniqueId('k');
+      const conversation = uniqueId('c');
+      const id = uniqueId('i');
+      await h.store.set('ns', key, 'soon gone', 0.2);
+      await h.store.remember(item(id, conversation, 'soon gone'), 10, 0.2);
+      await h.store.set('ns', `${key}-long`, 'stays', 60);
+      expect(await h.store.get('ns', key)).toBe('soon gone');
+      await h.advance(400);
+      expect(await h.store.get('ns', key)).toBeUndefined();
+      expect(await h.store.getItem(id)).toBeUndefined();
+      expect(await h.store.recent(conversation, 10)).toEqual([]);
+      expect(await h.store.get('ns', `${key}-long`)).toBe('stays');
+    });
+
+    it('keeps the newest turns of a conversation, oldest first, trimmed to keep', async () => {
+      const conversation = uniqueId('c');
+      for (let n = 1; n <= 5; n++) await h.store.remember(item(`${conversation}-t${n}`, conversation, `turn ${n}`), 3, 60);
+      expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['turn 3', 'turn 4', 'turn 5']);
+      expect((await h.store.recent(conversation, 2)).map((i) => i.content)).toEqual(['turn 4', 'turn 5']);
+      expect(await h.store.recent(uniqueId('unknown'), 10)).toEqual([]);
+    });
+
+    it('returns items as stored, by id', async () => {
+      const id = uniqueId('i');
+      const stored = item(id, uniqueId('c'), 'hello', { role: 'user', tenantId: 't1', metadata: { lang: 'en', tags: ['a'] } });
+      await h.store.remember(stored, 10, 60);
+      expect(await h.store.getItem(id)).toEqual(stored);
+    });
+
+    it('overwriting an item replaces it in its conversation instead of adding a duplicate', async () => {
+      const conversation = uniqueId('c');
+      const id = uniqueId('i');
+      await h.store.remember(item(id, conversation, 'draft'), 10, 60);
+      await h.store.remember(item(id, conversation, 'final'), 10, 60);
+      expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['final']);
+    });
+
+    it('keeps conversations apart', async () => {
+      const [a, b] = [uniqueId('c'), uniqueId('c')];
+      await h.store.remember(item(uniqueId('i'), a, 'in a'), 10, 60);
+      await h.store.remember(item(uniqueId('i'), b, 'in b'), 10, 60);
+      expect((await h.store.recent(a, 10)).map((i) => i.content)).toEqual(['in a']);
+    });
+
+    it('forgets one item, from its conversation too', async () => {
+      const conversation = uniqueId('c');
+      const [x, y] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(x, conversation, 'x'), 10, 60);
+      await h.store.remember(item(y, conversation, 'y'), 10, 60);
+      expect(await h.store.forgetItem(x)).toBe(true);
+      expect(await h.store.forgetItem(x)).toBe(false);
+      expect(await h.store.getItem(x)).toBeUndefined();
+      expect((await h.store.recent(conversation, 10)).map((i) => i.id)).toEqual([y]);
+    });
+
+    it('forgets a whole conversation, including turns trimmed from the recent list', async () => {
+      const conversation = uniqueId('c');
+      const other = uniqueId('c');
+      const ids = [1, 2, 3, 4].map((n) => `${conversation}-${n}`);
+      for (const id of ids) await h.store.remember(item(id, conversation, id), 2, 60);
+      await h.store.remember(item(`${other}-1`, other, 'other'), 2, 60);
+      expect(await h.store.forgetConversation(conversation)).toBe(4);
+      for (const id of ids) expect(await h.store.getItem(id)).toBeUndefined();
+      expect(await h.store.recent(conversation, 10)).toEqual([]);
+      expect(await h.store.getItem(`${other}-1`)).toBeDefined();
+      expect(await h.store.forgetConversation(conversation)).toBe(0);
+    });
+
+    it('stores items that belong to no conversation', async () => {
+      const id = uniqueId('i');
+      await h.store.remember(item(id, undefined, 'loose'), 10, 60);
+      expect((await h.store.getItem(id))?.content).toBe('loose');
+      expect(await h.store.forgetItem(id)).toBe(true);
+    });
+
+    it('reports its status', async () => {
+      expect(await h.store.status()).toMatchObject({ layer: 'short-term', ok: true });
+    });
+  });
+}

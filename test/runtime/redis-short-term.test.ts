@@ -1,0 +1,105 @@
+import Redis from 'ioredis';
+import { RedisShortTermStore } from '../../runtime/src/memory/short-term/redis-short-term';
+import { startRedis } from '../servers/redis-server';
+import { sleep, uniqueId } from './contracts/harness';
+import { shortTermContract } from './contracts/short-term-contract';
+
+let server: Awaited<ReturnType<typeof startRedis>>;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => server.stop());
+
+shortTermContract('redis', async () => {
+  const store = new RedisShortTermStore({ url: server.url, prefix: uniqueId('contract') });
+  return { store, advance: sleep, teardown: () => store.close() };
+});
+
+describe('RedisShortTermStore', () => {
+  let store: RedisShortTermStore;
+  let raw: Redis;
+  const prefix = 'orchestra-test';
+  beforeAll(async () => {
+    store = new RedisShortTermStore({ url: server.url, prefix, ttlSeconds: 120 });
+    await store.init();
+    raw = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await store.close();
+    raw.disconnect();
+  });
+
+  it('lays keys out as <prefix>:<namespace>:<key> with the TTL on each', async () => {
+    const conversation = uniqueId('c');
+    const id = uniqueId('i');
+    await store.set('prefs', 'theme', 'dark');
+    await store.remember({ id, content: 'hi', conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5);
+    expect(await raw.get(`${prefix}:kv:prefs:theme`)).toBe('"dark"');
+    expect(JSON.parse((await raw.get(`${prefix}:item:${id}`))!)).toMatchObject({ id, content: 'hi' });
+    expect(await raw.llen(`${prefix}:recent:${conversation}`)).toBe(1);
+    expect(await raw.smembers(`${prefix}:ids:${conversation}`)).toEqual([id]);
+    for (const key of [`${prefix}:kv:prefs:theme`, `${prefix}:item:${id}`, `${prefix}:recent:${conversation}`, `${prefix}:ids:${conversation}`]) {
+      const ttl = await raw.pttl(key);
+      expect({ key, inRange: ttl > 110_000 && ttl <= 120_000 }).toEqual({ key, inRange: true });
+    }
+  });
+
+  it('remembers and reads recent turns in one command each (server-side script, no round trips per key)', async () => {
+    const conversation = uniqueId('c');
+    const monitor = await raw.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args[0].toLowerCase()));
+    await store.remember({ id: uniqueId('i'), content: 'x', conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5);
+    await store.recent(conversation, 5);
+    await sleep(50);
+    monitor.disconnect();
+    const clientCommands = commands.filter((c) => ['evalsha', 'eval', 'lrange', 'set', 'rpush', 'get'].includes(c));
+    // The script's own calls show up too, after the evalsha that ran them.
+    expect(clientCommands[0]).toMatch(/^eval(sha)?$/);
+    expect(clientCommands.filter((c) => c === 'lrange')).toHaveLength(1);
+  });
+
+  it('reports a stopped server, fails fast, and recovers when it is back', async () => {
+    const own = new RedisShortTermStore({ url: server.url, prefix: uniqueId('p') });
+    await own.init();
+    try {
+      await server.stop();
+      expect(await own.status()).toMatchObject({ ok: false, backend: 'redis' });
+      const started = Date.now();
+      await expect(own.get('ns', 'k')).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(1000);
+      await server.start();
+      let status = await own.status();
+      for (let i = 0; i < 60 && !status.ok; i++) {
+        await sleep(100);
+        status = await own.status();
+      }
+      expect(status.ok).toBe(true);
+      await own.set('ns', 'k', 1);
+      expect(await own.get('ns', 'k')).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('authenticates with AUTH, and a wrong password fails without echoing it', async () => {
+    const secured = await startRedis({ password: 'correct-horse-battery' });
+    const good = new RedisShortTermStore({ url: secured.url, password: 'correct-horse-battery', prefix: 'auth' });
+    const bad = new RedisShortTermStore({ url: secured.url, password: 'hunter2-wrong', prefix: 'auth' });
+    try {
+      await good.init();
+      await good.set('ns', 'k', 'v');
+      expect(await good.get('ns', 'k')).toBe('v');
+      const failure = await bad.init().then(() => bad.get('ns', 'k')).catch((e: Error) => e);
+      expect(failure).toBeInstanceOf(Error);
+      expect(String((failure as Error).message)).toMatch(/WRONGPASS|NOAUTH|invalid/i);
+      const status = await bad.status();
+      expect(status.ok).toBe(false);
+      expect(JSON.stringify(status) + String(failure)).not.toContain('hunter2-wrong');
+    } finally {
+      await good.close();
+      await bad.close();
+      await secured.stop();
+    }
+  });
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the runtime's tests run against: Debian's redis-server, and the FerretDB test
+# server built from the Go module proxy. Idempotent; `.ci/run` calls it on every run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v redis-server >/dev/null; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+redis-server --version
+
+# Builds into the cache (no-op when the current sources are built already).
+node_modules/.bin/tsx -e "require('./test/servers/tools').ensureFerretdb(console.log)"
