@@ -23,23 +23,21 @@ export const MemoryItemSchema = z.strictObject({
 
 export const ImportanceSchema = z.enum(['low', 'medium', 'high']);
 
-function firstProblem(error: z.ZodError): MemoryValidationError {
+function firstProblem(input: Record<string, unknown>, error: z.ZodError): MemoryValidationError {
   const issue = error.issues[0];
-  const field = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(item)');
-  const expected =
-    issue.code === 'invalid_type' && issue.input === undefined
-      ? 'a value (required)'
-      : issue.code === 'unrecognized_keys'
-        ? `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: id, content, conversationId, tenantId, role, metadata, createdAt)`
-        : issue.message;
-  return new MemoryValidationError(issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : field, expected);
+  if (issue.code === 'unrecognized_keys') {
+    return new MemoryValidationError(issue.keys.join(', '), `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${Object.keys(MemoryItemSchema.shape).join(', ')})`);
+  }
+  const field = issue.path.map(String).join('.');
+  const missing = issue.path.length === 1 && input[String(issue.path[0])] === undefined;
+  return new MemoryValidationError(field, missing ? 'a value (required)' : issue.message);
 }
 
 /** Checks an untrusted item and stamps `createdAt`; throws `MemoryValidationError` naming the field. */
 export function parseItem(input: unknown, now: Date): StoredItem {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MemoryValidationError('(item)', 'an object');
   const result = MemoryItemSchema.safeParse(input);
-  if (!result.success) throw firstProblem(result.error);
+  if (!result.success) throw firstProblem(input as Record<string, unknown>, result.error);
   const { createdAt, ...rest } = result.data;
   return { ...rest, createdAt: new Date(createdAt ?? now).toISOString() };
 }

@@ -18,6 +18,8 @@ export interface MemoryManagerOptions {
   readonly relatedLimit?: number;
   /** Long-term matches returned as `semantic`. @default 5 */
   readonly semanticLimit?: number;
+  /** Semantic matches must score above this (cosine similarity); unrelated text scores ≤ 0. @default 0 */
+  readonly semanticMinScore?: number;
   /** pino-compatible; told about degraded layers. @default - silent */
   readonly logger?: { warn(obj: object, msg: string): void };
   /** @default () => new Date() */
@@ -252,10 +254,12 @@ export class LayeredMemoryManager {
       tenantId: options.tenantId,
       conversationId: options.semanticWithinConversation ? conversationId : undefined,
     });
-    if (matches.length === 0) return [];
+    const minScore = this.options.semanticMinScore ?? 0;
+    const relevant = matches.filter((m) => m.score > minScore);
+    if (relevant.length === 0) return [];
     // Vector Search keeps ids and vectors only; the items themselves live in mid-term.
-    const items = new Map((await this.layers.midTerm.getMany(matches.map((m) => m.id))).map((i) => [i.id, i]));
-    return matches.flatMap((m) => {
+    const items = new Map((await this.layers.midTerm.getMany(relevant.map((m) => m.id))).map((i) => [i.id, i]));
+    return relevant.flatMap((m) => {
       const item = items.get(m.id);
       return item ? [{ item, score: m.score }] : [];
     });

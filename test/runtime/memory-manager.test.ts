@@ -1,0 +1,279 @@
+import { MemoryForgetError, MemoryValidationError, MemoryWriteError } from '../../runtime/src/memory/errors';
+import { EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
+import { LayeredMemoryManager, MemoryManagerOptions } from '../../runtime/src/memory/manager';
+import { EmbeddedMidTermStore } from '../../runtime/src/memory/mid-term/embedded-mid-term';
+import { EmbeddedShortTermStore } from '../../runtime/src/memory/short-term/embedded-short-term';
+import type { LongTermStore, MidTermStore, ShortTermStore } from '../../runtime/src/memory/types';
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+function embedded(options: MemoryManagerOptions = {}) {
+  // The stores run on the same fixed clock as the manager, so TTLs are measured from NOW.
+  const shortTerm = new EmbeddedShortTermStore({ clock: () => NOW.getTime() });
+  const midTerm = new EmbeddedMidTermStore({ clock: () => NOW.getTime() });
+  const longTerm = new EmbeddedLongTermStore();
+  const manager = new LayeredMemoryManager({ shortTerm, midTerm, longTerm }, { clock: () => NOW, ...options });
+  return { manager, shortTerm, midTerm, longTerm };
+}
+
+/** Replaces one method of a store with `impl`, keeping the rest real. */
+function override<T extends object, K extends keyof T>(store: T, method: K, impl: T[K]): T {
+  return Object.assign(Object.create(Object.getPrototypeOf(store)), store, { [method]: impl });
+}
+
+const never = () => new Promise<never>(() => {});
+const turn = (id: string, content: string, conversationId = 'c1') => ({ id, content, conversationId });
+
+describe('store', () => {
+  it('puts LOW in short-term only, MEDIUM also in mid-term, HIGH in all three', async () => {
+    const { manager, shortTerm, midTerm, longTerm } = embedded();
+    await expect(manager.store(turn('low-1', 'low'), 'low')).resolves.toMatchObject({ written: ['short-term'], degraded: [] });
+    await expect(manager.store(turn('med-1', 'medium'), 'medium')).resolves.toMatchObject({ written: ['short-term', 'mid-term'] });
+    await expect(manager.store(turn('high-1', 'high importance fact'), 'high')).resolves.toMatchObject({ written: ['short-term', 'mid-term', 'long-term'] });
+
+    expect(await shortTerm.getItem('low-1')).toBeDefined();
+    expect(await midTerm.get('low-1')).toBeUndefined();
+    expect(await midTerm.get('med-1')).toBeDefined();
+    expect(longTerm.size).toBe(1);
+    expect((await longTerm.search('high importance fact', { limit: 1 }))[0].id).toBe('high-1');
+  });
+
+  it('defaults to LOW and stamps createdAt', async () => {
+    const { manager, shortTerm } = embedded();
+    await manager.store({ id: 'a', content: 'x' });
+    expect(await shortTerm.getItem('a')).toEqual({ id: 'a', content: 'x', createdAt: NOW.toISOString() });
+  });
+
+  it('expires MEDIUM items after the mid-term TTL and keeps HIGH items (they back long-term)', async () => {
+    const upserts: [string, Date | undefined][] = [];
+    const base = embedded();
+    const midTerm = override(base.midTerm, 'upsert', async (item, expiresAt) => {
+      upserts.push([item.id, expiresAt]);
+    });
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, midTerm }, { clock: () => NOW, midTermTtlDays: 7 });
+    await manager.store(turn('m', 'medium'), 'medium');
+    await manager.store(turn('h', 'high'), 'high');
+    expect(upserts).toEqual([
+      ['m', new Date(NOW.getTime() + 7 * 24 * 3600 * 1000)],
+      ['h', undefined],
+    ]);
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['missing id', { content: 'x' }, 'id', /required/],
+    ['empty content', { id: 'a', content: '' }, 'content', /non-empty/],
+    ['content of the wrong type', { id: 'a', content: 42 }, 'content', /string/],
+    ['an id with spaces', { id: 'has space', content: 'x' }, 'id', /letters, digits/],
+    ['a bad conversation id', { id: 'a', content: 'x', conversationId: '../etc' }, 'conversationId', /letters, digits/],
+    ['a malformed date', { id: 'a', content: 'x', createdAt: 'yesterday' }, 'createdAt', /ISO-8601/],
+    ['non-JSON metadata', { id: 'a', content: 'x', metadata: { n: Number.NaN } }, 'metadata.n', /.+/],
+    ['an unknown field', { id: 'a', content: 'x', colour: 'red' }, 'colour', /no field named "colour"/],
+    ['not an object', 'just text', '(item)', /an object/],
+  ])('rejects %s, naming the field, and writes nothing', async (_case, input, field, expected) => {
+    const { manager, shortTerm, midTerm, longTerm } = embedded();
+    const error = await manager.store(input, 'high').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MemoryValidationError);
+    expect((error as MemoryValidationError).field).toBe(field);
+    expect((error as MemoryValidationError).expected).toMatch(expected);
+    expect(await shortTerm.getItem('a')).toBeUndefined();
+    expect(await midTerm.get('a')).toBeUndefined();
+    expect(longTerm.size).toBe(0);
+  });
+
+  it('rejects an unknown importance', async () => {
+    const { manager, shortTerm } = embedded();
+    await expect(manager.store(turn('a', 'x'), 'critical')).rejects.toMatchObject({ field: 'importance' });
+    expect(await shortTerm.getItem('a')).toBeUndefined();
+  });
+
+  it('fails a MEDIUM write whose durable layer is down (no silent loss)', async () => {
+    const base = embedded();
+    const midTerm = override(base.midTerm, 'upsert', async () => {
+      throw new Error('connection refused');
+    });
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, midTerm });
+    const error = (await manager.store(turn('a', 'x'), 'medium').catch((e: unknown) => e)) as MemoryWriteError;
+    expect(error).toBeInstanceOf(MemoryWriteError);
+    expect(error.failures).toEqual([{ layer: 'mid-term', reason: 'connection refused' }]);
+    expect(error.written).toEqual(['short-term']);
+  });
+
+  it('fails a HIGH write that long-term did not take, and a LOW write that short-term did not take', async () => {
+    const base = embedded();
+    const longTerm = override(base.longTerm, 'upsert', async () => {
+      throw new Error('quota exceeded');
+    });
+    const shortTerm = override(base.shortTerm, 'remember', async () => {
+      throw new Error('redis down');
+    });
+    const manager = new LayeredMemoryManager({ shortTerm, midTerm: base.midTerm, longTerm });
+    await expect(manager.store(turn('h', 'x'), 'high')).rejects.toThrow(/long-term: quota exceeded/);
+    await expect(manager.store(turn('l', 'x'), 'low')).rejects.toThrow(/short-term: redis down/);
+  });
+
+  it('accepts a MEDIUM write when only the short-term cache failed, and says so', async () => {
+    const base = embedded();
+    const shortTerm = override(base.shortTerm, 'remember', async () => {
+      throw new Error('redis down');
+    });
+    const warnings: object[] = [];
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, shortTerm }, { logger: { warn: (o) => warnings.push(o) } });
+    await expect(manager.store(turn('m', 'x'), 'medium')).resolves.toMatchObject({ written: ['mid-term'], degraded: ['short-term: redis down'] });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('times out a write that hangs', async () => {
+    const base = embedded();
+    const midTerm = override(base.midTerm, 'upsert', never);
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, midTerm }, { writeTimeoutMs: 30 });
+    await expect(manager.store(turn('m', 'x'), 'medium')).rejects.toThrow('mid-term: timeout');
+  });
+});
+
+describe('retrieveContext', () => {
+  it('returns recent turns, older durable ones, and semantic matches with their items', async () => {
+    const { manager } = embedded({ recentMessages: 2 });
+    await manager.store(turn('t1', 'my dog is called Rex', 'c1'), 'high');
+    await manager.store({ ...turn('t2', 'I live in Lisbon', 'c1'), createdAt: '2026-03-01T11:00:01.000Z' }, 'medium');
+    await manager.store({ ...turn('t3', 'what is the weather', 'c1'), createdAt: '2026-03-01T11:00:02.000Z' }, 'low');
+    await manager.store(turn('o1', 'other conversation', 'c2'), 'medium');
+
+    const context = await manager.retrieveContext('what is my dog called', 'c1');
+    expect(context.recent.map((i) => i.id)).toEqual(['t2', 't3']);
+    expect(context.related.map((i) => i.id)).toEqual(['t1']);
+    expect(context.semantic).toEqual([{ item: expect.objectContaining({ id: 't1', content: 'my dog is called Rex' }), score: expect.any(Number) }]);
+    expect(context.degraded).toEqual([]);
+  });
+
+  it('queries the three layers concurrently', async () => {
+    const base = embedded();
+    const started: string[] = [];
+    const release: (() => void)[] = [];
+    const gate = <T>(name: string, value: T) => () => {
+      started.push(name);
+      return new Promise<T>((resolve) => release.push(() => resolve(value)));
+    };
+    const manager = new LayeredMemoryManager({
+      shortTerm: override(base.shortTerm, 'recent', gate('short-term', [])),
+      midTerm: override(base.midTerm, 'byConversation', gate('mid-term', [])),
+      longTerm: override(base.longTerm, 'search', gate('long-term', [])),
+    });
+    const pending = manager.retrieveContext('q', 'c1');
+    await new Promise((r) => setImmediate(r));
+    // All three are in flight before any has answered: nothing was awaited one after another.
+    expect(started.sort()).toEqual(['long-term', 'mid-term', 'short-term']);
+    release.forEach((r) => r());
+    await expect(pending).resolves.toMatchObject({ degraded: [] });
+  });
+
+  it('degrades instead of failing when a layer times out or errors', async () => {
+    const base = embedded();
+    await base.manager.store(turn('t1', 'remember me', 'c1'), 'medium');
+    const manager = new LayeredMemoryManager(
+      {
+        shortTerm: base.shortTerm,
+        midTerm: override(base.midTerm, 'byConversation', async () => {
+          throw new Error('server selection timed out\nstack…');
+        }),
+        longTerm: override(base.longTerm, 'search', never),
+      },
+      { layerTimeoutMs: 30 },
+    );
+    const context = await manager.retrieveContext('remember', 'c1');
+    expect(context.degraded).toEqual(['long-term: timeout', 'mid-term: server selection timed out']);
+    expect(context.recent.map((i) => i.id)).toEqual(['t1']);
+    expect(context.related).toEqual([]);
+    expect(context.semantic).toEqual([]);
+  });
+
+  it('searches one tenant, or one conversation, when asked', async () => {
+    const { manager } = embedded();
+    await manager.store({ ...turn('a', 'the password hint is blue', 'c1'), tenantId: 'acme' }, 'high');
+    await manager.store({ ...turn('b', 'the password hint is green', 'c2'), tenantId: 'globex' }, 'high');
+    await manager.store({ ...turn('c', 'the password hint is red', 'c3'), tenantId: 'acme' }, 'high');
+    const acme = await manager.retrieveContext('password hint', 'c1', { tenantId: 'acme' });
+    expect(acme.semantic.map((m) => m.item.id).sort()).toEqual(['a', 'c']);
+    const own = await manager.retrieveContext('password hint', 'c1', { tenantId: 'acme', semanticWithinConversation: true });
+    expect(own.semantic.map((m) => m.item.id)).toEqual(['a']);
+  });
+
+  it('drops semantic matches whose item is gone from mid-term', async () => {
+    const { manager, midTerm } = embedded();
+    await manager.store(turn('a', 'orphaned vector'), 'high');
+    await midTerm.delete('a');
+    expect((await manager.retrieveContext('orphaned vector', 'c1')).semantic).toEqual([]);
+  });
+
+  it('validates its arguments', async () => {
+    const { manager } = embedded();
+    await expect(manager.retrieveContext('', 'c1')).rejects.toMatchObject({ field: 'query' });
+    await expect(manager.retrieveContext('q', 'bad id')).rejects.toMatchObject({ field: 'conversationId' });
+    await expect(manager.retrieveContext('q', 'c1', { tenantId: '' })).rejects.toMatchObject({ field: 'tenantId' });
+  });
+});
+
+describe('forget', () => {
+  it('removes a conversation from every layer, including long-term vectors, and says how much', async () => {
+    const { manager, shortTerm, midTerm, longTerm } = embedded();
+    await manager.store(turn('a', 'alpha fact', 'c1'), 'high');
+    await manager.store(turn('b', 'beta note', 'c1'), 'medium');
+    await manager.store(turn('c', 'gamma chat', 'c1'), 'low');
+    await manager.store(turn('z', 'other conversation', 'c2'), 'high');
+
+    // Long-term counts removals requested (Vector Search does not say which ids it had): both
+    // durable ids of the conversation are sent, though only the HIGH one had a vector.
+    expect(await manager.forget({ conversationId: 'c1' })).toEqual({ removed: { 'short-term': 3, 'mid-term': 2, 'long-term': 2 } });
+    expect(await shortTerm.recent('c1', 10)).toEqual([]);
+    expect(await midTerm.idsOfConversation('c1')).toEqual([]);
+    expect(longTerm.size).toBe(1);
+    expect((await manager.retrieveContext('alpha fact', 'c1')).semantic).toEqual([]);
+    expect(await midTerm.get('z')).toBeDefined();
+  });
+
+  it('removes one item everywhere', async () => {
+    const { manager, shortTerm, midTerm, longTerm } = embedded();
+    await manager.store(turn('a', 'alpha'), 'high');
+    expect(await manager.forget({ itemId: 'a' })).toEqual({ removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
+    expect(await shortTerm.getItem('a')).toBeUndefined();
+    expect(await midTerm.get('a')).toBeUndefined();
+    expect(longTerm.size).toBe(0);
+  });
+
+  it('reports a layer it could not reach, with what was removed elsewhere', async () => {
+    const base = embedded();
+    await base.manager.store(turn('a', 'alpha'), 'high');
+    const longTerm: LongTermStore = override(base.longTerm, 'remove', async () => {
+      throw new Error('UNAVAILABLE');
+    });
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, longTerm });
+    const error = (await manager.forget({ conversationId: 'c1' }).catch((e: unknown) => e)) as MemoryForgetError;
+    expect(error).toBeInstanceOf(MemoryForgetError);
+    expect(error.failures).toEqual([{ layer: 'long-term', reason: 'UNAVAILABLE' }]);
+    expect(error.removed).toMatchObject({ 'short-term': 1, 'mid-term': 1 });
+  });
+
+  it('validates the target', async () => {
+    const { manager } = embedded();
+    await expect(manager.forget({ conversationId: 'no spaces please' })).rejects.toMatchObject({ field: 'conversationId' });
+    await expect(manager.forget({ itemId: '' })).rejects.toMatchObject({ field: 'itemId' });
+  });
+});
+
+describe('status', () => {
+  it('reports each layer, embedded ones as embedded', async () => {
+    const { manager } = embedded();
+    expect(await manager.status()).toEqual([
+      expect.objectContaining({ layer: 'short-term', backend: 'embedded', embedded: true, ok: true }),
+      expect.objectContaining({ layer: 'mid-term', backend: 'embedded', embedded: true, ok: true }),
+      expect.objectContaining({ layer: 'long-term', backend: 'embedded', embedded: true, ok: true }),
+    ]);
+  });
+
+  it('reports a layer whose probe hangs as not ok', async () => {
+    const base = embedded();
+    const shortTerm: ShortTermStore = override(base.shortTerm, 'status', never);
+    const midTerm: MidTermStore = base.midTerm;
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, shortTerm, midTerm }, { layerTimeoutMs: 20 });
+    expect((await manager.status())[0]).toEqual({ layer: 'short-term', backend: 'unknown', embedded: false, ok: false, detail: 'timeout' });
+  });
+});

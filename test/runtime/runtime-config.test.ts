@@ -1,0 +1,105 @@
+import { ConfigError, parseRuntimeConfig } from '../../runtime/src/config/runtime-config';
+import { RuntimeSettings as S } from '../../runtime/src/config/settings';
+import { createMemory } from '../../runtime/src/memory/create-memory';
+
+const vertexEnv = {
+  [S.projectId]: 'acme-prod',
+  [S.region]: 'europe-west4',
+  [S.vectorIndex]: 'projects/123/locations/europe-west4/indexes/456',
+  [S.vectorIndexEndpoint]: 'projects/123/locations/europe-west4/indexEndpoints/789',
+  [S.vectorDeployedIndexId]: 'orchestra_memory',
+  [S.vectorQueryHost]: '1234.europe-west4-567.vdb.vertexai.goog',
+};
+
+function problems(env: Record<string, string>): string {
+  try {
+    parseRuntimeConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseRuntimeConfig', () => {
+  it('runs every layer embedded with no settings at all', () => {
+    expect(parseRuntimeConfig({})).toEqual({
+      environment: 'local',
+      memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, redis: undefined, mongo: undefined, vertex: undefined },
+    });
+  });
+
+  it('takes Redis by host as deployed (TLS, AUTH, CA) or by URL', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(parseRuntimeConfig({ [S.redisHost]: '10.20.0.3', [S.redisPort]: '6378', [S.redisTls]: 'true', [S.redisPassword]: 'auth', [S.redisCaCert]: pem }).memory.redis).toEqual({
+      url: 'rediss://10.20.0.3:6378',
+      password: 'auth',
+      tls: true,
+      caCert: pem,
+    });
+    expect(parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:6379' }).memory.redis).toEqual({ url: 'redis://127.0.0.1:6379', tls: false, password: undefined, caCert: undefined });
+  });
+
+  it('takes MongoDB by URI, Vertex AI by its resource names, each layer on its own', () => {
+    const config = parseRuntimeConfig({ [S.mongoUri]: 'mongodb://127.0.0.1:27017', ...vertexEnv });
+    expect(config.memory.redis).toBeUndefined();
+    expect(config.memory.mongo).toEqual({ uri: 'mongodb://127.0.0.1:27017', database: 'orchestra' });
+    expect(config.memory.vertex).toEqual({
+      project: 'acme-prod',
+      region: 'europe-west4',
+      indexName: vertexEnv[S.vectorIndex],
+      indexEndpointName: vertexEnv[S.vectorIndexEndpoint],
+      deployedIndexId: 'orchestra_memory',
+      queryHost: vertexEnv[S.vectorQueryHost],
+      apiHost: 'europe-west4-aiplatform.googleapis.com',
+      embeddingModel: 'text-embedding-005',
+      dimensions: 768,
+    });
+  });
+
+  it('leaves Vertex off when only the project and region are set (every deployment sets them)', () => {
+    expect(parseRuntimeConfig({ [S.projectId]: 'acme-prod', [S.region]: 'europe-west4' }).memory.vertex).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['a non-numeric port', { [S.redisHost]: 'h', [S.redisPort]: 'abc' }, /ORCHESTRA_REDIS_PORT: expected .*got "abc"/],
+    ['TLS that is not a boolean', { [S.redisHost]: 'h', [S.redisTls]: 'yes' }, /ORCHESTRA_REDIS_TLS: expected .*got "yes"/],
+    ['both Redis URL and host', { [S.redisHost]: 'h', [S.redisUrl]: 'redis://h:1' }, /ORCHESTRA_REDIS_URL and ORCHESTRA_REDIS_HOST: set one, not both/],
+    ['a Redis password without a server', { [S.redisPassword]: 'x' }, /ORCHESTRA_REDIS_PASSWORD: set without ORCHESTRA_REDIS_HOST or ORCHESTRA_REDIS_URL/],
+    ['a CA that is not PEM', { [S.redisHost]: 'h', [S.redisCaCert]: 'not a cert' }, /ORCHESTRA_REDIS_CA_CERT: expected a PEM certificate/],
+    ['half of the Vertex settings', { [S.vectorIndex]: vertexEnv[S.vectorIndex] }, /long-term memory on Vertex AI needs ORCHESTRA_VECTOR_INDEX_ENDPOINT, .*GOOGLE_CLOUD_PROJECT, ORCHESTRA_REGION as well/],
+    ['an index given as a URL', { ...vertexEnv, [S.vectorIndex]: 'https://x/indexes/1' }, /ORCHESTRA_VECTOR_INDEX: expected a resource name projects\/…\/locations\/…\/indexes\/…/],
+    ['a zero TTL', { [S.shortTermTtlSeconds]: '0' }, /ORCHESTRA_SHORT_TERM_TTL_SECONDS: expected/],
+    ['a bad namespace', { [S.memoryNamespace]: 'has spaces' }, /ORCHESTRA_MEMORY_NAMESPACE: expected letters, digits/],
+  ])('rejects %s, naming the variable', (_case, env, message) => {
+    expect(problems(env)).toMatch(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const message = problems({ [S.redisHost]: 'h', [S.redisPort]: '0', [S.recentMessages]: '-1', [S.layerTimeoutMs]: 'soon' });
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+
+  it('never echoes a malformed credential', () => {
+    const message = problems({ [S.mongoUri]: 'postgres://user:s3cr3t-pass@db/x', [S.redisUrl]: 'http://:hunter2@h' });
+    expect(message).toMatch(/ORCHESTRA_MONGODB_URI: expected a mongodb:\/\/ or mongodb\+srv:\/\/ connection string \(value not shown\)/);
+    expect(message).not.toMatch(/s3cr3t|hunter2/);
+  });
+});
+
+describe('createMemory', () => {
+  it('builds embedded layers when nothing is configured', async () => {
+    const memory = createMemory(parseRuntimeConfig({}).memory);
+    await memory.init();
+    expect((await memory.status()).map((s) => `${s.layer}=${s.backend}`)).toEqual(['short-term=embedded', 'mid-term=embedded', 'long-term=embedded']);
+    await memory.close();
+  });
+
+  it('builds the real client for each configured layer, independently', () => {
+    const memory = createMemory(parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:1', ...vertexEnv }).memory);
+    expect(memory.layers.shortTerm.constructor.name).toBe('RedisShortTermStore');
+    expect(memory.layers.midTerm.constructor.name).toBe('EmbeddedMidTermStore');
+    expect(memory.layers.longTerm.constructor.name).toBe('VertexLongTermStore');
+    return memory.close();
+  });
+});
