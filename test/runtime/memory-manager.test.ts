@@ -197,11 +197,28 @@ describe('retrieveContext', () => {
     expect(own.semantic.map((m) => m.item.id)).toEqual(['a']);
   });
 
-  it('drops semantic matches whose item is gone from mid-term', async () => {
-    const { manager, midTerm } = embedded();
+  it('drops semantic matches whose item is gone', async () => {
+    const { manager, shortTerm, midTerm } = embedded();
     await manager.store(turn('a', 'orphaned vector'), 'high');
     await midTerm.delete('a');
+    await shortTerm.forgetItem('a');
     expect((await manager.retrieveContext('orphaned vector', 'c1')).semantic).toEqual([]);
+  });
+
+  it('takes semantic items from short-term when it has them, from mid-term otherwise', async () => {
+    const base = embedded();
+    await base.manager.store(turn('hot', 'cached fact about llamas'), 'high');
+    await base.manager.store(turn('cold', 'stored fact about llamas'), 'high');
+    await base.shortTerm.forgetItem('cold');
+    const asked: string[][] = [];
+    const midTerm = override(base.midTerm, 'getMany', async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return base.midTerm.getMany(ids);
+    });
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, midTerm });
+    const context = await manager.retrieveContext('fact about llamas', 'c9');
+    expect(context.semantic.map((m) => m.item.id).sort()).toEqual(['cold', 'hot']);
+    expect(asked).toEqual([['cold']]);
   });
 
   it('validates its arguments', async () => {

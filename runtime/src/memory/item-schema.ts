@@ -42,10 +42,12 @@ export function parseItem(input: unknown, now: Date): StoredItem {
   return { ...rest, createdAt: new Date(createdAt ?? now).toISOString() };
 }
 
+const IMPORTANCE: ReadonlySet<string> = new Set(ImportanceSchema.options);
+
 export function parseImportance(input: unknown): Importance {
-  const result = ImportanceSchema.safeParse(input);
-  if (!result.success) throw new MemoryValidationError('importance', 'one of "low", "medium", "high"');
-  return result.data;
+  // A set lookup, not a schema parse: this runs on every store() (the hot path).
+  if (typeof input === 'string' && IMPORTANCE.has(input)) return input as Importance;
+  throw new MemoryValidationError('importance', 'one of "low", "medium", "high"');
 }
 
 export function parseId(field: string, input: unknown): string {

@@ -1,4 +1,4 @@
-import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
+import { DeadlineExceededError, withDeadline } from './deadline';
 import { LayerFailure, MemoryForgetError, MemoryValidationError, MemoryWriteError } from './errors';
 import { parseId, parseImportance, parseItem } from './item-schema';
 import type { Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
@@ -96,8 +96,8 @@ export class LayeredMemoryManager {
   private readonly midTermTtlMs: number;
   private readonly relatedLimit: number;
   private readonly semanticLimit: number;
-  private readonly readTimeout: ReturnType<typeof timeout>;
-  private readonly writeTimeout: ReturnType<typeof timeout>;
+  private readonly readTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
   private readonly now: () => Date;
 
   constructor(
@@ -109,9 +109,8 @@ export class LayeredMemoryManager {
     this.midTermTtlMs = (options.midTermTtlDays ?? 30) * 24 * 3600 * 1000;
     this.relatedLimit = options.relatedLimit ?? 20;
     this.semanticLimit = options.semanticLimit ?? 5;
-    // Aggressive: give up at the deadline even if the layer ignores the abort signal.
-    this.readTimeout = timeout(options.layerTimeoutMs ?? 1500, TimeoutStrategy.Aggressive);
-    this.writeTimeout = timeout(options.writeTimeoutMs ?? 10_000, TimeoutStrategy.Aggressive);
+    this.readTimeoutMs = options.layerTimeoutMs ?? 1500;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.now = options.clock ?? (() => new Date());
   }
 
@@ -133,28 +132,37 @@ export class LayeredMemoryManager {
     const level = parseImportance(importance);
     const now = this.now();
     const item = parseItem(input, now);
-    const { shortTerm, midTerm, longTerm } = this.layers;
-    const writes: Record<LayerName, () => Promise<unknown>> = {
-      'short-term': () => shortTerm.remember(item, this.recentMessages, this.shortTermTtlSeconds),
-      // HIGH items back the long-term index, which never expires: their documents are kept too.
-      'mid-term': () => midTerm.upsert(item, level === 'high' ? undefined : new Date(now.getTime() + this.midTermTtlMs)),
-      'long-term': () => longTerm.upsert([item]),
-    };
     const layers = LAYERS_BY_IMPORTANCE[level];
-    const outcomes = await Promise.allSettled(layers.map((layer) => this.writeTimeout.execute(writes[layer])));
-
-    const written: LayerName[] = [];
     const failures: LayerFailure[] = [];
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') written.push(layers[i]);
-      else failures.push({ layer: layers[i], reason: reason(outcome.reason, 'write') });
-    });
+    const written: LayerName[] = [];
+    await Promise.all(
+      layers.map((layer) =>
+        withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs).then(
+          () => void written.push(layer),
+          (error: unknown) => void failures.push({ layer, reason: reason(error, 'write') }),
+        ),
+      ),
+    );
+    written.sort((a, b) => layers.indexOf(a) - layers.indexOf(b));
+    if (failures.length === 0) return { id: item.id, importance: level, written, degraded: [] };
+
     const required = REQUIRED_BY_IMPORTANCE[level];
-    const fatal = failures.filter((f) => required.includes(f.layer));
-    if (fatal.length > 0) throw new MemoryWriteError(failures, written);
+    if (failures.some((f) => required.includes(f.layer))) throw new MemoryWriteError(failures, written);
     const degraded = failures.map((f) => `${f.layer}: ${f.reason}`);
-    if (degraded.length > 0) this.options.logger?.warn({ id: item.id, degraded }, 'memory write degraded');
+    this.options.logger?.warn({ id: item.id, degraded }, 'memory write degraded');
     return { id: item.id, importance: level, written, degraded };
+  }
+
+  private write(layer: LayerName, item: StoredItem, level: Importance, now: Date): Promise<unknown> {
+    switch (layer) {
+      case 'short-term':
+        return this.layers.shortTerm.remember(item, this.recentMessages, this.shortTermTtlSeconds);
+      case 'mid-term':
+        // HIGH items back the long-term index, which never expires: their documents are kept too.
+        return this.layers.midTerm.upsert(item, level === 'high' ? undefined : new Date(now.getTime() + this.midTermTtlMs));
+      case 'long-term':
+        return this.layers.longTerm.upsert([item]);
+    }
   }
 
   /**
@@ -168,7 +176,7 @@ export class LayeredMemoryManager {
     const degraded: string[] = [];
     const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {
       try {
-        return await this.readTimeout.execute(read);
+        return await withDeadline(read, this.readTimeoutMs);
       } catch (error) {
         degraded.push(`${layer}: ${reason(error, 'read')}`);
         return fallback;
@@ -201,7 +209,7 @@ export class LayeredMemoryManager {
     if ('conversationId' in target) {
       const conversationId = parseId('conversationId', target.conversationId);
       // Mid-term holds every HIGH item (they never expire), so its ids are what long-term holds.
-      const ids = await this.writeTimeout.execute(() => midTerm.idsOfConversation(conversationId)).catch((error: unknown) => {
+      const ids = await withDeadline(() => midTerm.idsOfConversation(conversationId), this.writeTimeoutMs).catch((error: unknown) => {
         throw new MemoryForgetError([{ layer: 'mid-term', reason: reason(error, 'read') }], {});
       });
       removals = {
@@ -218,7 +226,7 @@ export class LayeredMemoryManager {
       };
     }
     const layers = Object.keys(removals) as LayerName[];
-    const outcomes = await Promise.allSettled(layers.map((layer) => this.writeTimeout.execute(removals[layer])));
+    const outcomes = await Promise.allSettled(layers.map((layer) => withDeadline(removals[layer], this.writeTimeoutMs)));
     const removed = { 'short-term': 0, 'mid-term': 0, 'long-term': 0 } as Record<LayerName, number>;
     const failures: LayerFailure[] = [];
     outcomes.forEach((outcome, i) => {
@@ -240,7 +248,7 @@ export class LayeredMemoryManager {
     return Promise.all(
       probes.map(async ([layer, store]) => {
         try {
-          return await this.readTimeout.execute(() => store.status());
+          return await withDeadline(() => store.status(), this.readTimeoutMs);
         } catch (error) {
           return { layer, backend: 'unknown', embedded: false, ok: false, detail: reason(error, 'read') };
         }
@@ -257,8 +265,14 @@ export class LayeredMemoryManager {
     const minScore = this.options.semanticMinScore ?? 0;
     const relevant = matches.filter((m) => m.score > minScore);
     if (relevant.length === 0) return [];
-    // Vector Search keeps ids and vectors only; the items themselves live in mid-term.
-    const items = new Map((await this.layers.midTerm.getMany(relevant.map((m) => m.id))).map((i) => [i.id, i]));
+    // Vector Search keeps ids and vectors only; the items live in mid-term, and recent ones in
+    // short-term too. Reading short-term first spares the durable store (Firestore's quotas) and
+    // keeps this branch off the server the mid-term branch is reading at the same moment.
+    const ids = relevant.map((m) => m.id);
+    const cached = await this.layers.shortTerm.getItems(ids).catch(() => [] as StoredItem[]);
+    const items = new Map(cached.map((i) => [i.id, i]));
+    const missing = ids.filter((id) => !items.has(id));
+    if (missing.length > 0) for (const item of await this.layers.midTerm.getMany(missing)) items.set(item.id, item);
     return relevant.flatMap((m) => {
       const item = items.get(m.id);
       return item ? [{ item, score: m.score }] : [];
@@ -267,7 +281,7 @@ export class LayeredMemoryManager {
 }
 
 function reason(error: unknown, kind: 'read' | 'write'): string {
-  if (error instanceof TaskCancelledError) return 'timeout';
+  if (error instanceof DeadlineExceededError) return 'timeout';
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0].slice(0, 200) || `${kind} failed`;
 }

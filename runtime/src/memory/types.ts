@@ -65,6 +65,8 @@ export interface ShortTermStore extends Layer {
   /** The newest `limit` items of a conversation, oldest first: one round trip. */
   recent(conversationId: string, limit: number): Promise<StoredItem[]>;
   getItem(id: string): Promise<StoredItem | undefined>;
+  /** The items of `ids` still alive, in no particular order: one round trip. */
+  getItems(ids: readonly string[]): Promise<StoredItem[]>;
   /** Removes one item (and its entry in its conversation's list). Returns whether it existed. */
   forgetItem(id: string): Promise<boolean>;
   /** Removes a conversation's list and its items. Returns how many items were removed. */

@@ -75,6 +75,14 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
       expect(await h.store.getItem(id)).toEqual(stored);
     });
 
+    it('gets many items by id in one call, skipping unknown ones', async () => {
+      const [a, b] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(a, uniqueId('c'), 'a'), 10, 60);
+      await h.store.remember(item(b, undefined, 'b'), 10, 60);
+      expect((await h.store.getItems([a, uniqueId('missing'), b])).map((i) => i.content).sort()).toEqual(['a', 'b']);
+      expect(await h.store.getItems([])).toEqual([]);
+    });
+
     it('overwriting an item replaces it in its conversation instead of adding a duplicate', async () => {
       const conversation = uniqueId('c');
       const id = uniqueId('i');

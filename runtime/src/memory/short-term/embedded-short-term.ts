@@ -88,6 +88,13 @@ export class EmbeddedShortTermStore implements ShortTermStore {
     return entry ? structuredClone(entry.value) : undefined;
   }
 
+  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+    return ids.flatMap((id) => {
+      const entry = this.live(this.items, id);
+      return entry ? [structuredClone(entry.value)] : [];
+    });
+  }
+
   async forgetItem(id: string): Promise<boolean> {
     const entry = this.live(this.items, id);
     if (!entry) return false;

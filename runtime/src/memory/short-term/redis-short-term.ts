@@ -19,9 +19,10 @@ export interface RedisShortTermOptions {
 
 // Scripts run server-side and atomically, so each operation is one round trip however many keys
 // it touches. Keys: item, recent list, id set of the item's conversation (the list and set keys are
-// derived in the script for the *previous* conversation of an overwritten item).
+// derived in the script for the *previous* conversation of an overwritten item). SET … GET needs
+// Redis 6.2+ (Memorystore offers 7.x).
 const REMEMBER = `
-local old = redis.call('GET', KEYS[1])
+local old = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'GET')
 if old then
   local ok, prev = pcall(cjson.decode, old)
   if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
@@ -29,10 +30,10 @@ if old then
     redis.call('SREM', ARGV[4] .. ':ids:' .. prev.conversationId, ARGV[5])
   end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if #KEYS == 3 then
-  redis.call('RPUSH', KEYS[2], ARGV[1])
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+  if redis.call('RPUSH', KEYS[2], ARGV[1]) > tonumber(ARGV[3]) then
+    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+  end
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
   redis.call('SADD', KEYS[3], ARGV[5])
   redis.call('PEXPIRE', KEYS[3], ARGV[2])
@@ -172,6 +173,12 @@ export class RedisShortTermStore implements ShortTermStore {
   async getItem(id: string): Promise<StoredItem | undefined> {
     const raw = await this.client.get(this.itemKey(id));
     return raw === null ? undefined : (JSON.parse(raw) as StoredItem);
+  }
+
+  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+    if (ids.length === 0) return [];
+    const raw = await this.client.mget(ids.map((id) => this.itemKey(id)));
+    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as StoredItem]));
   }
 
   async forgetItem(id: string): Promise<boolean> {

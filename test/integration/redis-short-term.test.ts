@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { RedisShortTermStore } from '../../runtime/src/memory/short-term/redis-short-term';
 import { startRedis } from '../servers/redis-server';
-import { sleep, uniqueId } from './contracts/harness';
-import { shortTermContract } from './contracts/short-term-contract';
+import { sleep, uniqueId } from '../runtime/contracts/harness';
+import { shortTermContract } from '../runtime/contracts/short-term-contract';
 
 let server: Awaited<ReturnType<typeof startRedis>>;
 beforeAll(async () => {

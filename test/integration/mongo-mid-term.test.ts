@@ -1,8 +1,8 @@
 import { MongoClient } from 'mongodb';
 import { MongoMidTermStore } from '../../runtime/src/memory/mid-term/mongo-mid-term';
 import { startMongo } from '../servers/mongo-server';
-import { sleep, uniqueId } from './contracts/harness';
-import { midTermContract } from './contracts/mid-term-contract';
+import { sleep, uniqueId } from '../runtime/contracts/harness';
+import { midTermContract } from '../runtime/contracts/mid-term-contract';
 
 let server: Awaited<ReturnType<typeof startMongo>>;
 beforeAll(async () => {

@@ -1,0 +1,408 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { grpc } from 'google-gax';
+import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
+import { VertexEmbedder, type VertexEmbedderOptions } from '../../runtime/src/memory/long-term/vertex-embedder';
+import { VertexLongTermStore, type VertexLongTermOptions } from '../../runtime/src/memory/long-term/vertex-long-term';
+import { dot } from '../../runtime/src/memory/long-term/vectors';
+import type { Embedder, StoredItem } from '../../runtime/src/memory/types';
+import { startVertexServer, type IndexDatapoint, type VertexServer } from '../servers/vertex-server';
+import { uniqueId } from '../runtime/contracts/harness';
+import { longTermContract } from '../runtime/contracts/long-term-contract';
+
+// The Google clients must never look for a metadata server here (it would wait for timeouts).
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const PROJECT = 'orchestra-test';
+const REGION = 'us-central1';
+const INDEX = `projects/${PROJECT}/locations/${REGION}/indexes/memory`;
+const ENDPOINT = `projects/${PROJECT}/locations/${REGION}/indexEndpoints/memory-endpoint`;
+const DEPLOYED = 'memory_deployed';
+const MODEL_PATH = `projects/${PROJECT}/locations/${REGION}/publishers/google/models/text-embedding-005`;
+
+const local = new HashingEmbedder(768);
+let server: VertexServer;
+
+const item = (id: string, content: string, extra: Partial<StoredItem> = {}): StoredItem => ({
+  id,
+  content,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+function options(overrides: Partial<VertexLongTermOptions> = {}): VertexLongTermOptions {
+  return {
+    project: PROJECT,
+    region: REGION,
+    indexName: INDEX,
+    indexEndpointName: ENDPOINT,
+    deployedIndexId: DEPLOYED,
+    queryHost: server.host,
+    apiHost: server.host,
+    clientOptions: { sslCreds: grpc.credentials.createInsecure() },
+    ...overrides,
+  };
+}
+
+const open: VertexLongTermStore[] = [];
+async function openStore(overrides: Partial<VertexLongTermOptions> = {}): Promise<VertexLongTermStore> {
+  const store = new VertexLongTermStore(options(overrides));
+  open.push(store);
+  await store.init();
+  return store;
+}
+
+const norm = (v: readonly number[]) => Math.sqrt(dot(v, v));
+const restricts = (d: IndexDatapoint) => Object.fromEntries(d.restricts.map((r) => [r.namespace, r.allowList]));
+
+
+// The credentials guard is checked in child processes (a real unhandled rejection would take jest
+// down with it); they start with the file and run alongside the in-process tests.
+const ROOT = path.resolve(__dirname, '../..');
+const STORE_MODULE = JSON.stringify(path.join(ROOT, 'runtime/src/memory/long-term/vertex-long-term.ts'));
+const CLIENT_MODULE = JSON.stringify(path.join(ROOT, 'node_modules/@google-cloud/aiplatform/build/src/v1/match_service_client.js'));
+
+const GUARDED_STORE = `
+  const { VertexLongTermStore, VertexCredentialsError } = await import(${STORE_MODULE});
+  const store = new VertexLongTermStore({
+    project: 'p', region: 'us-central1', deployedIndexId: 'd', queryHost: '127.0.0.1:9',
+    indexName: 'projects/p/locations/us-central1/indexes/i',
+    indexEndpointName: 'projects/p/locations/us-central1/indexEndpoints/e',
+  });
+  try { await store.init(); console.log('init resolved'); }
+  catch (err) { console.log('rejected: ' + (err instanceof VertexCredentialsError) + ' ' + err.message); }
+  await store.search('x', { limit: 1 }).catch((err) => console.log('search: ' + err.message));
+  console.log((await store.status()).detail);
+  await store.close();
+  // Credentials from another grpc-js copy: the client's stub fails; init() must own that failure.
+  const foreign = new VertexLongTermStore({
+    project: 'p', region: 'us-central1', deployedIndexId: 'd', queryHost: '127.0.0.1:9',
+    indexName: 'projects/p/locations/us-central1/indexes/i',
+    indexEndpointName: 'projects/p/locations/us-central1/indexEndpoints/e',
+    clientOptions: { sslCreds: {} },
+  });
+  await foreign.init().then(() => console.log('foreign init resolved'), (err) => console.log('foreign: ' + err.message));
+  await foreign.close();`;
+
+// The control: what the guard prevents, in the same environment.
+const BARE_CLIENT = `
+  const { MatchServiceClient } = await import(${CLIENT_MODULE});
+  const client = new MatchServiceClient({ apiEndpoint: '127.0.0.1', port: 9 });
+  await client.findNeighbors({ indexEndpoint: 'e' }).catch(() => undefined);`;
+
+interface ChildResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `body` (an async function's body) under tsx with no Google credentials anywhere: HOME empty, no GOOGLE_* variables. */
+async function runWithoutCredentials(body: string): Promise<ChildResult> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'no-creds-'));
+  try {
+    const script = path.join(home, 'script.ts');
+    await writeFile(
+      script,
+      `process.on('unhandledRejection', (reason) => { console.log('unhandledRejection: ' + String(reason)); process.exitCode = 3; });
+async function main() {${body}\n}
+// The wait gives stray client promises time to reject.
+main().then(() => new Promise((r) => setTimeout(r, 300)), (err) => { console.log('main failed: ' + err); process.exitCode = 4; });\n`,
+    );
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|GCLOUD|CLOUDSDK|GCE_)/.test(k)));
+    Object.assign(env, { HOME: home, METADATA_SERVER_DETECTION: 'none' });
+    return await new Promise((resolve) =>
+      execFile(path.join(ROOT, 'node_modules/.bin/tsx'), [script], { cwd: ROOT, env, timeout: 10_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+let guarded: Promise<ChildResult>;
+let bare: Promise<ChildResult>;
+
+beforeAll(async () => {
+  guarded = runWithoutCredentials(GUARDED_STORE);
+  bare = runWithoutCredentials(BARE_CLIENT);
+  server = await startVertexServer({ indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED });
+});
+afterAll(async () => server.stop());
+beforeEach(() => server.clearRequests());
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+describe('VertexLongTermStore against a local Vertex AI', () => {
+  it('embeds stored items as documents and upserts unit vectors with tenant and conversation restricts', async () => {
+    const store = await openStore();
+    const [a, b] = [uniqueId('a'), uniqueId('b')];
+    await store.upsert([
+      item(a, 'the quarterly report is due friday', { tenantId: 't1', conversationId: 'c1' }),
+      item(b, 'no tenant and no conversation'),
+    ]);
+
+    const [predict] = server.requestsOf('Predict');
+    expect(predict.endpoint).toBe(MODEL_PATH);
+    expect(predict.instances).toEqual([
+      { content: 'the quarterly report is due friday', task_type: 'RETRIEVAL_DOCUMENT' },
+      { content: 'no tenant and no conversation', task_type: 'RETRIEVAL_DOCUMENT' },
+    ]);
+    expect(predict.parameters).toEqual({ autoTruncate: true });
+
+    const upserts = server.requestsOf('UpsertDatapoints');
+    expect(upserts).toHaveLength(1);
+    expect(upserts[0].index).toBe(INDEX);
+    const [da, db] = upserts[0].datapoints;
+    expect([da.datapointId, db.datapointId]).toEqual([a, b]);
+    for (const d of [da, db]) {
+      expect(d.featureVector).toHaveLength(768);
+      expect(norm(d.featureVector)).toBeCloseTo(1, 5);
+    }
+    expect(restricts(da)).toEqual({ tenant: ['t1'], conversation: ['c1'] });
+    expect(db.restricts).toEqual([]);
+    expect(server.datapointIds(INDEX)).toEqual(expect.arrayContaining([a, b]));
+  });
+
+  it('searches with a query embedding, best first, scores being cosine similarities', async () => {
+    const store = await openStore();
+    const tenantId = uniqueId('tenant');
+    const texts = { near: 'the cat sat on the mat', mid: 'a cat chased a mouse', far: 'quarterly revenue grew' };
+    await store.upsert(Object.entries(texts).map(([id, content]) => item(`${tenantId}-${id}`, content, { tenantId })));
+    server.clearRequests();
+
+    const matches = await store.search('the cat on the mat', { limit: 3, tenantId });
+
+    expect(matches.map((m) => m.id)).toEqual(['near', 'mid', 'far'].map((k) => `${tenantId}-${k}`));
+    const query = local.embedOne('the cat on the mat');
+    matches.forEach((m, i) => expect(m.score).toBeCloseTo(dot(query, local.embedOne(Object.values(texts)[i])), 5));
+
+    const [predict] = server.requestsOf('Predict');
+    expect(predict.instances).toEqual([{ content: 'the cat on the mat', task_type: 'RETRIEVAL_QUERY' }]);
+    const [find] = server.requestsOf('FindNeighbors');
+    expect(find).toMatchObject({ indexEndpoint: ENDPOINT, deployedIndexId: DEPLOYED, returnFullDatapoint: false });
+    expect(find.queries).toHaveLength(1);
+    expect(find.queries[0].neighborCount).toBe(3);
+    expect(find.queries[0].datapoint?.featureVector).toHaveLength(768);
+    expect(norm(find.queries[0].datapoint?.featureVector ?? [])).toBeCloseTo(1, 5);
+    expect(restricts(find.queries[0].datapoint as IndexDatapoint)).toEqual({ tenant: [tenantId] });
+  });
+
+  it('isolates tenants and conversations through restricts', async () => {
+    const store = await openStore();
+    const [t1, t2] = [uniqueId('t'), uniqueId('t')];
+    await store.upsert([
+      item(`${t1}-x`, 'shared words about deployments', { tenantId: t1, conversationId: 'c1' }),
+      item(`${t1}-y`, 'shared words about deployments', { tenantId: t1, conversationId: 'c2' }),
+      item(`${t2}-x`, 'shared words about deployments', { tenantId: t2, conversationId: 'c1' }),
+    ]);
+
+    const ids = async (o: { tenantId?: string; conversationId?: string }) =>
+      (await store.search('deployments', { limit: 10, ...o })).map((m) => m.id).sort();
+    expect(await ids({ tenantId: t1 })).toEqual([`${t1}-x`, `${t1}-y`]);
+    expect(await ids({ tenantId: t2 })).toEqual([`${t2}-x`]);
+    expect(await ids({ tenantId: t1, conversationId: 'c2' })).toEqual([`${t1}-y`]);
+    expect(await ids({ tenantId: uniqueId('nobody') })).toEqual([]);
+  });
+
+  it('removes datapoints, and sends nothing for an empty list', async () => {
+    const store = await openStore();
+    const tenantId = uniqueId('tenant');
+    await store.upsert([item(`${tenantId}-keep`, 'alpha beta', { tenantId }), item(`${tenantId}-drop`, 'alpha gamma', { tenantId })]);
+
+    await store.remove([`${tenantId}-drop`]);
+    await store.remove([]);
+
+    expect(server.requestsOf('RemoveDatapoints')).toEqual([{ index: INDEX, datapointIds: [`${tenantId}-drop`] }]);
+    expect((await store.search('alpha', { limit: 5, tenantId })).map((m) => m.id)).toEqual([`${tenantId}-keep`]);
+  });
+
+  it('caches query embeddings but not document embeddings', async () => {
+    const store = await openStore();
+    await store.search('what did we decide', { limit: 1 });
+    await store.search('what did we decide', { limit: 1 });
+    expect(server.requestsOf('Predict')).toHaveLength(1);
+    expect(server.requestsOf('FindNeighbors')).toHaveLength(2);
+
+    await store.search('something else', { limit: 1 });
+    expect(server.requestsOf('Predict')).toHaveLength(2);
+
+    await store.upsert([item(uniqueId('d'), 'what did we decide')]);
+    await store.upsert([item(uniqueId('d'), 'what did we decide')]);
+    expect(server.requestsOf('Predict')).toHaveLength(4);
+  });
+
+  it('sends one text per request to gemini-embedding models, asking for the index dimensions', async () => {
+    const store = await openStore({ embeddingModel: 'gemini-embedding-001' });
+    await store.upsert(['one', 'two', 'three'].map((t) => item(uniqueId('g'), t)));
+
+    const predicts = server.requestsOf('Predict');
+    expect(predicts.map((p) => p.instances.length)).toEqual([1, 1, 1]);
+    expect(predicts[0].endpoint).toBe(`projects/${PROJECT}/locations/${REGION}/publishers/google/models/gemini-embedding-001`);
+    expect(predicts[0].parameters).toEqual({ autoTruncate: true, outputDimensionality: 768 });
+  });
+
+  it('writes more than 1000 datapoints in several upsert calls, with an injected embedder', async () => {
+    // A 16-dimension index keeps 1001 datapoints cheap to send.
+    const small = await startVertexServer({ indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED, dimensions: 16 });
+    try {
+      const store = await openStore({ embedder: new HashingEmbedder(16), queryHost: small.host, apiHost: small.host });
+      await store.upsert(Array.from({ length: 1001 }, (_, i) => item(uniqueId('many'), `n ${i}`)));
+      expect(small.requestsOf('UpsertDatapoints').map((u) => u.datapoints.length)).toEqual([1000, 1]);
+      expect(small.requestsOf('Predict')).toHaveLength(0);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  it('surfaces server errors as rejections and reports them in status() until a probe succeeds', async () => {
+    const store = await openStore();
+    expect(await store.status()).toMatchObject({ layer: 'long-term', backend: 'vertex-ai', embedded: false, ok: true });
+    expect(server.requests).toHaveLength(0); // a healthy status costs no call
+
+    server.failNext('FindNeighbors', grpc.status.PERMISSION_DENIED, 2, 'caller lacks aiplatform.indexEndpoints.queryVectors');
+    await expect(store.search('anything', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+
+    const down = await store.status(); // its probe meets the second failure
+    expect(down.ok).toBe(false);
+    expect(down.detail).toContain('queryVectors');
+    const probes = server.requestsOf('FindNeighbors');
+    expect(probes).toHaveLength(2);
+    expect(server.requestsOf('Predict')).toHaveLength(1); // the probe spends no embedding quota
+
+    expect(await store.status()).toMatchObject({ ok: true });
+  });
+
+  it('surfaces a failed embedding and a failed upsert as rejections', async () => {
+    const store = await openStore();
+    server.failNext('Predict', grpc.status.RESOURCE_EXHAUSTED, 1, 'quota exceeded');
+    await expect(store.upsert([item(uniqueId('e'), 'x')])).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    expect(server.requestsOf('UpsertDatapoints')).toHaveLength(0);
+
+    server.failNext('UpsertDatapoints', grpc.status.FAILED_PRECONDITION, 1, 'index is not STREAM_UPDATE');
+    await expect(store.upsert([item(uniqueId('e'), 'x')])).rejects.toThrow('STREAM_UPDATE');
+  });
+
+  it('rejects with NOT_FOUND when the deployed index id is wrong', async () => {
+    const store = await openStore({ deployedIndexId: 'someone_else' });
+    await expect(store.search('x', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
+  it('recovers after the server restarts', async () => {
+    const store = await openStore();
+    await store.search('before the restart', { limit: 1 });
+    await server.restart();
+    await expect(store.search('after the restart', { limit: 1 })).resolves.toEqual(expect.any(Array));
+  });
+
+  it('reports not ok before init() and refuses calls', async () => {
+    const store = new VertexLongTermStore(options());
+    expect(await store.status()).toMatchObject({ ok: false, detail: 'not initialized' });
+    await expect(store.search('x', { limit: 1 })).rejects.toThrow('init()');
+  });
+
+  it('reports a failing init() in a status() asked meanwhile, then counts as not initialized', async () => {
+    // Credentials of another grpc-js copy: the client's stub fails to build.
+    const store = new VertexLongTermStore(options({ clientOptions: { sslCreds: {} as grpc.ChannelCredentials } }));
+    const init = store.init();
+    const status = store.status();
+    await expect(init).rejects.toThrow('ChannelCredentials');
+    expect(await status).toMatchObject({ ok: false, detail: expect.stringContaining('ChannelCredentials') });
+    expect(await store.status()).toMatchObject({ ok: false, detail: 'not initialized' });
+  });
+
+  it('refuses vectors of the wrong length from an injected embedder', async () => {
+    const broken: Embedder = { dimensions: 768, embed: async (texts) => texts.map(() => new Float32Array(3)) };
+    const store = await openStore({ embedder: broken });
+    await expect(store.upsert([item(uniqueId('w'), 'x')])).rejects.toThrow('embedder returned 3 dimensions, the index has 768');
+    await expect(store.search('x', { limit: 1 })).rejects.toThrow('embedder returned 3 dimensions');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('rejects bad options, naming every problem', () => {
+    const wrongSize: Embedder = { dimensions: 256, embed: async () => [] };
+    expect(() => new VertexLongTermStore(options({ indexEndpointName: 'https://1234.us-central1-1.vdb.vertexai.goog', queryHost: 'https://x', embedder: wrongSize, dimensions: 768 }))).toThrow(
+      /indexEndpointName must be .*queryHost must be a host.*embedder.dimensions \(256\) differs/,
+    );
+  });
+});
+
+longTermContract('VertexLongTermStore on a local Vertex AI', async () => {
+  const store = new VertexLongTermStore(options());
+  return { store, teardown: () => store.close() };
+});
+
+describe('VertexEmbedder', () => {
+  const insecure = { sslCreds: grpc.credentials.createInsecure() };
+  const embedders: VertexEmbedder[] = [];
+  const embedder = (o: Partial<VertexEmbedderOptions> = {}) => {
+    const e = new VertexEmbedder({ project: PROJECT, region: REGION, apiHost: server.host, clientOptions: insecure, ...o });
+    embedders.push(e);
+    return e;
+  };
+  afterEach(async () => {
+    await Promise.all(embedders.splice(0).map((e) => e.close()));
+  });
+
+  // Short vectors (outputDimensionality) keep the 300 predictions cheap to encode and decode.
+  it('splits 300 texts into predict calls of at most 250, keeping vectors in input order', async () => {
+    const texts = Array.from({ length: 300 }, (_, i) => `document number ${i} about topic ${i % 7}`);
+    server.delayNext('Predict', 50, 1, (p) => p.instances.length === 250); // the first batch answers last
+
+    const vectors = await embedder({ dimensions: 16 }).embed(texts, 'document');
+
+    // Batches run concurrently, so they arrive in any order.
+    expect(server.requestsOf('Predict').map((p) => p.instances.length).sort((x, y) => y - x)).toEqual([250, 50]);
+    expect(server.requestsOf('Predict')[0].parameters).toEqual({ autoTruncate: true, outputDimensionality: 16 });
+    const expected = new HashingEmbedder(16);
+    expect(vectors).toHaveLength(300);
+    vectors.forEach((v, i) => expect(dot(v, expected.embedOne(texts[i]))).toBeCloseTo(1, 5));
+  });
+
+  it('splits by the ~20k token budget too', async () => {
+    const long = (i: number) => `text ${i} `.padEnd(8000, 'x'); // 8000 chars ≈ 2000 tokens: 10 per request
+    await embedder({ dimensions: 16 }).embed(Array.from({ length: 25 }, (_, i) => long(i)), 'document');
+    expect(server.requestsOf('Predict').map((p) => p.instances.length).sort((x, y) => y - x)).toEqual([10, 10, 5]);
+  });
+
+  it('rejects embeddings of the wrong length with a clear error', async () => {
+    const other = await startVertexServer({ indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED, dimensions: 512 });
+    try {
+      await expect(embedder({ apiHost: other.host }).embed(['hello'], 'document')).rejects.toThrow('returned 512 dimensions, expected 768');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('returns copies from the query cache and evicts the least recently used entry', async () => {
+    const e = embedder({ queryCacheSize: 2 });
+    const [first] = await e.embed(['a'], 'query');
+    first.fill(0);
+    await e.embed(['b'], 'query');
+    const [again] = await e.embed(['a'], 'query'); // cached (and now most recent)
+    expect(dot(again, local.embedOne('a'))).toBeCloseTo(1, 5);
+    await e.embed(['c'], 'query'); // evicts b
+    await e.embed(['a', 'b'], 'query');
+    expect(server.requestsOf('Predict').map((p) => p.instances.map((i) => (i as { content: string }).content))).toEqual([['a'], ['b'], ['c'], ['b']]);
+  });
+});
+
+describe('credentials guard', () => {
+  it('init() rejects with VertexCredentialsError and nothing rejects unhandled', async () => {
+    const { code, stdout, stderr } = await guarded;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('rejected: true No usable Google Cloud credentials');
+    expect(stdout).toContain('GOOGLE_APPLICATION_CREDENTIALS');
+    expect(stdout).toContain('search: VertexLongTermStore: call init() first');
+    expect(stdout).toContain('not initialized');
+    expect(stdout).toContain('foreign: Channel credentials must be a ChannelCredentials object');
+    expect(stdout).not.toContain('unhandledRejection');
+  });
+
+  it('(control) a bare Google client in the same environment does reject unhandled', async () => {
+    expect((await bare).stdout).toContain('unhandledRejection');
+  });
+});

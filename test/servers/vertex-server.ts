@@ -1,0 +1,351 @@
+/**
+ * A local Vertex AI on 127.0.0.1: the real protos, served by the grpc-js copy that google-gax
+ * uses (a second copy breaks the client's credentials). In memory: datapoints per index, exact
+ * dot-product search with restricts, deterministic embeddings (HashingEmbedder) from Predict.
+ * Every request is recorded; calls can be made to fail or wait on demand.
+ *
+ * Connect a client with `{apiEndpoint: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure()}`
+ * and `METADATA_SERVER_DETECTION=none` in the environment.
+ */
+import path from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import { grpc } from 'google-gax';
+import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
+import { dot } from '../../runtime/src/memory/long-term/vectors';
+
+export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+// Decoded requests as @grpc/proto-loader produces them (camelCase, defaults filled in, arrays present).
+export interface Restriction {
+  namespace: string;
+  allowList: string[];
+  denyList: string[];
+}
+
+export interface IndexDatapoint {
+  datapointId: string;
+  featureVector: number[];
+  restricts: Restriction[];
+}
+
+export interface UpsertDatapointsRequest {
+  index: string;
+  datapoints: IndexDatapoint[];
+}
+
+export interface RemoveDatapointsRequest {
+  index: string;
+  datapointIds: string[];
+}
+
+export interface FindNeighborsRequest {
+  indexEndpoint: string;
+  deployedIndexId: string;
+  queries: { datapoint: IndexDatapoint | null; neighborCount: number }[];
+  returnFullDatapoint: boolean;
+}
+
+/** Predict as recorded: `instances` and `parameters` converted from google.protobuf.Value to plain JSON. */
+export interface PredictRequest {
+  endpoint: string;
+  instances: JsonValue[];
+  parameters: JsonValue;
+}
+
+export interface RequestOf {
+  FindNeighbors: FindNeighborsRequest;
+  UpsertDatapoints: UpsertDatapointsRequest;
+  RemoveDatapoints: RemoveDatapointsRequest;
+  Predict: PredictRequest;
+}
+
+export type RecordedRequest = { [M in VertexMethod]: { method: M; request: RequestOf[M] } }[VertexMethod];
+
+export interface VertexServerOptions {
+  /** The index the deployed index serves (FindNeighbors searches it). */
+  readonly indexName: string;
+  /** FindNeighbors answers NOT_FOUND for any other endpoint. */
+  readonly indexEndpointName: string;
+  /** FindNeighbors answers NOT_FOUND for any other deployed index id. */
+  readonly deployedIndexId: string;
+  /** Length of embeddings and of accepted feature vectors. @default 768 */
+  readonly dimensions?: number;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+}
+
+export interface VertexServer {
+  readonly port: number;
+  /** `127.0.0.1:<port>`, for the store's `queryHost` / `apiHost`. */
+  readonly host: string;
+  /** Every request received, in arrival order (failed and delayed ones included). */
+  readonly requests: RecordedRequest[];
+  requestsOf<M extends VertexMethod>(method: M): RequestOf[M][];
+  /** Datapoint ids currently in `index`. */
+  datapointIds(index: string): string[];
+  /** The next `n` calls of `method` fail with `code` (after being recorded). */
+  failNext(method: VertexMethod, code: grpc.status, n?: number, message?: string): void;
+  /** The next `n` calls of `method` (those `match` accepts, if given) are answered after `ms`. */
+  delayNext<M extends VertexMethod>(method: M, ms: number, n?: number, match?: (request: RequestOf[M]) => boolean): void;
+  /** Forgets recorded requests, pending failures and delays (not datapoints). */
+  clearRequests(): void;
+  stop(): Promise<void>;
+  /** Stops and listens again on the same port; datapoints survive. */
+  restart(): Promise<void>;
+}
+
+// aiplatform ships google/cloud/**; google/api/** comes with google-gax; google/protobuf/** is built into proto-loader.
+const PROTO_ROOTS = [
+  path.dirname(require.resolve('@google-cloud/aiplatform/build/protos/protos.json')),
+  path.join(path.dirname(require.resolve('google-gax')), '../protos'),
+];
+const PROTO_FILES = ['match_service', 'index_service', 'prediction_service'].map((f) => `google/cloud/aiplatform/v1/${f}.proto`);
+const SERVICES = ['MatchService', 'IndexService', 'PredictionService'] as const;
+
+let definition: protoLoader.PackageDefinition | undefined;
+
+function loadDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync(PROTO_FILES, {
+    includeDirs: PROTO_ROOTS,
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: true,
+    arrays: true,
+    oneofs: true,
+  });
+  return definition;
+}
+
+interface Fault {
+  readonly code?: grpc.status;
+  readonly message?: string;
+  readonly delayMs?: number;
+  readonly match?: (request: never) => boolean;
+}
+
+export async function startVertexServer(options: VertexServerOptions): Promise<VertexServer> {
+  const dimensions = options.dimensions ?? 768;
+  const embedder = new HashingEmbedder(dimensions);
+  const indexes = new Map<string, Map<string, IndexDatapoint>>();
+  const requests: RecordedRequest[] = [];
+  const faults = new Map<VertexMethod, Fault[]>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const indexOf = (name: string) => {
+    let index = indexes.get(name);
+    if (!index) indexes.set(name, (index = new Map()));
+    return index;
+  };
+
+  const handlers: { [M in VertexMethod]: (request: RequestOf[M]) => object } = {
+    UpsertDatapoints(request: UpsertDatapointsRequest) {
+      for (const d of request.datapoints) checkVector(d.featureVector, dimensions, `datapoint ${d.datapointId}`);
+      const index = indexOf(request.index);
+      for (const d of request.datapoints) index.set(d.datapointId, d);
+      return {};
+    },
+    RemoveDatapoints(request: RemoveDatapointsRequest) {
+      const index = indexOf(request.index);
+      for (const id of request.datapointIds) index.delete(id);
+      return {};
+    },
+    FindNeighbors(request: FindNeighborsRequest) {
+      if (request.indexEndpoint !== options.indexEndpointName) throw grpcError(grpc.status.NOT_FOUND, `IndexEndpoint ${request.indexEndpoint} not found`);
+      if (request.deployedIndexId !== options.deployedIndexId) throw grpcError(grpc.status.NOT_FOUND, `DeployedIndex ${request.deployedIndexId} not found`);
+      const datapoints = [...indexOf(options.indexName).values()];
+      return {
+        nearestNeighbors: request.queries.map((q) => ({
+          id: q.datapoint?.datapointId ?? '',
+          neighbors: nearest(datapoints, q.datapoint, q.neighborCount, dimensions, request.returnFullDatapoint),
+        })),
+      };
+    },
+    Predict(request: PredictRequest) {
+      const model = /^projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/]+)$/.exec(request.endpoint)?.[1];
+      if (!model) throw grpcError(grpc.status.NOT_FOUND, `Endpoint ${request.endpoint} not found`);
+      const max = model.startsWith('gemini-embedding') ? 1 : 250;
+      if (request.instances.length > max) throw grpcError(grpc.status.INVALID_ARGUMENT, `${model} accepts at most ${max} instances, got ${request.instances.length}`);
+      const wanted = isObject(request.parameters) ? request.parameters['outputDimensionality'] : undefined;
+      const modelEmbedder = typeof wanted === 'number' && wanted !== dimensions ? new HashingEmbedder(wanted) : embedder;
+      return {
+        predictions: request.instances.map((instance) => {
+          const content = isObject(instance) ? instance['content'] : undefined;
+          if (typeof content !== 'string') throw grpcError(grpc.status.INVALID_ARGUMENT, 'instance without content');
+          const values = Array.from(modelEmbedder.embedOne(content));
+          return toProtoValue({ embeddings: { values, statistics: { truncated: false, token_count: content.split(/\s+/).length } } });
+        }),
+        deployedModelId: '',
+        model: request.endpoint,
+      };
+    },
+  };
+
+  const unary = (method: VertexMethod): grpc.handleUnaryCall<unknown, object> => (call, callback) => {
+    const request = method === 'Predict' ? predictAsJson(call.request as RawPredictRequest) : call.request;
+    requests.push({ method, request } as RecordedRequest);
+    const fault = takeFault(method, request);
+    const answer = () => {
+      if (fault.code !== undefined) return callback(grpcError(fault.code, fault.message ?? `injected ${grpc.status[fault.code]}`));
+      try {
+        callback(null, handlers[method](request as never));
+      } catch (err) {
+        callback(err as grpc.ServiceError);
+      }
+    };
+    if (!fault.delayMs) return answer();
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      answer();
+    }, fault.delayMs);
+    timers.add(timer);
+  };
+
+  const implementations: Record<(typeof SERVICES)[number], grpc.UntypedServiceImplementation> = {
+    MatchService: { FindNeighbors: unary('FindNeighbors') },
+    IndexService: { UpsertDatapoints: unary('UpsertDatapoints'), RemoveDatapoints: unary('RemoveDatapoints') },
+    PredictionService: { Predict: unary('Predict') },
+  };
+
+  let server: grpc.Server | undefined;
+  let port = options.port ?? 0;
+
+  const start = async () => {
+    const s = new grpc.Server();
+    const def = loadDefinition();
+    for (const name of SERVICES) {
+      s.addService(def[`google.cloud.aiplatform.v1.${name}`] as grpc.ServiceDefinition, implementations[name]);
+    }
+    port = await new Promise<number>((resolve, reject) =>
+      s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+    server = s;
+  };
+
+  const stop = async () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    server?.forceShutdown();
+    server = undefined;
+  };
+
+  const takeFault = (method: VertexMethod, request: unknown): Fault => {
+    const list = faults.get(method) ?? [];
+    const i = list.findIndex((f) => !f.match || f.match(request as never));
+    return i < 0 ? {} : list.splice(i, 1)[0];
+  };
+
+  const queue = (method: VertexMethod, fault: Fault, n: number) => {
+    const list = faults.get(method) ?? [];
+    for (let i = 0; i < n; i++) list.push(fault);
+    faults.set(method, list);
+  };
+
+  await start();
+  return {
+    get port() {
+      return port;
+    },
+    get host() {
+      return `127.0.0.1:${port}`;
+    },
+    requests,
+    requestsOf: <M extends VertexMethod>(method: M) =>
+      requests.filter((r): r is Extract<RecordedRequest, { method: M }> => r.method === method).map((r) => r.request as RequestOf[M]),
+    datapointIds: (index) => [...indexOf(index).keys()],
+    failNext: (method, code, n = 1, message) => queue(method, { code, message }, n),
+    delayNext: (method, ms, n = 1, match) => queue(method, { delayMs: ms, match }, n),
+    clearRequests: () => {
+      requests.length = 0;
+      faults.clear();
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+  };
+}
+
+function nearest(datapoints: readonly IndexDatapoint[], query: IndexDatapoint | null, count: number, dimensions: number, full: boolean) {
+  if (!query) throw grpcError(grpc.status.INVALID_ARGUMENT, 'query without datapoint');
+  checkVector(query.featureVector, dimensions, 'query');
+  return datapoints
+    .filter((d) => query.restricts.every((r) => passes(d, r)))
+    .map((d) => ({ d, distance: dot(query.featureVector, d.featureVector) }))
+    .sort((a, b) => b.distance - a.distance)
+    .slice(0, count > 0 ? count : 10)
+    .map(({ d, distance }) => ({ datapoint: full ? d : { datapointId: d.datapointId }, distance }));
+}
+
+/** Vector Search's rule: a datapoint without the namespace doesn't match; deny wins over allow. */
+function passes(datapoint: IndexDatapoint, restrict: Restriction): boolean {
+  const own = datapoint.restricts.filter((r) => r.namespace === restrict.namespace);
+  if (own.length === 0) return false;
+  const tokens = own.flatMap((r) => r.allowList);
+  if (tokens.some((t) => restrict.denyList.includes(t))) return false;
+  return restrict.allowList.length === 0 || tokens.some((t) => restrict.allowList.includes(t));
+}
+
+function checkVector(vector: readonly number[], dimensions: number, what: string): void {
+  if (vector.length !== dimensions) {
+    throw grpcError(grpc.status.INVALID_ARGUMENT, `${what} has ${vector.length} dimensions, the index has ${dimensions}`);
+  }
+}
+
+function grpcError(code: grpc.status, details: string): Partial<grpc.ServiceError> {
+  return { code, details, message: details };
+}
+
+// google.protobuf.Value as proto-loader decodes it (oneofs: true adds `kind`).
+interface ProtoValue {
+  kind?: string;
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: { fields: Record<string, ProtoValue> };
+  listValue?: { values: ProtoValue[] };
+}
+
+interface RawPredictRequest {
+  endpoint: string;
+  instances: ProtoValue[];
+  parameters: ProtoValue | null;
+}
+
+function predictAsJson(raw: RawPredictRequest): PredictRequest {
+  return { endpoint: raw.endpoint, instances: raw.instances.map(fromProtoValue), parameters: raw.parameters ? fromProtoValue(raw.parameters) : null };
+}
+
+function fromProtoValue(value: ProtoValue): JsonValue {
+  switch (value.kind) {
+    case 'numberValue':
+      return value.numberValue ?? 0;
+    case 'stringValue':
+      return value.stringValue ?? '';
+    case 'boolValue':
+      return value.boolValue ?? false;
+    case 'listValue':
+      return (value.listValue?.values ?? []).map(fromProtoValue);
+    case 'structValue':
+      return Object.fromEntries(Object.entries(value.structValue?.fields ?? {}).map(([k, v]) => [k, fromProtoValue(v)]));
+    default:
+      return null;
+  }
+}
+
+function toProtoValue(value: JsonValue): ProtoValue {
+  if (value === null) return { nullValue: 'NULL_VALUE' };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(toProtoValue) } };
+  return { structValue: { fields: Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toProtoValue(v)])) } };
+}
+
+function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
