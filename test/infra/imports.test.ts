@@ -40,6 +40,13 @@ describe('provider imports', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keep test code out of the runtime package', () => {
+    const offenders = sourceFiles(path.join(ROOT, 'runtime'))
+      .filter((f) => /(from|require\()\s*['"](\.\.\/)+test\//.test(fs.readFileSync(f, 'utf8')))
+      .map((f) => path.relative(ROOT, f));
+    expect(offenders).toEqual([]);
+  });
+
   it('keep cdktf out of the runtime package', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'runtime/package.json'), 'utf8'));
     const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies });

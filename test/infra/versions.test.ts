@@ -1,0 +1,38 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import semver from 'semver';
+
+const ROOT = path.resolve(__dirname, '../..');
+const read = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8'));
+
+describe('versions', () => {
+  const declared: string = read('package.json').engines.node;
+  const lock = read('package-lock.json') as { packages: Record<string, { version?: string; engines?: { node?: string } | string[] }> };
+
+  it('declares the Node the project runs on, in both packages and .nvmrc', () => {
+    expect(semver.satisfies(process.versions.node, declared)).toBe(true);
+    expect(read('runtime/package.json').engines.node).toBe(declared);
+    expect(semver.satisfies(`${fs.readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim()}.99.0`, declared)).toBe(true);
+  });
+
+  it('installs only dependencies whose engines accept every Node the project declares', () => {
+    const lowest = semver.minVersion(declared)!.version;
+    const mismatched = Object.entries(lock.packages)
+      .filter(([name, info]) => name !== '' && info.engines && !Array.isArray(info.engines) && info.engines.node)
+      .filter(([, info]) => {
+        const range = (info.engines as { node: string }).node;
+        return !semver.satisfies(lowest, range) || !semver.satisfies(process.versions.node, range);
+      })
+      .map(([name, info]) => `${name} needs node ${(info.engines as { node: string }).node}`);
+    expect(mismatched).toEqual([]);
+  });
+
+  it('pins every direct dependency exactly', () => {
+    for (const file of ['package.json', 'runtime/package.json']) {
+      const pkg = read(file);
+      for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies } as Record<string, string>)) {
+        expect({ file, name, exact: semver.valid(range) !== null }).toEqual({ file, name, exact: true });
+      }
+    }
+  });
+});
