@@ -74,6 +74,9 @@ async function storeVersusSet(redisUrl: string): Promise<string[]> {
   const item = (i: number) => ({ id: `item-${i}`, content: VALUE, conversationId: `c-${i % 500}`, role: 'user' });
   // Baseline and subject alternate, three pairs; the median pair's ratio is reported, so drift on
   // a shared machine hits both sides of a pair alike.
+  // Unmeasured warm-up of both paths first (JIT, connection, script cache).
+  await throughput(OPS / 4, IN_FLIGHT, (i) => raw.set(`raw:${i}`, JSON.stringify(item(i)), 'EX', 3600));
+  await throughput(OPS / 4, IN_FLIGHT, (i) => manager.store(item(i), 'low'));
   const pairs: { set: number; store: number }[] = [];
   for (let round = 0; round < 3; round++) {
     const set = await throughput(OPS, IN_FLIGHT, (i) => raw.set(`raw:${i}`, JSON.stringify(item(i)), 'EX', 3600));
@@ -117,9 +120,12 @@ async function retrieveVersusLayers(redisUrl: string, mongoUri: string, vertexPo
   // Each layer's share of a retrieval, run alone: the same calls the manager makes.
   const shortP50 = await p50(ROUNDS, (i) => shortTerm.recent(conversation(i), 20));
   const midP50 = await p50(ROUNDS, (i) => midTerm.byConversation(conversation(i), 40));
+  // The manager's long-term branch: search, then the items from short-term, the rest from mid-term.
   const longP50 = await p50(ROUNDS, async (i) => {
-    const matches = await longTerm.search(query(i), { limit: 5 });
-    await midTerm.getMany(matches.map((m) => m.id));
+    const ids = (await longTerm.search(query(i), { limit: 5 })).map((m) => m.id);
+    const cached = new Set((await shortTerm.getItems(ids)).map((item) => item.id));
+    const missing = ids.filter((id) => !cached.has(id));
+    if (missing.length > 0) await midTerm.getMany(missing);
   });
   const retrieveP50 = await p50(ROUNDS, (i) => manager.retrieveContext(query(i), conversation(i)));
   await manager.close();
@@ -129,7 +135,7 @@ async function retrieveVersusLayers(redisUrl: string, mongoUri: string, vertexPo
   return [
     `| short-term alone: Redis LRANGE (p50 ms) | ${fmt(shortP50)} |`,
     `| mid-term alone: FerretDB find by conversation (p50 ms) | ${fmt(midP50)} |`,
-    `| long-term alone: embed + FindNeighbors + fetch items (p50 ms) | ${fmt(longP50)} |`,
+    `| long-term alone: embed + FindNeighbors + items from Redis (p50 ms) | ${fmt(longP50)} |`,
     `| retrieveContext, all three (p50 ms) | ${fmt(retrieveP50)} |`,
     `| **ratio retrieveContext / slowest layer** (target ≤ 1.3) | **${fmt(retrieveP50 / slowest)}** |`,
     `| ratio retrieveContext / sum of layers (sequential would be ≈ 1) | ${fmt(retrieveP50 / sum)} |`,

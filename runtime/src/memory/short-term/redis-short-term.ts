@@ -18,25 +18,29 @@ export interface RedisShortTermOptions {
 }
 
 // Scripts run server-side and atomically, so each operation is one round trip however many keys
-// it touches. Keys: item, recent list, id set of the item's conversation (the list and set keys are
-// derived in the script for the *previous* conversation of an overwritten item). SET … GET needs
-// Redis 6.2+ (Memorystore offers 7.x).
-const REMEMBER = `
+// it touches. The key prefix is baked into each script (it is fixed per store); the conversation's
+// list and id-set keys are derived in the script, which keeps the call's arguments few — on the
+// store() hot path the client's encoding and socket writes are the cost. SET … GET needs Redis
+// 6.2+ (Memorystore offers 7.x). Keys not declared in KEYS are fine on a single-node instance
+// (Memorystore for Redis); Redis Cluster would need hash tags.
+const rememberScript = (prefix: string) => `
 local old = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'GET')
 if old then
   local ok, prev = pcall(cjson.decode, old)
   if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
-    redis.call('LREM', ARGV[4] .. ':recent:' .. prev.conversationId, 0, old)
-    redis.call('SREM', ARGV[4] .. ':ids:' .. prev.conversationId, ARGV[5])
+    redis.call('LREM', '${prefix}:recent:' .. prev.conversationId, 0, old)
+    redis.call('SREM', '${prefix}:ids:' .. prev.conversationId, ARGV[4])
   end
 end
-if #KEYS == 3 then
-  if redis.call('RPUSH', KEYS[2], ARGV[1]) > tonumber(ARGV[3]) then
-    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+if ARGV[5] ~= '' then
+  local recent = '${prefix}:recent:' .. ARGV[5]
+  local ids = '${prefix}:ids:' .. ARGV[5]
+  if redis.call('RPUSH', recent, ARGV[1]) > tonumber(ARGV[3]) then
+    redis.call('LTRIM', recent, -tonumber(ARGV[3]), -1)
   end
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  redis.call('SADD', KEYS[3], ARGV[5])
-  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+  redis.call('PEXPIRE', recent, ARGV[2])
+  redis.call('SADD', ids, ARGV[4])
+  redis.call('PEXPIRE', ids, ARGV[2])
 end
 return 1`;
 
@@ -69,8 +73,7 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return removed`;
 
 interface ScriptedRedis extends Redis {
-  remember(item: string, recent: string, ids: string, json: string, ttlMs: number, keep: number, prefix: string, id: string): Promise<number>;
-  rememberAlone(item: string, json: string, ttlMs: number, keep: number, prefix: string, id: string): Promise<number>;
+  remember(item: string, json: string, ttlMs: number, keep: number, id: string, conversationId: string): Promise<number>;
   forgetItem(item: string, prefix: string, id: string): Promise<number>;
   forgetConversation(recent: string, ids: string, prefix: string, conversationId: string): Promise<number>;
 }
@@ -108,8 +111,8 @@ export class RedisShortTermStore implements ShortTermStore {
     this.client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
-    this.client.defineCommand('remember', { numberOfKeys: 3, lua: REMEMBER });
-    this.client.defineCommand('rememberAlone', { numberOfKeys: 1, lua: REMEMBER });
+    if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) throw new Error(`prefix: expected letters, digits, _ or -, got "${this.prefix}"`);
+    this.client.defineCommand('remember', { numberOfKeys: 1, lua: rememberScript(this.prefix) });
     this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
     this.client.defineCommand('forgetConversation', { numberOfKeys: 2, lua: FORGET_CONVERSATION });
   }
@@ -155,14 +158,7 @@ export class RedisShortTermStore implements ShortTermStore {
   }
 
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
-    const json = JSON.stringify(item);
-    const ttl = this.ttlMs(ttlSeconds);
-    if (item.conversationId) {
-      const c = item.conversationId;
-      await this.client.remember(this.itemKey(item.id), this.recentKey(c), this.idsKey(c), json, ttl, keep, this.prefix, item.id);
-    } else {
-      await this.client.rememberAlone(this.itemKey(item.id), json, ttl, keep, this.prefix, item.id);
-    }
+    await this.client.remember(this.itemKey(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
   }
 
   async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
