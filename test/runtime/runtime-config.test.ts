@@ -23,8 +23,9 @@ function problems(env: Record<string, string>): string {
 
 describe('parseRuntimeConfig', () => {
   it('runs every layer embedded with no settings at all', () => {
-    expect(parseRuntimeConfig({})).toEqual({
+    expect(parseRuntimeConfig({})).toMatchObject({
       environment: 'local',
+      local: true,
       memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, redis: undefined, mongo: undefined, vertex: undefined },
     });
   });
@@ -84,6 +85,50 @@ describe('parseRuntimeConfig', () => {
     const message = problems({ [S.mongoUri]: 'postgres://user:s3cr3t-pass@db/x', [S.redisUrl]: 'http://:hunter2@h' });
     expect(message).toMatch(/ORCHESTRA_MONGODB_URI: expected a mongodb:\/\/ or mongodb\+srv:\/\/ connection string \(value not shown\)/);
     expect(message).not.toMatch(/s3cr3t|hunter2/);
+  });
+});
+
+describe('server settings', () => {
+  const key = 'k'.repeat(24);
+
+  it('defaults to a local development server on 127.0.0.1:8080 without auth', () => {
+    expect(parseRuntimeConfig({}).server).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      bodyLimitBytes: 1024 * 1024,
+      rateLimitPerMinute: 600,
+      teamsDir: undefined,
+      apiKeys: [],
+    });
+  });
+
+  it('binds every interface outside local development and reads tenant-named keys', () => {
+    const config = parseRuntimeConfig({ [S.environment]: 'prod', [S.port]: '9000', [S.apiKeys]: `acme=${key}, ${key}x` });
+    expect(config).toMatchObject({ environment: 'prod', local: false, server: { host: '0.0.0.0', port: 9000 } });
+    expect(config.server.apiKeys).toEqual([
+      { tenant: 'acme', key },
+      { tenant: 'default', key: `${key}x` },
+    ]);
+  });
+
+  it('refuses to start outside local development without API keys', () => {
+    expect(problems({ [S.environment]: 'prod' })).toMatch(/ORCHESTRA_API_KEYS: required outside local development \(ORCHESTRA_ENV is "prod"\)/);
+  });
+
+  it('refuses short keys and bad tenants without echoing the key', () => {
+    const message = problems({ [S.apiKeys]: 'acme=short-key,bad tenant=' + key });
+    expect(message).toMatch(/ORCHESTRA_API_KEYS\[0\] \(tenant acme\): expected a key of at least 16 characters/);
+    expect(message).toMatch(/ORCHESTRA_API_KEYS\[1\]: the tenant before "=" must be/);
+    expect(message).not.toContain('short-key');
+    expect(message).not.toContain(key);
+  });
+
+  it('validates port, log level, limits', () => {
+    const message = problems({ [S.port]: '70000', [S.logLevel]: 'loud', [S.bodyLimitBytes]: '0' });
+    expect(message).toMatch(/PORT: expected/);
+    expect(message).toMatch(/ORCHESTRA_LOG_LEVEL: expected/);
+    expect(message).toMatch(/ORCHESTRA_BODY_LIMIT_BYTES: expected/);
   });
 });
 

@@ -47,11 +47,34 @@ export interface MemoryConfig {
   readonly vertex?: VertexConfig;
 }
 
-export interface RuntimeConfig {
-  /** `local` when unset. */
-  readonly environment: string;
-  readonly memory: MemoryConfig;
+export interface ApiKey {
+  /** Whose key it is: memory searches of its requests see only this tenant's items. */
+  readonly tenant: string;
+  readonly key: string;
 }
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly bodyLimitBytes: number;
+  readonly rateLimitPerMinute: number;
+  /** @default - the teams shipped with the runtime */
+  readonly teamsDir?: string;
+  /** Empty only in local development, where auth is then off. */
+  readonly apiKeys: readonly ApiKey[];
+}
+
+export interface RuntimeConfig {
+  /** `local` when unset: local development (no auth required, binds 127.0.0.1). */
+  readonly environment: string;
+  readonly local: boolean;
+  readonly memory: MemoryConfig;
+  readonly server: ServerConfig;
+}
+
+/** Keys shorter than this are refused: guessable keys are no auth. */
+export const MIN_API_KEY_LENGTH = 16;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -95,8 +118,44 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
     vertex: parseVertex(env, problems, read),
   };
   const environment = read(S.environment, z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'a lowercase environment name'), 'local')!;
+  const local = environment === 'local';
+  const server = parseServer(env, local, problems, read);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { environment, memory };
+  return { environment, local, memory, server };
+}
+
+function parseServer(env: Env, local: boolean, problems: string[], read: Reader): ServerConfig {
+  const apiKeys = parseApiKeys(env[S.apiKeys], problems);
+  if (!local && apiKeys.length === 0 && env[S.apiKeys] === undefined) {
+    // Refuse to serve unauthenticated anywhere but a developer's machine.
+    problems.push(`${S.apiKeys}: required outside local development (${S.environment} is "${env[S.environment]}"); set it from Secret Manager`);
+  }
+  return {
+    port: read(S.port, z.coerce.number().int().min(1).max(65535), 8080)!,
+    host: read(S.host, z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'an IP address to bind'), local ? '127.0.0.1' : '0.0.0.0')!,
+    logLevel: read(S.logLevel, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info')!,
+    bodyLimitBytes: read(S.bodyLimitBytes, positiveInt(32 * 1024 * 1024), 1024 * 1024)!,
+    rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), 600)!,
+    teamsDir: read(S.teamsDir, z.string().min(1)),
+    apiKeys,
+  };
+}
+
+/** `tenant=key,key2` → keys; never echoes a key in an error. */
+function parseApiKeys(raw: string | undefined, problems: string[]): ApiKey[] {
+  if (raw === undefined) return [];
+  const keys: ApiKey[] = [];
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0) problems.push(`${S.apiKeys}: expected at least one key (it is set but empty)`);
+  entries.forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const tenant = eq > 0 ? entry.slice(0, eq) : 'default';
+    const key = eq > 0 ? entry.slice(eq + 1) : entry;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(tenant)) problems.push(`${S.apiKeys}[${i}]: the tenant before "=" must be letters, digits or . _ : @ -`);
+    else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) problems.push(`${S.apiKeys}[${i}] (tenant ${tenant}): expected a key of at least ${MIN_API_KEY_LENGTH} characters without spaces (value not shown)`);
+    else keys.push({ tenant, key });
+  });
+  return keys;
 }
 
 type Reader = <T>(variable: string, schema: z.ZodType<T>, fallback?: T) => T | undefined;

@@ -50,8 +50,26 @@ export const RuntimeSettings = {
   /** Host of the regional Vertex AI API (default `<region>-aiplatform.googleapis.com`). */
   vertexApiHost: 'ORCHESTRA_VERTEX_API_HOST',
 
-  /** Comma-separated API keys accepted on `/v1` routes, from Secret Manager. */
+  /**
+   * API keys accepted on `/v1` routes, from Secret Manager: comma-separated, each `tenant=key` or
+   * a bare key (tenant `default`). Required outside local development.
+   */
   apiKeys: 'ORCHESTRA_API_KEYS',
+
+  /** Port to listen on; Cloud Run sets it (default 8080). */
+  port: 'PORT',
+  /** Address to bind (default 127.0.0.1 locally, 0.0.0.0 elsewhere). */
+  host: 'ORCHESTRA_HOST',
+  /** pino level (default info). */
+  logLevel: 'ORCHESTRA_LOG_LEVEL',
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimitBytes: 'ORCHESTRA_BODY_LIMIT_BYTES',
+  /** Requests per minute per API key (or per client address without auth); default 600. */
+  rateLimitPerMinute: 'ORCHESTRA_RATE_LIMIT_PER_MINUTE',
+  /** Directory of team configs, *.yaml / *.json (default: the teams shipped with the runtime). */
+  teamsDir: 'ORCHESTRA_TEAMS_DIR',
+  /** LLM deployments, fallbacks and limits: inline JSON or a path to a JSON/YAML file (default: offline). */
+  llmConfig: 'ORCHESTRA_LLM_CONFIG',
 } as const;
 
 export type RuntimeSettingName = (typeof RuntimeSettings)[keyof typeof RuntimeSettings];

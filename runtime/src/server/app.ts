@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { ServiceDeps } from './deps';
+import { RouteNotFound, errorHandler } from './errors';
+import { loggerOptions } from './logger';
+import auth from './plugins/auth';
+import agentRoutes from './routes/agents';
+import healthRoutes from './routes/health';
+import memoryRoutes from './routes/memory';
+import messageRoutes from './routes/messages';
+import { Context, ErrorResponse, Item } from './schemas';
+
+export interface BuildOptions {
+  /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The HTTP service, built but not listening (tests call `app.inject()`; `main.ts` listens).
+ * Health routes are open (Cloud Run's probes); every `/v1` route is authenticated and rate limited
+ * inside its own encapsulated context.
+ */
+export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { server } = deps.config;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(server.logLevel),
+    bodyLimit: server.bodyLimitBytes,
+    // A caller's request id is kept when well-formed, so logs correlate across hops (fastify's own
+    // requestIdHeader would take any value; genReqId checks it).
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Strict bodies: unknown fields are errors, not silently dropped; "42" is not a number.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Cloud Run sends SIGTERM and allows 10 s: stop taking connections, finish what is in flight.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request) => {
+    throw new RouteNotFound(request.method, request.url.split('?')[0]);
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onClose', async () => deps.memory.close());
+
+  app.addSchema(ErrorResponse);
+  app.addSchema(Item);
+  app.addSchema(Context);
+
+  await app.register(swagger, {
+    // Shared schemas keep their names in the document (ErrorResponse, Item, Context).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Orchestra runtime', version: '0.1.0', description: 'Multi-agent teams with layered memory' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { memory: deps.memory });
+
+  await app.register(
+    async (v1) => {
+      await v1.register(auth, { apiKeys: server.apiKeys });
+      await v1.register(rateLimit, {
+        max: server.rateLimitPerMinute,
+        timeWindow: '1 minute',
+        keyGenerator: (request) => (server.apiKeys.length > 0 ? `tenant:${request.tenant}` : `ip:${request.ip}`),
+        errorResponseBuilder: (_request, context) => ({
+          statusCode: 429,
+          code: 'ORCH_RATE_LIMITED',
+          message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`,
+        }),
+      });
+      await v1.register(messageRoutes, { teams: deps.teams });
+      await v1.register(memoryRoutes, { memory: deps.memory });
+      await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { RuntimeConfig } from '../config/runtime-config';
+import type { LayeredMemoryManager } from '../memory/manager';
+
+/** A message to a team, as the HTTP layer hands it over (ids already tenant-scoped). */
+export interface TeamMessage {
+  readonly conversationId: string;
+  readonly content: string;
+  readonly tenantId?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+export interface TeamResponse {
+  readonly reply: { readonly content: string; readonly agent: string; readonly model?: string; readonly provider?: string };
+  readonly trace: readonly unknown[];
+  readonly memory: { readonly degraded: readonly string[] };
+}
+
+/** What the routes need of the agent layer: structural, so the server does not depend on its classes. */
+export interface TeamDirectory {
+  get(teamId: string): { processMessage(message: TeamMessage): Promise<TeamResponse> } | undefined;
+  /** Team ids with their coordinator and members. */
+  describe(): readonly { readonly id: string; readonly description?: string; readonly coordinator: string; readonly agents: readonly string[] }[];
+}
+
+export interface AgentDirectory {
+  list(): readonly { readonly name: string; readonly description: string; readonly capabilities: readonly string[] }[];
+}
+
+export interface ServiceDeps {
+  readonly config: RuntimeConfig;
+  readonly memory: LayeredMemoryManager;
+  readonly teams: TeamDirectory;
+  readonly agents: AgentDirectory;
+}

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { LayeredMemoryManager } from '../../memory/manager';
+
+const Layer = Type.Object({
+  layer: Type.String(),
+  backend: Type.String(),
+  embedded: Type.Boolean(),
+  ok: Type.Boolean(),
+  detail: Type.Optional(Type.String()),
+});
+const Ready = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')]), layers: Type.Array(Layer) });
+
+/** Liveness (the process answers) and readiness (every memory backend answers). No auth: probes. */
+export default async function healthRoutes(app: FastifyInstance, options: { memory: LayeredMemoryManager }): Promise<void> {
+  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', { schema: { response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
+    const layers = await options.memory.status();
+    const ready = layers.every((l) => l.ok);
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'degraded', layers });
+  });
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { LayeredMemoryManager } from '../../memory/manager';
+import { ClientId, Metadata, commonErrors } from '../schemas';
+
+const StoreBody = Type.Object(
+  {
+    item: Type.Object(
+      {
+        id: ClientId,
+        content: Type.String({ minLength: 1, maxLength: 100_000 }),
+        conversationId: Type.Optional(ClientId),
+        role: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        metadata: Type.Optional(Metadata),
+        createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+      },
+      { additionalProperties: false },
+    ),
+    importance: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')], { default: 'low' })),
+  },
+  { additionalProperties: false },
+);
+const Stored = Type.Object({
+  id: Type.String(),
+  importance: Type.String(),
+  written: Type.Array(Type.String()),
+  degraded: Type.Array(Type.String()),
+});
+const SearchBody = Type.Object(
+  {
+    query: Type.String({ minLength: 1, maxLength: 8_000 }),
+    conversationId: ClientId,
+    withinConversation: Type.Optional(Type.Boolean({ description: 'Restrict semantic matches to this conversation (default: all of the tenant)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  },
+  { additionalProperties: false },
+);
+const ConversationParams = Type.Object({ conversationId: ClientId });
+const Forgotten = Type.Object({
+  conversationId: Type.String(),
+  removed: Type.Object({ 'short-term': Type.Integer(), 'mid-term': Type.Integer(), 'long-term': Type.Integer() }),
+});
+
+/** Memory for applications: store, search and forget, always within the caller's tenant. */
+export default async function memoryRoutes(app: FastifyInstance, options: { memory: LayeredMemoryManager }): Promise<void> {
+  const { memory } = options;
+
+  app.post<{ Body: Static<typeof StoreBody> }>(
+    '/memory',
+    { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, ...commonErrors } } },
+    async (request, reply) => {
+      const { item, importance } = request.body;
+      const scope = request.scope;
+      const result = await memory.store(
+        {
+          ...item,
+          id: scope.id(item.id),
+          tenantId: request.tenant,
+          ...(item.conversationId === undefined ? {} : { conversationId: scope.id(item.conversationId) }),
+        },
+        importance ?? 'low',
+      );
+      return reply.status(201).send({ ...result, id: item.id });
+    },
+  );
+
+  app.post<{ Body: Static<typeof SearchBody> }>(
+    '/memory/search',
+    { schema: { summary: 'Context for a query: recent turns, older ones, semantic matches', body: SearchBody, response: { 200: Type.Ref('Context'), ...commonErrors } } },
+    async (request) => {
+      const { query, conversationId, withinConversation, limit } = request.body;
+      const scope = request.scope;
+      const context = await memory.retrieveContext(query, scope.id(conversationId), {
+        tenantId: request.tenant,
+        semanticWithinConversation: withinConversation,
+        semanticLimit: limit,
+      });
+      return {
+        recent: context.recent.map((i) => scope.item(i)),
+        related: context.related.map((i) => scope.item(i)),
+        semantic: context.semantic.map((m) => scope.match(m)),
+        degraded: context.degraded,
+      };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof ConversationParams> }>(
+    '/conversations/:conversationId',
+    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, ...commonErrors } } },
+    async (request) => {
+      const { conversationId } = request.params;
+      const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId) });
+      return { conversationId, removed };
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TeamDirectory } from '../deps';
+import { TeamNotFound } from '../errors';
+import { ClientId, Metadata, commonErrors } from '../schemas';
+
+const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
+const Body = Type.Object(
+  {
+    conversationId: ClientId,
+    content: Type.String({ minLength: 1, maxLength: 32_000 }),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+const Reply = Type.Object({
+  conversationId: Type.String(),
+  reply: Type.Object({
+    content: Type.String(),
+    agent: Type.String(),
+    model: Type.Optional(Type.String()),
+    provider: Type.Optional(Type.String()),
+  }),
+  trace: Type.Array(Type.Unknown(), { description: 'Which agent did what, which model answered, timings, every LLM attempt' }),
+  degraded: Type.Array(Type.String()),
+});
+
+export default async function messageRoutes(app: FastifyInstance, options: { teams: TeamDirectory }): Promise<void> {
+  app.post<{ Params: Static<typeof Params>; Body: Static<typeof Body> }>(
+    '/teams/:teamId/messages',
+    {
+      schema: {
+        summary: 'Send a message to a team; the coordinator answers or delegates',
+        params: Params,
+        body: Body,
+        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const team = options.teams.get(request.params.teamId);
+      if (!team) throw new TeamNotFound(request.params.teamId);
+      const { conversationId, content, metadata } = request.body;
+      const result = await team.processMessage({
+        conversationId: request.scope.id(conversationId),
+        content,
+        tenantId: request.tenant,
+        metadata,
+      });
+      return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded] };
+    },
+  );
+}

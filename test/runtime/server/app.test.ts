@@ -1,0 +1,299 @@
+import type { FastifyInstance } from 'fastify';
+import { parseRuntimeConfig } from '../../../runtime/src/config/runtime-config';
+import { RuntimeSettings as S } from '../../../runtime/src/config/settings';
+import { MemoryWriteError } from '../../../runtime/src/memory/errors';
+import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
+import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
+import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embedded-mid-term';
+import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/embedded-short-term';
+import type { MidTermStore } from '../../../runtime/src/memory/types';
+import { buildApp } from '../../../runtime/src/server/app';
+import type { TeamDirectory, TeamMessage } from '../../../runtime/src/server/deps';
+
+const ACME_KEY = 'acme-key-0123456789abcdef';
+const GLOBEX_KEY = 'globex-key-0123456789abcdef';
+
+function memoryWith(midTerm: MidTermStore = new EmbeddedMidTermStore()) {
+  return new LayeredMemoryManager({ shortTerm: new EmbeddedShortTermStore(), midTerm, longTerm: new EmbeddedLongTermStore() });
+}
+
+/** A team that stores what it hears and answers with what it remembers: enough to test the routes. */
+function echoTeams(memory: LayeredMemoryManager, received: TeamMessage[] = []): TeamDirectory {
+  const team = {
+    async processMessage(message: TeamMessage) {
+      received.push(message);
+      await memory.store({ id: `${message.conversationId}:${received.length}`, content: message.content, conversationId: message.conversationId }, 'medium');
+      const context = await memory.retrieveContext(message.content, message.conversationId);
+      return {
+        reply: { content: `heard ${context.recent.length} turn(s)`, agent: 'echo', model: 'offline', provider: 'offline' },
+        trace: [{ agent: 'echo', action: 'answer' }],
+        memory: { degraded: context.degraded },
+      };
+    },
+  };
+  return {
+    get: (id) => (id === 'default' ? team : undefined),
+    describe: () => [{ id: 'default', coordinator: 'echo', agents: ['echo'] }],
+  };
+}
+
+async function build(env: Record<string, string> = {}, memory = memoryWith(), teams?: TeamDirectory): Promise<FastifyInstance> {
+  const config = parseRuntimeConfig(env);
+  return buildApp(
+    { config, memory, teams: teams ?? echoTeams(memory), agents: { list: () => [{ name: 'echo', description: 'repeats', capabilities: ['echo'] }] } },
+    { logger: false },
+  );
+}
+
+const withKeys = { [S.environment]: 'staging', [S.apiKeys]: `acme=${ACME_KEY},globex=${GLOBEX_KEY}` };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe('health', () => {
+  it('answers liveness and readiness without auth, naming each backend', async () => {
+    const app = await build(withKeys);
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready', layers: [{ layer: 'short-term', backend: 'embedded', embedded: true, ok: true }, {}, {}] });
+    await app.close();
+  });
+
+  it('reports 503 when a backend is down', async () => {
+    const mid = new EmbeddedMidTermStore();
+    const broken = Object.assign(Object.create(Object.getPrototypeOf(mid)), mid, {
+      status: async () => ({ layer: 'mid-term', backend: 'mongodb', embedded: false, ok: false, detail: 'connection refused' }),
+    });
+    const app = await build({}, memoryWith(broken));
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().layers[1]).toEqual({ layer: 'mid-term', backend: 'mongodb', embedded: false, ok: false, detail: 'connection refused' });
+    await app.close();
+  });
+});
+
+describe('auth', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await build(withKeys);
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['no header', {}],
+    ['a wrong key', bearer('x'.repeat(30))],
+    ['a key in the wrong scheme', { authorization: `Basic ${ACME_KEY}` }],
+    ['a key with a suffix', bearer(`${ACME_KEY}0`)],
+  ])('refuses %s with 401 in the one error shape', async (_case, headers) => {
+    const response = await app.inject({ url: '/v1/agents', headers });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ error: { code: 'ORCH_UNAUTHORIZED', message: expect.stringContaining('API key') } });
+  });
+
+  it('accepts each configured key', async () => {
+    for (const key of [ACME_KEY, GLOBEX_KEY]) expect((await app.inject({ url: '/v1/agents', headers: bearer(key) })).statusCode).toBe(200);
+  });
+
+  it('needs no key in local development', async () => {
+    const local = await build({});
+    expect((await local.inject('/v1/agents')).statusCode).toBe(200);
+    await local.close();
+  });
+});
+
+describe('POST /v1/teams/:teamId/messages', () => {
+  let app: FastifyInstance;
+  const received: TeamMessage[] = [];
+  beforeAll(async () => {
+    const memory = memoryWith();
+    app = await build(withKeys, memory, echoTeams(memory, received));
+  });
+  afterAll(() => app.close());
+
+  const send = (body: unknown, team = 'default', key = ACME_KEY) =>
+    app.inject({ method: 'POST', url: `/v1/teams/${team}/messages`, headers: bearer(key), payload: body as object });
+
+  it('hands the message to the team, scoped to the caller, and returns reply, trace and degradation', async () => {
+    const response = await send({ conversationId: 'conv-1', content: 'hello', metadata: { channel: 'web' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-request-id']).toBeDefined();
+    expect(response.json()).toEqual({
+      conversationId: 'conv-1',
+      reply: { content: 'heard 1 turn(s)', agent: 'echo', model: 'offline', provider: 'offline' },
+      trace: [{ agent: 'echo', action: 'answer' }],
+      degraded: [],
+    });
+    expect(received.at(-1)).toEqual({ conversationId: 'acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
+  });
+
+  it('keeps tenants apart even with the same conversation id', async () => {
+    await send({ conversationId: 'shared', content: 'acme 1' });
+    await send({ conversationId: 'shared', content: 'acme 2' });
+    const globex = await send({ conversationId: 'shared', content: 'globex 1' }, 'default', GLOBEX_KEY);
+    expect(globex.json().reply.content).toBe('heard 1 turn(s)');
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a missing content', { conversationId: 'c' }, /body.content/],
+    ['an empty content', { conversationId: 'c', content: '' }, /body.content: must NOT have fewer than 1 characters/],
+    ['a number as content', { conversationId: 'c', content: 42 }, /body.content: must be string/],
+    ['a bad conversation id', { conversationId: 'has spaces', content: 'x' }, /body.conversationId: must match pattern/],
+    ['an unknown field', { conversationId: 'c', content: 'x', colour: 'red' }, /body.colour: must NOT have additional properties/],
+  ])('rejects %s with 400 naming the field', async (_case, body, message) => {
+    const response = await send(body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'ORCH_INVALID_REQUEST', message: expect.stringMatching(message) });
+  });
+
+  it('rejects a body that is not JSON with 400, not 500', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: { ...bearer(ACME_KEY), 'content-type': 'application/json' }, payload: '{"conversationId":' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toMatch(/FST_ERR_CTP_INVALID_JSON_BODY|ORCH/);
+  });
+
+  it('answers 404 for an unknown team', async () => {
+    const response = await send({ conversationId: 'c', content: 'x' }, 'nope');
+    expect(response.statusCode).toBe(404);
+    expect(response.json().error).toEqual({ code: 'ORCH_TEAM_NOT_FOUND', message: 'no team "nope"; GET /v1/agents lists the teams' });
+  });
+
+  it('answers 413 for an oversized body', async () => {
+    const small = await build({ ...withKeys, [S.bodyLimitBytes]: '1024' });
+    const response = await small.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'x'.repeat(2000) } });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error.code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    await small.close();
+  });
+
+  it('answers 502 when every model failed, with the attempts but no internals', async () => {
+    const failing: TeamDirectory = {
+      get: () => ({
+        processMessage: async () => {
+          throw Object.assign(new Error('all deployments failed'), { name: 'LlmRouterError', attempts: [{ deployment: 'primary', outcome: 'error', errorKind: 'rate-limit' }] });
+        },
+      }),
+      describe: () => [],
+    };
+    const app502 = await build(withKeys, memoryWith(), failing);
+    const response = await app502.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'x' } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json().error).toEqual({ code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: [{ deployment: 'primary', outcome: 'error', errorKind: 'rate-limit' }] } });
+    await app502.close();
+  });
+
+  it('hides the details of an unexpected error behind a 500', async () => {
+    const crashing: TeamDirectory = { get: () => ({ processMessage: async () => { throw new Error('secret internal detail at db.ts:42'); } }), describe: () => [] };
+    const app500 = await build(withKeys, memoryWith(), crashing);
+    const response = await app500.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'x' } });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret internal detail');
+    expect(response.json().error.code).toBe('ORCH_INTERNAL');
+    await app500.close();
+  });
+});
+
+describe('memory routes', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await build(withKeys);
+  });
+  afterAll(() => app.close());
+
+  const post = (url: string, payload: object, key = ACME_KEY) => app.inject({ method: 'POST', url, headers: bearer(key), payload });
+
+  it('stores, searches and forgets within the caller’s tenant', async () => {
+    const stored = await post('/v1/memory', { item: { id: 'fact-1', content: 'the office plant is a fern', conversationId: 'c1' }, importance: 'high' });
+    expect(stored.statusCode).toBe(201);
+    expect(stored.json()).toEqual({ id: 'fact-1', importance: 'high', written: ['short-term', 'mid-term', 'long-term'], degraded: [] });
+
+    const search = await post('/v1/memory/search', { query: 'what plant is in the office', conversationId: 'c1' });
+    expect(search.statusCode).toBe(200);
+    const context = search.json();
+    expect(context.recent).toEqual([expect.objectContaining({ id: 'fact-1', conversationId: 'c1', content: 'the office plant is a fern' })]);
+    expect(context.semantic[0]).toEqual({ item: expect.objectContaining({ id: 'fact-1' }), score: expect.any(Number) });
+    expect(JSON.stringify(context)).not.toContain('acme:');
+
+    const other = await post('/v1/memory/search', { query: 'what plant is in the office', conversationId: 'c1' }, GLOBEX_KEY);
+    expect(other.json()).toMatchObject({ recent: [], related: [], semantic: [] });
+
+    const forgotten = await app.inject({ method: 'DELETE', url: '/v1/conversations/c1', headers: bearer(ACME_KEY) });
+    expect(forgotten.json()).toEqual({ conversationId: 'c1', removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
+    expect((await post('/v1/memory/search', { query: 'plant', conversationId: 'c1' })).json().semantic).toEqual([]);
+  });
+
+  it('rejects a bad item with 400 naming the field, and an unknown importance', async () => {
+    const bad = await post('/v1/memory', { item: { id: 'x', content: '' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/body.item.content/);
+    const importance = await post('/v1/memory', { item: { id: 'x', content: 'y' }, importance: 'urgent' });
+    expect(importance.statusCode).toBe(400);
+    expect(importance.json().error.message).toMatch(/body.importance/);
+  });
+
+  it('answers 503 when a durable layer refuses the write', async () => {
+    const mid = new EmbeddedMidTermStore();
+    const down = Object.assign(Object.create(Object.getPrototypeOf(mid)), mid, {
+      upsert: async () => {
+        throw new Error('connection refused');
+      },
+    });
+    const app503 = await build(withKeys, memoryWith(down));
+    const response = await app503.inject({ method: 'POST', url: '/v1/memory', headers: bearer(ACME_KEY), payload: { item: { id: 'x', content: 'y' }, importance: 'medium' } });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error).toMatchObject({ code: new MemoryWriteError([], []).code, details: { failures: [{ layer: 'mid-term', reason: 'connection refused' }] } });
+    await app503.close();
+  });
+
+  it('rejects bad conversation ids in the path', async () => {
+    const response = await app.inject({ method: 'DELETE', url: '/v1/conversations/bad%20id', headers: bearer(ACME_KEY) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/params.conversationId/);
+  });
+});
+
+describe('service surface', () => {
+  it('lists agents and teams', async () => {
+    const app = await build({});
+    expect((await app.inject('/v1/agents')).json()).toEqual({
+      agents: [{ name: 'echo', description: 'repeats', capabilities: ['echo'] }],
+      teams: [{ id: 'default', coordinator: 'echo', agents: ['echo'] }],
+    });
+    await app.close();
+  });
+
+  it('serves an OpenAPI document describing every route and the error shape', async () => {
+    const app = await build({});
+    const doc = (await app.inject('/docs/json')).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      ['/healthz', '/readyz', '/v1/agents', '/v1/conversations/{conversationId}', '/v1/memory', '/v1/memory/search', '/v1/teams/{teamId}/messages'].sort(),
+    );
+    expect(doc.components.schemas.ErrorResponse).toBeDefined();
+    await app.close();
+  });
+
+  it('answers unknown routes with 404 in the error shape', async () => {
+    const app = await build({});
+    const response = await app.inject('/v2/nothing?x=1');
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: { code: 'ORCH_NOT_FOUND', message: 'no route GET /v2/nothing' } });
+    await app.close();
+  });
+
+  it('rate limits per tenant with 429', async () => {
+    const app = await build({ ...withKeys, [S.rateLimitPerMinute]: '3' });
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: '/v1/agents', headers: bearer(ACME_KEY) })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+    const limited = await app.inject({ url: '/v1/agents', headers: bearer(ACME_KEY) });
+    expect(limited.json().error.code).toBe('ORCH_RATE_LIMITED');
+    expect((await app.inject({ url: '/v1/agents', headers: bearer(GLOBEX_KEY) })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('keeps a well-formed caller request id and replaces a malformed one', async () => {
+    const app = await build({});
+    expect((await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-abc-123' } })).headers['x-request-id']).toBe('trace-abc-123');
+    expect((await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id with spaces' } })).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await app.close();
+  });
+});
