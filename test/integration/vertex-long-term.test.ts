@@ -298,20 +298,24 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
     await expect(store.search('after the restart', { limit: 1 })).resolves.toEqual(expect.any(Array));
   });
 
-  it('reports not ok before init() and refuses calls', async () => {
-    const store = new VertexLongTermStore(options());
-    expect(await store.status()).toMatchObject({ ok: false, detail: 'not initialized' });
-    await expect(store.search('x', { limit: 1 })).rejects.toThrow('init()');
+  it('with lazy, is healthy and idle until first use, then connects on its own', async () => {
+    const store = new VertexLongTermStore(options({ lazy: true }));
+    await store.init();
+    expect(await store.status()).toMatchObject({ ok: true, detail: 'idle: connects on first use' });
+    expect(server.requests).toHaveLength(0);
+    await expect(store.search('anything', { limit: 1 })).resolves.toEqual(expect.any(Array));
+    expect(await store.status()).toMatchObject({ ok: true, detail: expect.stringContaining(DEPLOYED) });
+    await store.close();
   });
 
-  it('reports a failing init() in a status() asked meanwhile, then counts as not initialized', async () => {
+  it('reports a failing init() in a status() asked meanwhile, and afterwards', async () => {
     // Credentials of another grpc-js copy: the client's stub fails to build.
     const store = new VertexLongTermStore(options({ clientOptions: { sslCreds: {} as grpc.ChannelCredentials } }));
     const init = store.init();
     const status = store.status();
     await expect(init).rejects.toThrow('ChannelCredentials');
     expect(await status).toMatchObject({ ok: false, detail: expect.stringContaining('ChannelCredentials') });
-    expect(await store.status()).toMatchObject({ ok: false, detail: 'not initialized' });
+    expect(await store.status()).toMatchObject({ ok: false, detail: expect.stringContaining('ChannelCredentials') });
   });
 
   it('refuses vectors of the wrong length from an injected embedder', async () => {
@@ -396,8 +400,9 @@ describe('credentials guard', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toContain('rejected: true No usable Google Cloud credentials');
     expect(stdout).toContain('GOOGLE_APPLICATION_CREDENTIALS');
-    expect(stdout).toContain('search: VertexLongTermStore: call init() first');
-    expect(stdout).toContain('not initialized');
+    // A later call tries to connect again, and fails the same way (credentials may appear later).
+    expect(stdout).toContain('search: No usable Google Cloud credentials');
+    expect(stdout).toMatch(/\nNo usable Google Cloud credentials.*\n/);
     expect(stdout).toContain('foreign: Channel credentials must be a ChannelCredentials object');
     expect(stdout).not.toContain('unhandledRejection');
   });

@@ -276,6 +276,23 @@ describe('forget', () => {
   });
 });
 
+describe('warmUp', () => {
+  it('connects lazy layers and never throws', async () => {
+    const base = embedded();
+    const calls: string[] = [];
+    const longTerm = Object.assign(base.longTerm, { warmUp: async () => void calls.push('long-term') });
+    const midTerm = Object.assign(base.midTerm, {
+      warmUp: async () => {
+        calls.push('mid-term');
+        throw new Error('no credentials');
+      },
+    });
+    const manager = new LayeredMemoryManager({ shortTerm: base.shortTerm, midTerm, longTerm });
+    await expect(manager.warmUp()).resolves.toBeUndefined();
+    expect(calls.sort()).toEqual(['long-term', 'mid-term']);
+  });
+});
+
 describe('status', () => {
   it('reports each layer, embedded ones as embedded', async () => {
     const { manager } = embedded();

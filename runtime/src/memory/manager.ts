@@ -119,6 +119,15 @@ export class LayeredMemoryManager {
     await Promise.all([this.layers.shortTerm.init(), this.layers.midTerm.init(), this.layers.longTerm.init()]);
   }
 
+  /**
+   * Connects layers that connect lazily, so the first request does not pay for it. Failures are
+   * reported by `status()` and retried on use; nothing here throws.
+   */
+  async warmUp(): Promise<void> {
+    const { shortTerm, midTerm, longTerm } = this.layers;
+    await Promise.allSettled([shortTerm.warmUp?.(), midTerm.warmUp?.(), longTerm.warmUp?.()]);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.layers.shortTerm.close(), this.layers.midTerm.close(), this.layers.longTerm.close()]);
   }

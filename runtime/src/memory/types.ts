@@ -46,6 +46,8 @@ export interface LayerStatus {
 interface Layer {
   /** Connects and prepares (indexes, scripts). Idempotent. */
   init(): Promise<void>;
+  /** For a layer that connects lazily: connect now (e.g. right after the service is ready). */
+  warmUp?(): Promise<void>;
   status(): Promise<LayerStatus>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 // Shared by the Vertex AI embedder and long-term store: credentials checked before any client
 // exists, endpoints, and client start-up that cannot reject unhandled.
-import { GoogleAuth, type ClientOptions } from 'google-gax';
+import type { ClientOptions, GoogleAuth } from 'google-gax';
 
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -27,6 +27,8 @@ export class VertexCredentialsError extends Error {
  * token within `timeoutMs` — a key of a deleted service account fails here, not on the first query.
  */
 export async function verifiedGoogleAuth(timeoutMs: number): Promise<GoogleAuth> {
+  // google-gax loads on first use (start-up time); GoogleAuth is its re-export of google-auth-library.
+  const { GoogleAuth } = await import('google-gax');
   const auth = new GoogleAuth({ scopes: CLOUD_PLATFORM_SCOPE });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

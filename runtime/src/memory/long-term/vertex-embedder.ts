@@ -1,7 +1,6 @@
 // Deep imports: the package root loads every Vertex AI client (~0.7 s at start-up, which Cloud Run
 // users wait for); these three modules load in ~0.2 s. The version is pinned, so the paths are too.
-import { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/prediction_service_client';
-import { fromValue, toValue } from '@google-cloud/aiplatform/build/src/helpers';
+import type { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/prediction_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
 import { googleClientOptions, initializeAll, verifiedGoogleAuth } from './vertex-client';
@@ -9,6 +8,10 @@ import type { Embedder } from '../types';
 import { normalize } from './vectors';
 
 type ProtoValue = protos.google.protobuf.IValue;
+type Helpers = typeof import('@google-cloud/aiplatform/build/src/helpers.js');
+
+// The client modules load on first use, not at start-up: Cloud Run users wait for a cold start.
+let helpers: Helpers | undefined;
 
 export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-005';
 
@@ -50,7 +53,7 @@ export class VertexEmbedder implements Embedder {
   readonly dimensions: number;
   readonly model: string;
   private readonly endpoint: string;
-  private readonly parameters: ProtoValue;
+  private readonly parameters: Record<string, string | number | boolean>;
   private readonly oneTextPerRequest: boolean;
   private readonly queryCache: LruCache<Float32Array>;
   private client?: Promise<PredictionServiceClient>;
@@ -63,7 +66,7 @@ export class VertexEmbedder implements Embedder {
       throw new RangeError(`dimensions must be a positive integer, got ${this.dimensions}`);
     }
     this.endpoint = `projects/${options.project}/locations/${options.region}/publishers/google/models/${this.model}`;
-    this.parameters = protoValue({
+    this.parameters = ({
       autoTruncate: true,
       ...(this.dimensions === modelDimensions ? {} : { outputDimensionality: this.dimensions }),
     });
@@ -102,7 +105,7 @@ export class VertexEmbedder implements Embedder {
     const [response] = await client.predict({
       endpoint: this.endpoint,
       instances: texts.map((content) => protoValue({ content, task_type: taskType })),
-      parameters: this.parameters,
+      parameters: protoValue(this.parameters),
     });
     const predictions = response.predictions ?? [];
     if (predictions.length !== texts.length) {
@@ -113,7 +116,7 @@ export class VertexEmbedder implements Embedder {
 
   private vectorOf(prediction: ProtoValue): Float32Array {
     // The helper is typed with protobufjs's own Value interface; the client's is the same message.
-    const decoded = fromValue(prediction as Parameters<typeof fromValue>[0]);
+    const decoded = loadedHelpers().fromValue(prediction as Parameters<Helpers['fromValue']>[0]);
     const embeddings = isRecord(decoded) ? decoded['embeddings'] : undefined;
     const values = isRecord(embeddings) ? embeddings['values'] : undefined;
     if (!Array.isArray(values) || !values.every((v): v is number => typeof v === 'number')) {
@@ -140,6 +143,11 @@ export class VertexEmbedder implements Embedder {
     const { auth, clientOptions, region } = this.options;
     const verified = auth ?? (clientOptions?.sslCreds ? undefined : await verifiedGoogleAuth(this.options.credentialsTimeoutMs ?? 10_000));
     const host = this.options.apiHost ?? `${region}-aiplatform.googleapis.com`;
+    const [{ PredictionServiceClient }, loaded] = await Promise.all([
+      import('@google-cloud/aiplatform/build/src/v1/prediction_service_client.js'),
+      import('@google-cloud/aiplatform/build/src/helpers.js'),
+    ]);
+    helpers ??= loaded;
     const client = new PredictionServiceClient(googleClientOptions(host, verified, clientOptions));
     await initializeAll([client]);
     return client;
@@ -185,8 +193,13 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
+function loadedHelpers(): Helpers {
+  if (!helpers) throw new Error('Vertex AI helpers used before the client connected');
+  return helpers;
+}
+
 function protoValue(value: Record<string, string | number | boolean>): ProtoValue {
-  const converted = toValue(value);
+  const converted = loadedHelpers().toValue(value);
   if (!converted) throw new TypeError('could not convert a request parameter to google.protobuf.Value');
   return converted;
 }

@@ -1,6 +1,6 @@
 // Deep imports: see vertex-embedder.ts (the package root loads every Vertex AI client).
-import { IndexServiceClient } from '@google-cloud/aiplatform/build/src/v1/index_service_client';
-import { MatchServiceClient } from '@google-cloud/aiplatform/build/src/v1/match_service_client';
+import type { IndexServiceClient } from '@google-cloud/aiplatform/build/src/v1/index_service_client';
+import type { MatchServiceClient } from '@google-cloud/aiplatform/build/src/v1/match_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
 import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
@@ -42,6 +42,12 @@ export interface VertexLongTermOptions {
   readonly credentialsTimeoutMs?: number;
   /** How long the status() probe may take. @default 5000 */
   readonly probeTimeoutMs?: number;
+  /**
+   * Connect (check credentials, load and open the clients) on first use instead of in `init()`,
+   * so a cold start does not wait for it; `warmUp()` connects in the background.
+   * @default false
+   */
+  readonly lazy?: boolean;
   /** Extra options merged into every Google client's (tests: `{sslCreds: grpc.credentials.createInsecure()}`). */
   readonly clientOptions?: ClientOptions;
 }
@@ -70,13 +76,26 @@ export class VertexLongTermStore implements LongTermStore {
     if (problems.length > 0) throw new Error(`VertexLongTermStore: ${problems.join('; ')}`);
   }
 
-  /** Verifies credentials (unless `clientOptions.sslCreds` is set), then opens the clients. */
+  /**
+   * Verifies credentials (unless `clientOptions.sslCreds` is set), then opens the clients; with
+   * `lazy`, only on first use (or `warmUp()`).
+   */
   async init(): Promise<void> {
-    this.connection ??= this.connect().catch((err: unknown) => {
-      this.connection = undefined; // a later init() tries again
+    if (!this.options.lazy) await this.connected();
+  }
+
+  /** Connects now if not connected yet (idempotent; a failed attempt is retried by the next call). */
+  async warmUp(): Promise<void> {
+    await this.connected();
+  }
+
+  private connected(): Promise<Connection> {
+    this.connection ??= this.open().catch((err: unknown) => {
+      this.connection = undefined; // a later call tries again (credentials may have appeared)
+      this.lastError = err;
       throw err;
     });
-    await this.connection;
+    return this.connection;
   }
 
   async close(): Promise<void> {
@@ -127,7 +146,12 @@ export class VertexLongTermStore implements LongTermStore {
    */
   async status(): Promise<LayerStatus> {
     const base = { layer: 'long-term', backend: 'vertex-ai', embedded: false } as const;
-    if (!this.connection) return { ...base, ok: false, detail: 'not initialized' };
+    if (!this.connection) {
+      // Never tried (lazy, idle) is healthy; a failed attempt is not.
+      return this.lastError === undefined
+        ? { ...base, ok: true, detail: 'idle: connects on first use' }
+        : { ...base, ok: false, detail: messageOf(this.lastError) };
+    }
     const failedInit = await this.connection.then(() => undefined, (err: unknown) => err);
     if (failedInit !== undefined) return { ...base, ok: false, detail: messageOf(failedInit) };
     if (this.lastError !== undefined) await this.tracked((c) => this.probe(c)).catch(() => undefined);
@@ -161,8 +185,7 @@ export class VertexLongTermStore implements LongTermStore {
 
   /** Runs `op` on the open clients and remembers whether it failed (for status()); errors still propagate. */
   private async tracked<T>(op: (c: Connection) => Promise<T>): Promise<T> {
-    if (!this.connection) throw new Error('VertexLongTermStore: call init() first');
-    const connection = await this.connection;
+    const connection = await this.connected();
     try {
       const result = await op(connection);
       this.lastError = undefined;
@@ -178,11 +201,16 @@ export class VertexLongTermStore implements LongTermStore {
     if (wrong) throw new Error(`embedder returned ${wrong.length} dimensions, the index has ${this.dimensions}`);
   }
 
-  private async connect(): Promise<Connection> {
+  private async open(): Promise<Connection> {
     const { clientOptions, region } = this.options;
     // Before any Google client exists: one created without credentials crashes the process.
     const auth = clientOptions?.sslCreds ? undefined : await verifiedGoogleAuth(this.options.credentialsTimeoutMs ?? 10_000);
     const apiHost = this.options.apiHost ?? `${region}-aiplatform.googleapis.com`;
+    // Loaded here, not at start-up: the client modules take ~0.2 s, which a cold start would pay.
+    const [{ IndexServiceClient }, { MatchServiceClient }] = await Promise.all([
+      import('@google-cloud/aiplatform/build/src/v1/index_service_client.js'),
+      import('@google-cloud/aiplatform/build/src/v1/match_service_client.js'),
+    ]);
     const index = new IndexServiceClient(googleClientOptions(apiHost, auth, clientOptions));
     const match = new MatchServiceClient(googleClientOptions(this.options.queryHost, auth, clientOptions));
     await initializeAll([index, match]);
