@@ -16,6 +16,8 @@ export interface EmbeddedMidTermOptions {
  */
 export class EmbeddedMidTermStore implements MidTermStore {
   private readonly rows = new Map<string, Row>();
+  /** conversation → ids, so a conversation's reads do not scan every row. */
+  private readonly conversations = new Map<string, Set<string>>();
   private readonly now: () => number;
 
   constructor(options: EmbeddedMidTermOptions = {}) {
@@ -30,10 +32,17 @@ export class EmbeddedMidTermStore implements MidTermStore {
 
   async close(): Promise<void> {
     this.rows.clear();
+    this.conversations.clear();
   }
 
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
+    this.unindex(this.rows.get(item.id));
     this.rows.set(item.id, { item: structuredClone(item), expiresAt: expiresAt?.getTime() });
+    if (item.conversationId !== undefined) {
+      const ids = this.conversations.get(item.conversationId) ?? new Set<string>();
+      ids.add(item.id);
+      this.conversations.set(item.conversationId, ids);
+    }
   }
 
   async get(id: string): Promise<StoredItem | undefined> {
@@ -49,30 +58,43 @@ export class EmbeddedMidTermStore implements MidTermStore {
   }
 
   async byConversation(conversationId: string, limit: number): Promise<StoredItem[]> {
-    return [...this.rows.values()]
-      .filter((r) => r.item.conversationId === conversationId && this.alive(r))
+    return this.rowsOf(conversationId)
+      .filter((r) => this.alive(r))
       .sort((a, b) => b.item.createdAt.localeCompare(a.item.createdAt) || b.item.id.localeCompare(a.item.id))
       .slice(0, limit)
       .map((r) => structuredClone(r.item));
   }
 
   async idsOfConversation(conversationId: string): Promise<string[]> {
-    return [...this.rows.values()].filter((r) => r.item.conversationId === conversationId).map((r) => r.item.id);
+    return this.rowsOf(conversationId).map((r) => r.item.id);
   }
 
   async delete(id: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    this.unindex(row);
     return this.rows.delete(id);
   }
 
   async deleteConversation(conversationId: string): Promise<number> {
-    let removed = 0;
-    for (const [id, row] of this.rows) {
-      if (row.item.conversationId === conversationId) {
-        this.rows.delete(id);
-        removed++;
-      }
-    }
-    return removed;
+    const ids = [...(this.conversations.get(conversationId) ?? [])];
+    for (const id of ids) this.rows.delete(id);
+    this.conversations.delete(conversationId);
+    return ids.length;
+  }
+
+  private rowsOf(conversationId: string): Row[] {
+    return [...(this.conversations.get(conversationId) ?? [])].flatMap((id) => {
+      const row = this.rows.get(id);
+      return row ? [row] : [];
+    });
+  }
+
+  private unindex(row: Row | undefined): void {
+    const conversationId = row?.item.conversationId;
+    if (conversationId === undefined) return;
+    const ids = this.conversations.get(conversationId);
+    ids?.delete(row!.item.id);
+    if (ids?.size === 0) this.conversations.delete(conversationId);
   }
 
   private alive(row: Row): boolean {
