@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+import type { LlmClient } from '../llm/types';
+import type { LayeredMemoryManager } from '../memory/manager';
+import { AgentConfigError, firstIssue } from './errors';
+import type { AgentContext, AgentMessage, AgentReply, TeamView } from './types';
+
+/** What every agent may use: the team's memory and the LLM router. */
+export interface AgentDeps {
+  readonly memory: LayeredMemoryManager;
+  readonly llm: LlmClient;
+}
+
+/** What a team passes to an agent's constructor. */
+export interface AgentInit {
+  /** The agent's name in its team. */
+  readonly name: string;
+  /** What it does and what it is good at: the team config's, else its registered type's. */
+  readonly description: string;
+  readonly capabilities: readonly string[];
+  /** As written in the team config; the agent validates it against its schema. */
+  readonly config: unknown;
+  readonly deps: AgentDeps;
+}
+
+/**
+ * An agent: validates its config once, at construction, then answers messages.
+ *
+ * A team's own agent is a class, registered under a type name, that passes its config schema to
+ * `super` and implements `processMessage`:
+ *
+ * ```ts
+ * import { z } from 'zod';
+ * import { BaseAgent, type AgentInit, type AgentMessage, type AgentReply } from '@orchestra/runtime/dist/agents';
+ *
+ * const ShoutConfig = z.strictObject({ suffix: z.string().default('!') });
+ *
+ * export class ShoutAgent extends BaseAgent<z.infer<typeof ShoutConfig>> {
+ *   constructor(init: AgentInit) {
+ *     super(init, ShoutConfig);
+ *   }
+ *   async processMessage(message: AgentMessage): Promise<AgentReply> {
+ *     return { content: message.content.toUpperCase() + this.config.suffix, agent: this.name };
+ *   }
+ * }
+ *
+ * // at startup; `module` resolves from the registry's base directory
+ * registry.register({ name: 'shout', description: 'Shouts the message back', capabilities: ['shout'],
+ *   module: './agents/shout-agent', exportName: 'ShoutAgent' });
+ * ```
+ *
+ * and a team config then lists `{ name: loud, type: shout, config: { suffix: '!!' } }`. An agent
+ * that calls a model builds its prompt with `contextMessages(prompt, context.memory, message)` and
+ * calls `tracedChat(this.deps.llm, context.trace, this.name, request, deployment)`, which records
+ * the call in the trace; one that needs a team mate calls `team.delegate`.
+ */
+export abstract class BaseAgent<TConfig = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly capabilities: readonly string[];
+  readonly config: TConfig;
+  protected readonly deps: AgentDeps;
+
+  /** Throws `AgentConfigError` naming the field when `init.config` does not fit `configSchema`. */
+  constructor(init: AgentInit, configSchema: z.ZodType<TConfig>) {
+    const parsed = configSchema.safeParse(init.config);
+    if (!parsed.success) {
+      const { field, expected } = firstIssue(parsed.error);
+      throw new AgentConfigError(init.name, field, expected);
+    }
+    this.name = init.name;
+    this.description = init.description;
+    this.capabilities = init.capabilities;
+    this.config = parsed.data;
+    this.deps = init.deps;
+  }
+
+  /**
+   * Answers `message`. `team` lists the members this agent may delegate to; `context` carries
+   * the conversation's memory and the run's trace.
+   */
+  abstract processMessage(message: AgentMessage, team: TeamView, context: AgentContext): Promise<AgentReply>;
+}
+
+/** A concrete agent class, as the registry returns it. */
+export type AgentClass = new (init: AgentInit) => BaseAgent;

@@ -1,0 +1,19 @@
+export { type AgentClass, type AgentDeps, type AgentInit, BaseAgent } from './base-agent';
+export { type CapabilityMatch, matchByCapability } from './capability-match';
+export { CoordinatorAgent, type CoordinatorConfig, CoordinatorConfigSchema } from './coordinator-agent';
+export {
+  AgentConfigError,
+  AgentRegistryError,
+  type AgentRegistryErrorReason,
+  DelegationError,
+  DelegationLimitError,
+  TeamConfigError,
+} from './errors';
+export { LlmAgent, type LlmAgentConfig, LlmAgentConfigSchema } from './llm-agent';
+export { checkDeployment, contextMessages, tracedChat } from './llm-call';
+export { type AgentInfo, AgentInfoSchema, AgentRegistry, type AgentRegistryOptions, createDefaultRegistry } from './registry';
+export { AgentTeam, type TeamDeps, type TeamOptions, type TeamResult } from './team';
+export { TeamCatalog, loadTeams } from './team-catalog';
+export { type TeamAgentConfig, type TeamConfig, type TeamConfigInput, TeamConfigSchema, loadTeamConfig, parseTeamConfig } from './team-config';
+export { type StepDetails, TraceRecorder } from './trace';
+export type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView, TraceAction, TraceStep } from './types';

@@ -1,0 +1,65 @@
+/**
+ * How an agent talks to the model: the prompt it builds from the memory context, and the call
+ * itself recorded as an `llm-call` step, the deployment it names. Shared by the LLM agent and the
+ * coordinator.
+ */
+import type { ChatMessage, ChatRequest, LlmClient, RoutedChatResult } from '../llm/types';
+import type { MemoryContext } from '../memory/manager';
+import type { StoredItem } from '../memory/types';
+import { AgentConfigError } from './errors';
+import type { TraceRecorder } from './trace';
+import type { AgentMessage } from './types';
+
+/**
+ * Background items are cut to this many characters: up to 20 older turns and 5 semantic matches
+ * of up to 100,000 characters each would otherwise crowd the conversation out of the prompt.
+ */
+const BACKGROUND_ITEM_CHARS = 1000;
+
+/**
+ * The chat for answering `message`: one system message (the agent's prompt, then older turns and
+ * related memory as background), the recent turns as they were said, and the message last.
+ * Providers differ on several system messages (Gemini takes one instruction), hence one.
+ */
+export function contextMessages(systemPrompt: string, memory: MemoryContext, message: AgentMessage): ChatMessage[] {
+  const shown = new Set(memory.recent.map((i) => i.id));
+  const sections = [systemPrompt];
+  // `related` comes newest first; a transcript reads oldest first.
+  const earlier = memory.related.filter((i) => !shown.has(i.id)).reverse();
+  if (earlier.length > 0) sections.push(`Earlier in this conversation (oldest first):\n${earlier.map(line).join('\n')}`);
+  for (const item of earlier) shown.add(item.id);
+  const recalled = memory.semantic.filter((m) => !shown.has(m.item.id)).map((m) => m.item);
+  if (recalled.length > 0) sections.push(`Possibly relevant, from memory:\n${recalled.map(line).join('\n')}`);
+
+  const turns = memory.recent.map((item): ChatMessage => ({ role: item.role === 'assistant' ? 'assistant' : 'user', content: item.content }));
+  return [{ role: 'system', content: sections.join('\n\n') }, ...turns, { role: 'user', content: message.content }];
+}
+
+function line(item: StoredItem): string {
+  const text = item.content.length > BACKGROUND_ITEM_CHARS ? `${item.content.slice(0, BACKGROUND_ITEM_CHARS)}…` : item.content;
+  return `- ${item.role ?? 'note'}: ${text}`;
+}
+
+/** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts. */
+export function tracedChat(llm: LlmClient, trace: TraceRecorder, agent: string, request: ChatRequest, deployment: string | undefined): Promise<RoutedChatResult> {
+  return trace.step(
+    agent,
+    'llm-call',
+    () => llm.chat(request, { deployment }),
+    { deployment },
+    (result) => ({
+      deployment: result.deployment,
+      provider: result.provider,
+      model: result.model,
+      attempts: result.attempts,
+      detail: `finish: ${result.finishReason}`,
+    }),
+  );
+}
+
+/** Throws `AgentConfigError` for a deployment the router lacks: a misspelt name fails when the team is built, not on the first message that needs it. */
+export function checkDeployment(agent: string, deployment: string | undefined, llm: LlmClient): void {
+  if (deployment !== undefined && !llm.deployments.includes(deployment)) {
+    throw new AgentConfigError(agent, 'deployment', `one of the router's deployments (${llm.deployments.join(', ') || 'none'})`);
+  }
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryWriteError } from '../memory/errors';
+import type { MemoryContext } from '../memory/manager';
+import type { Importance, Json } from '../memory/types';
+import type { AgentDeps, BaseAgent } from './base-agent';
+import { AgentConfigError, DelegationError, TeamConfigError } from './errors';
+import type { AgentRegistry } from './registry';
+import { type TeamConfigInput, parseTeamConfig } from './team-config';
+import { TraceRecorder } from './trace';
+import type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView, TraceStep } from './types';
+
+export interface TeamDeps extends AgentDeps {
+  /** Where the agent types the config names are found. */
+  readonly registry: AgentRegistry;
+}
+
+export interface TeamOptions {
+  /** The file the config came from, named in errors. */
+  readonly source?: string;
+  /** For the trace's `startedAt`. @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** A team's answer to one message. */
+export interface TeamResult {
+  readonly reply: AgentReply;
+  /** What each agent did, in the order it started: delegations, model calls, answers. */
+  readonly trace: TraceStep[];
+  readonly memory: {
+    /** Memory problems the answer was given despite: `read: <layer>: <reason>`, `write: …`, `reply not stored: …`. */
+    readonly degraded: string[];
+  };
+}
+
+/** Delegation details in the trace quote the task up to this length. */
+const TASK_IN_TRACE = 200;
+
+/**
+ * Agents built from a team config, answering through their coordinator. Each message is stored
+ * in memory before it is answered (so it is kept even when answering fails), the conversation's
+ * context is read once for the whole run, and the reply is stored after it.
+ */
+export class AgentTeam {
+  readonly id: string;
+  readonly description?: string;
+  /** The coordinator's name. */
+  readonly coordinator: string;
+  /** Every agent of the team, coordinator included, in config order. */
+  readonly members: readonly TeamMember[];
+  readonly source?: string;
+
+  private constructor(
+    config: { id: string; description?: string; coordinator: string },
+    private readonly agents: ReadonlyMap<string, BaseAgent>,
+    private readonly coordinatorAgent: BaseAgent,
+    private readonly importance: Importance,
+    private readonly deps: TeamDeps,
+    private readonly options: TeamOptions,
+  ) {
+    this.id = config.id;
+    this.description = config.description;
+    this.coordinator = config.coordinator;
+    this.members = [...agents.values()].map(({ name, description, capabilities }) => ({ name, description, capabilities }));
+    this.source = options.source;
+  }
+
+  /**
+   * Validates `input` and builds its agents, loading their types from the registry. Throws
+   * `TeamConfigError` naming the field (`agents.1.type`, `agents.0.config.temperature`…);
+   * `AgentRegistryError` when a registered type cannot be loaded.
+   */
+  static async create(input: TeamConfigInput, deps: TeamDeps, options: TeamOptions = {}): Promise<AgentTeam> {
+    const config = parseTeamConfig(input, options.source);
+    const agents = new Map<string, BaseAgent>();
+    for (const [i, entry] of config.agents.entries()) {
+      const info = deps.registry.get(entry.type);
+      if (!info) {
+        const known = deps.registry.list().map((t) => t.name);
+        throw new TeamConfigError(`agents.${i}.type`, `a registered agent type (${known.join(', ') || 'none registered'})`, options.source);
+      }
+      const AgentType = await deps.registry.resolve(entry.type);
+      try {
+        const init = { name: entry.name, description: entry.description ?? info.description, capabilities: entry.capabilities ?? info.capabilities };
+        agents.set(entry.name, new AgentType({ ...init, config: entry.config, deps: { memory: deps.memory, llm: deps.llm } }));
+      } catch (error) {
+        if (!(error instanceof AgentConfigError)) throw error;
+        throw new TeamConfigError(`agents.${i}.config${error.field ? `.${error.field}` : ''}`, error.expected, options.source, { cause: error });
+      }
+    }
+    // parseTeamConfig checked that the coordinator is one of the agents.
+    const coordinator = agents.get(config.coordinator) as BaseAgent;
+    return new AgentTeam(config, agents, coordinator, config.importance, deps, options);
+  }
+
+  /**
+   * Answers `message`: stores it, reads the conversation's context, runs the coordinator, stores
+   * the reply. Throws what memory throws for an invalid message (`MemoryValidationError`) or a
+   * lost write of it (`MemoryWriteError`), and what the agents throw (`DelegationLimitError`,
+   * `LlmError`…). A reply that could not be stored is still returned, with a note.
+   */
+  async processMessage(message: AgentMessage): Promise<TeamResult> {
+    const { memory } = this.deps;
+    const { conversationId, tenantId } = message;
+    const trace = new TraceRecorder(this.options.clock);
+    const incoming = await memory.store(
+      { id: randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
+      this.importance,
+    );
+    const context = await memory.retrieveContext(message.content, conversationId, { tenantId });
+    const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
+
+    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0 };
+    const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
+
+    // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
+    if (reply.content !== '') {
+      const metadata: Record<string, Json> = { teamId: this.id, agent: reply.agent };
+      if (reply.model !== undefined) metadata.model = reply.model;
+      if (reply.provider !== undefined) metadata.provider = reply.provider;
+      try {
+        const stored = await memory.store({ id: randomUUID(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance);
+        notes.push(...stored.degraded.map((n) => `write: ${n}`));
+      } catch (error) {
+        // The answer has been paid for: return it, and say the next turn will not see it.
+        if (!(error instanceof MemoryWriteError)) throw error;
+        notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
+      }
+    }
+    return { reply, trace: trace.steps, memory: { degraded: [...new Set(notes)] } };
+  }
+
+  /** The team as the last agent of `path` (the chain of delegations so far) sees it. */
+  private view(path: readonly string[]): TeamView {
+    return {
+      members: this.members.filter((m) => !path.includes(m.name)),
+      delegate: (to, message, context, reason) => this.delegate(path, to, message, context, reason),
+    };
+  }
+
+  private async delegate(path: readonly string[], to: string, message: AgentMessage, context: AgentContext, reason?: string): Promise<AgentReply> {
+    const from = path[path.length - 1];
+    const member = this.agents.get(to);
+    if (!member) throw new DelegationError('unknown-member', from, to, path);
+    // Nobody delegates to an agent already up the chain: that is how a loop would start.
+    if (path.includes(to)) throw new DelegationError('cycle', from, to, path);
+    const task = message.content.length > TASK_IN_TRACE ? `${message.content.slice(0, TASK_IN_TRACE)}…` : message.content;
+    return context.trace.step(
+      from,
+      'delegate',
+      () => member.processMessage(message, this.view([...path, to]), { ...context, depth: context.depth + 1 }),
+      { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}` },
+    );
+  }
+}
+
+/** The context without the message being answered: the agent gets that as the message itself. */
+function withoutItem(context: MemoryContext, id: string): MemoryContext {
+  return {
+    ...context,
+    recent: context.recent.filter((i) => i.id !== id),
+    related: context.related.filter((i) => i.id !== id),
+    semantic: context.semantic.filter((m) => m.item.id !== id),
+  };
+}

@@ -1,0 +1,51 @@
+import { performance } from 'node:perf_hooks';
+import type { TraceAction, TraceStep } from './types';
+
+/** The parts of a step an agent describes; the recorder adds who, what and when. */
+export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts'>>;
+
+/**
+ * Records the steps of one run, in the order they started: a delegation comes before the steps
+ * its member took, which makes the trace read top-down like the run itself.
+ */
+export class TraceRecorder {
+  // A slot is reserved when a step starts and filled when it ends, so nested steps (which end
+  // first) still follow the step that contains them.
+  private readonly slots: (TraceStep | undefined)[] = [];
+
+  /** @param clock wall-clock time for `startedAt`; durations use the monotonic clock. */
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+
+  /**
+   * Runs `run` as one step of `agent`. `details` are known up front; `fromResult` adds what the
+   * result tells (the model that answered…). A failed step is recorded with the error in
+   * `detail`, then the error is rethrown.
+   */
+  async step<T>(agent: string, action: TraceAction, run: () => Promise<T>, details: StepDetails = {}, fromResult?: (result: T) => StepDetails): Promise<T> {
+    const slot = this.slots.push(undefined) - 1;
+    const startedAt = this.clock().toISOString();
+    const start = performance.now();
+    const finish = (more: StepDetails) => {
+      this.slots[slot] = { agent, action, ...details, ...more, startedAt, durationMs: Math.round((performance.now() - start) * 100) / 100 };
+    };
+    try {
+      const result = await run();
+      finish(fromResult?.(result) ?? {});
+      return result;
+    } catch (error) {
+      const why = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      finish({ detail: details.detail ? `${details.detail} (${why})` : why });
+      throw error;
+    }
+  }
+
+  /** Records a step that takes no time of its own (an agent answering from what it knows). */
+  record(agent: string, action: TraceAction, details: StepDetails): void {
+    this.slots.push({ agent, action, ...details, startedAt: this.clock().toISOString(), durationMs: 0 });
+  }
+
+  /** The steps so far; a step still running is left out. */
+  get steps(): TraceStep[] {
+    return this.slots.filter((s): s is TraceStep => s !== undefined);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The agents' contract: plain data in and out. An agent receives a message, a view of its team
+ * and the context of the current run; it answers with a reply and records what it did in the
+ * run's trace.
+ */
+import type { Attempt } from '../llm/types';
+import type { MemoryContext } from '../memory/manager';
+import type { Json } from '../memory/types';
+import type { TraceRecorder } from './trace';
+
+export interface AgentMessage {
+  /** The conversation the message belongs to; memory is read and written under it. */
+  readonly conversationId: string;
+  readonly content: string;
+  /** Restricts semantic memory search to this tenant's items. */
+  readonly tenantId?: string;
+  /** Stored with the message in memory. */
+  readonly metadata?: Readonly<Record<string, Json>>;
+}
+
+export interface AgentReply {
+  readonly content: string;
+  /** The agent that wrote `content` (a member, when the coordinator passed its answer on). */
+  readonly agent: string;
+  /** The model that wrote `content`; absent when no model did (e.g. a coordinator's own notice). */
+  readonly model?: string;
+  readonly provider?: string;
+}
+
+export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
+
+/** One thing an agent did while a team answered a message. */
+export interface TraceStep {
+  /** The agent that acted (for `delegate`, the one that delegated). */
+  readonly agent: string;
+  readonly action: TraceAction;
+  /** Human-readable: the delegate's name and task, a finish reason, why a step failed… */
+  readonly detail?: string;
+  /** For `llm-call`: the deployment that answered, its provider and model, every attempt. */
+  readonly deployment?: string;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly attempts?: readonly Attempt[];
+  /** ISO-8601 time the step started. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+/** What an agent knows about a team mate. */
+export interface TeamMember {
+  readonly name: string;
+  readonly description: string;
+  readonly capabilities: readonly string[];
+}
+
+/**
+ * The team as one agent sees it during a run. `members` are those it may delegate to: every agent
+ * of the team except itself and those that delegated to it, so a member cannot delegate back.
+ */
+export interface TeamView {
+  readonly members: readonly TeamMember[];
+  /**
+   * Runs member `to` on `message` (one level deeper) and records a `delegate` step, with `reason`
+   * (why this member) in its detail. Throws `DelegationError` when `to` is not in `members`.
+   */
+  delegate(to: string, message: AgentMessage, context: AgentContext, reason?: string): Promise<AgentReply>;
+}
+
+/** The state of one run of a team on one message, shared by every agent of that run. */
+export interface AgentContext {
+  /** The conversation's memory, without the message being answered (that is the message). */
+  readonly memory: MemoryContext;
+  readonly trace: TraceRecorder;
+  /** 0 for the coordinator, +1 per delegation. */
+  readonly depth: number;
+}
