@@ -1,0 +1,39 @@
+// The runtime's process entry: `npm start` locally, `node runtime/dist/server/main.js` in the image.
+import closeWithGrace from 'close-with-grace';
+import { ConfigError } from '../config/runtime-config';
+import { createService } from './service';
+
+async function main(): Promise<void> {
+  let service;
+  try {
+    service = await createService(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // A message naming each bad variable, not a stack trace: this is the operator's mistake.
+    console.error(error.message);
+    process.exit(1);
+  }
+  const { app, config, memory } = service;
+
+  // Cloud Run sends SIGTERM and allows 10 s: close stops accepting, finishes in-flight requests,
+  // then the onClose hooks close the memory's clients.
+  closeWithGrace({ delay: 9000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an uncaught error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+
+  await app.listen({ port: config.server.port, host: config.server.host });
+  if (config.server.apiKeys.length === 0) {
+    app.log.warn(`auth is OFF (local development, no ORCHESTRA_API_KEYS): /v1 is open to anything that reaches ${config.server.host}:${config.server.port}`);
+  }
+  const layers = await memory.status();
+  app.log.info({ environment: config.environment, layers: layers.map((l) => `${l.layer}=${l.backend}${l.embedded ? ' (embedded)' : ''}`) }, 'orchestra runtime ready');
+  // Layers that connect lazily (Vertex AI) connect now, after readiness, not before it.
+  void memory.warmUp();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
