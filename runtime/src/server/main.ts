@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     app.log.warn(`auth is OFF (local development, no ORCHESTRA_API_KEYS): /v1 is open to anything that reaches ${config.server.host}:${config.server.port}`);
   }
   const layers = await memory.status();
-  app.log.info({ environment: config.environment, layers: layers.map((l) => `${l.layer}=${l.backend}${l.embedded ? ' (embedded)' : ''}`) }, 'orchestra runtime ready');
+  app.log.info({ environment: config.environment, layers: layers.map((l) => `${l.layer}=${l.backend}`) }, 'orchestra runtime ready');
   // Layers that connect lazily (Vertex AI) connect now, after readiness, not before it.
   void memory.warmUp();
 }
