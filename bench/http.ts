@@ -14,7 +14,6 @@
 import autocannon from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../test/servers/process-server';
@@ -38,7 +37,8 @@ interface Server {
 }
 
 function compileRuntime(): string {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-bench-http-'));
+  // Inside the repository, so the compiled code resolves node_modules as the image's does.
+  const outDir = fs.mkdtempSync(path.join(ROOT, 'runtime', '.bench-dist-'));
   execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'runtime/tsconfig.json', '--outDir', outDir], { cwd: ROOT, stdio: 'inherit' });
   return outDir;
 }
@@ -59,7 +59,7 @@ async function start(kind: 'bare' | 'runtime', dist: string, env: Record<string,
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ORCHESTRA_LOG_LEVEL: 'warn', ORCHESTRA_RATE_LIMIT_PER_MINUTE: '100000000', ORCHESTRA_TEAMS_DIR: path.join(ROOT, 'runtime/teams'), ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ORCHESTRA_LOG_LEVEL: 'warn', ORCHESTRA_RATE_LIMIT_PER_MINUTE: '1000000', ORCHESTRA_TEAMS_DIR: path.join(ROOT, 'runtime/teams'), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const startupMs = await waitReady(url, child, started);

@@ -99,7 +99,7 @@ describe('the real listening server', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBe('it-request-1');
-    expect((await response.json()).reply.agent).toBe('researcher');
+    expect(((await response.json()) as { reply: { agent: string } }).reply.agent).toBe('researcher');
 
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.reqId === 'it-request-1')).toMatchObject({ severity: 'INFO', service: 'orchestra-runtime' });

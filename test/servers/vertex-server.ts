@@ -1,7 +1,8 @@
 /**
  * A local Vertex AI on 127.0.0.1: the real protos, served by the grpc-js copy that google-gax
  * uses (a second copy breaks the client's credentials). In memory: datapoints per index, exact
- * dot-product search with restricts, deterministic embeddings (HashingEmbedder) from Predict.
+ * dot-product search with restricts, deterministic embeddings (HashingEmbedder) from Predict,
+ * deterministic Gemini answers from GenerateContent (see `generateContent` below).
  * Every request is recorded; calls can be made to fail or wait on demand.
  *
  * Connect a client with `{apiEndpoint: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure()}`
@@ -13,7 +14,7 @@ import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { dot } from '../../runtime/src/memory/long-term/vectors';
 
-export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict';
+export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict' | 'GenerateContent';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -54,11 +55,36 @@ export interface PredictRequest {
   parameters: JsonValue;
 }
 
+/** A Part as recorded: the one field that is set; Struct and Value fields converted to plain JSON. */
+export interface GeminiPart {
+  text?: string;
+  functionCall?: { name: string; args: JsonValue };
+  functionResponse?: { name: string; response: JsonValue };
+  /** Base64, when the part carried one. */
+  thoughtSignature?: string;
+}
+
+export interface GeminiContent {
+  role: string;
+  parts: GeminiPart[];
+}
+
+/** GenerateContent as recorded (unset optional fields left out). */
+export interface GenerateContentRequest {
+  model: string;
+  contents: GeminiContent[];
+  systemInstruction?: GeminiContent;
+  tools: { functionDeclarations: { name: string; description: string; parametersJsonSchema: JsonValue }[] }[];
+  toolConfig?: { functionCallingConfig?: { mode: string; allowedFunctionNames: string[] } };
+  generationConfig?: { temperature?: number; maxOutputTokens?: number; responseMimeType: string; responseJsonSchema?: JsonValue };
+}
+
 export interface RequestOf {
   FindNeighbors: FindNeighborsRequest;
   UpsertDatapoints: UpsertDatapointsRequest;
   RemoveDatapoints: RemoveDatapointsRequest;
   Predict: PredictRequest;
+  GenerateContent: GenerateContentRequest;
 }
 
 export type RecordedRequest = { [M in VertexMethod]: { method: M; request: RequestOf[M] } }[VertexMethod];
@@ -181,10 +207,12 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
         model: request.endpoint,
       };
     },
+    GenerateContent: generateContent,
   };
 
   const unary = (method: VertexMethod): grpc.handleUnaryCall<unknown, object> => (call, callback) => {
-    const request = method === 'Predict' ? predictAsJson(call.request as RawPredictRequest) : call.request;
+    const request =
+      method === 'Predict' ? predictAsJson(call.request as RawPredictRequest) : method === 'GenerateContent' ? generateContentAsJson(call.request as RawGenerateContentRequest) : call.request;
     requests.push({ method, request } as RecordedRequest);
     const fault = takeFault(method, request);
     const answer = () => {
@@ -206,7 +234,7 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
   const implementations: Record<(typeof SERVICES)[number], grpc.UntypedServiceImplementation> = {
     MatchService: { FindNeighbors: unary('FindNeighbors') },
     IndexService: { UpsertDatapoints: unary('UpsertDatapoints'), RemoveDatapoints: unary('RemoveDatapoints') },
-    PredictionService: { Predict: unary('Predict') },
+    PredictionService: { Predict: unary('Predict'), GenerateContent: unary('GenerateContent') },
   };
 
   let server: grpc.Server | undefined;
@@ -348,4 +376,125 @@ function toProtoValue(value: JsonValue): ProtoValue {
 
 function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const MODEL_PATH = /^projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/]+)$/;
+
+/**
+ * A deterministic Gemini: after function responses it reports them (`function <name> returned
+ * <json>`); with tools in mode ANY it calls the first allowed function, and in mode AUTO (or
+ * unset) the first function whose name the last user text mentions, with `{ query: <text> }`
+ * and a thought signature `sig-<name>`; otherwise it echoes the last user text (`echo: …`, or
+ * `{"echo": …}` when JSON is asked for), cut to maxOutputTokens words (finish MAX_TOKENS).
+ * A user text containing BLOCK_ME is blocked by the prompt filter. Usage counts words.
+ */
+function generateContent(request: GenerateContentRequest): object {
+  const model = MODEL_PATH.exec(request.model)?.[1];
+  if (!model) throw grpcError(grpc.status.NOT_FOUND, `Publisher model ${request.model} not found`);
+  const last = request.contents.at(-1);
+  if (!last) throw grpcError(grpc.status.INVALID_ARGUMENT, 'contents must not be empty');
+  const texts = request.contents.flatMap((c) => c.parts.flatMap((p) => (p.text ? [p.text] : [])));
+  const promptTokenCount = words([...texts, ...(request.systemInstruction?.parts ?? []).map((p) => p.text ?? '')].join(' '));
+  const lastText = last.parts.map((p) => p.text ?? '').join(' ').trim();
+  if (lastText.includes('BLOCK_ME')) return { candidates: [], promptFeedback: { blockReason: 'SAFETY', blockReasonMessage: 'blocked' }, modelVersion: model };
+
+  const answer = (parts: object[], finishReason: string, outputTokens: number) => ({
+    candidates: [{ index: 0, content: { role: 'model', parts }, finishReason }],
+    usageMetadata: { promptTokenCount, candidatesTokenCount: outputTokens, totalTokenCount: promptTokenCount + outputTokens },
+    modelVersion: `${model}-001`,
+  });
+  const responses = last.parts.flatMap((p) => (p.functionResponse ? [p.functionResponse] : []));
+  if (responses.length > 0) {
+    const text = responses.map((r) => `function ${r.name} returned ${JSON.stringify(r.response)}`).join('; ');
+    return answer([{ text }], 'STOP', words(text));
+  }
+  const declarations = request.tools.flatMap((t) => t.functionDeclarations);
+  const config = request.toolConfig?.functionCallingConfig;
+  const mode = config?.mode ?? 'AUTO';
+  const called =
+    mode === 'ANY'
+      ? declarations.find((d) => config?.allowedFunctionNames.length === 0 || config?.allowedFunctionNames.includes(d.name))
+      : mode === 'NONE'
+        ? undefined
+        : declarations.find((d) => lastText.includes(d.name));
+  if (called) {
+    const part = { functionCall: { name: called.name, args: toProtoValue({ query: lastText }).structValue }, thoughtSignature: Buffer.from(`sig-${called.name}`) };
+    return answer([part], 'STOP', 1);
+  }
+  const max = request.generationConfig?.maxOutputTokens;
+  const echo = lastText.split(/\s+/).slice(0, max || undefined).join(' ');
+  const text = request.generationConfig?.responseMimeType === 'application/json' ? JSON.stringify({ echo }) : `echo: ${echo}`;
+  return answer([{ text }], max && words(lastText) > max ? 'MAX_TOKENS' : 'STOP', words(text));
+}
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+// GenerateContent as proto-loader decodes it (oneofs: true, defaults: true).
+interface RawPart {
+  data?: string;
+  text?: string;
+  functionCall?: { name: string; args: { fields: Record<string, ProtoValue> } | null };
+  functionResponse?: { name: string; response: { fields: Record<string, ProtoValue> } | null };
+  thoughtSignature?: Buffer;
+}
+
+interface RawContent {
+  role: string;
+  parts: RawPart[];
+}
+
+interface RawGenerateContentRequest {
+  model: string;
+  contents: RawContent[];
+  systemInstruction?: RawContent | null;
+  tools: { functionDeclarations: { name: string; description: string; parametersJsonSchema: ProtoValue | null }[] }[];
+  toolConfig: { functionCallingConfig: { mode: string; allowedFunctionNames: string[]; streamFunctionCallArguments: boolean } | null } | null;
+  generationConfig: {
+    temperature?: number;
+    maxOutputTokens?: number;
+    responseMimeType: string;
+    responseJsonSchema?: ProtoValue | null;
+  } | null;
+}
+
+function toolConfigAsJson(raw: NonNullable<RawGenerateContentRequest['toolConfig']>): NonNullable<GenerateContentRequest['toolConfig']> {
+  const config = raw.functionCallingConfig;
+  return config ? { functionCallingConfig: { mode: config.mode, allowedFunctionNames: config.allowedFunctionNames } } : {};
+}
+
+function generateContentAsJson(raw: RawGenerateContentRequest): GenerateContentRequest {
+  const struct = (s: { fields: Record<string, ProtoValue> } | null): JsonValue => fromProtoValue({ kind: 'structValue', structValue: s ?? { fields: {} } });
+  const part = (p: RawPart): GeminiPart => ({
+    ...(p.data === 'text' ? { text: p.text } : {}),
+    ...(p.data === 'functionCall' && p.functionCall ? { functionCall: { name: p.functionCall.name, args: struct(p.functionCall.args) } } : {}),
+    ...(p.data === 'functionResponse' && p.functionResponse ? { functionResponse: { name: p.functionResponse.name, response: struct(p.functionResponse.response) } } : {}),
+    ...(p.thoughtSignature && p.thoughtSignature.length > 0 ? { thoughtSignature: p.thoughtSignature.toString('base64') } : {}),
+  });
+  const content = (c: RawContent): GeminiContent => ({ role: c.role, parts: c.parts.map(part) });
+  const g = raw.generationConfig;
+  return {
+    model: raw.model,
+    contents: raw.contents.map(content),
+    ...(raw.systemInstruction ? { systemInstruction: content(raw.systemInstruction) } : {}),
+    tools: raw.tools.map((t) => ({
+      functionDeclarations: t.functionDeclarations.map((d) => ({
+        name: d.name,
+        description: d.description,
+        parametersJsonSchema: d.parametersJsonSchema ? fromProtoValue(d.parametersJsonSchema) : null,
+      })),
+    })),
+    ...(raw.toolConfig ? { toolConfig: toolConfigAsJson(raw.toolConfig) } : {}),
+    ...(g
+      ? {
+          generationConfig: {
+            ...(g.temperature !== undefined ? { temperature: g.temperature } : {}),
+            ...(g.maxOutputTokens !== undefined ? { maxOutputTokens: g.maxOutputTokens } : {}),
+            responseMimeType: g.responseMimeType,
+            ...(g.responseJsonSchema ? { responseJsonSchema: fromProtoValue(g.responseJsonSchema) } : {}),
+          },
+        }
+      : {}),
+  };
 }

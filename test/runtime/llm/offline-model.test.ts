@@ -1,0 +1,104 @@
+import { LlmError, OfflineModel, type ChatRequest, type ToolDefinition } from '../../../runtime/src/llm';
+
+const model = new OfflineModel();
+
+const tools: ToolDefinition[] = [
+  {
+    name: 'search_memory',
+    description: 'Search the long-term memory for earlier facts',
+    parameters: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer' } }, required: ['query'] },
+  },
+  {
+    name: 'get_weather',
+    description: 'Current weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' }, units: { type: 'string', enum: ['metric', 'imperial'] } }, required: ['city', 'units'] },
+  },
+];
+
+describe('OfflineModel', () => {
+  it('answers offline, echoing a summary of the last user message, the same way every time', async () => {
+    const request: ChatRequest = { messages: [{ role: 'user', content: 'Plan   a\ntrip to Lisbon' }] };
+    const first = await model.doChat(request);
+    expect(first).toEqual({
+      text: '[offline model] You said: "Plan a trip to Lisbon".',
+      toolCalls: [],
+      finishReason: 'stop',
+      usage: { inputTokens: 5, outputTokens: 9 },
+      provider: 'offline',
+      model: 'offline',
+      warnings: [],
+    });
+    expect(await model.doChat(request)).toEqual(first);
+  });
+
+  it('shows it saw the context: the system prompt and the earlier turns', async () => {
+    const result = await model.doChat({
+      messages: [
+        { role: 'system', content: 'Relevant memory: the user prefers trains.' },
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: 'hi' },
+        { role: 'user', content: 'book a trip' },
+      ],
+    });
+    expect(result.text).toBe('[offline model] You said: "book a trip". I was given a system prompt of 41 characters and 2 earlier messages.');
+  });
+
+  it('cuts a long message to a short summary', async () => {
+    const result = await model.doChat({ messages: [{ role: 'user', content: 'word '.repeat(100) }] });
+    expect(result.text).toMatch(/^\[offline model\] You said: "(word ){15}word…"\.$/);
+  });
+
+  it('calls the tool whose name and description share the most words with the message, with a schema-shaped argument', async () => {
+    const result = await model.doChat({ messages: [{ role: 'user', content: 'What is the weather in Porto?' }], tools });
+    expect(result.finishReason).toBe('tool-calls');
+    expect(result.toolCalls).toEqual([{ id: 'offline-call-1', name: 'get_weather', arguments: { city: 'What is the weather in Porto?', units: 'metric' } }]);
+    const memory = await model.doChat({ messages: [{ role: 'user', content: 'search my memory for earlier trips' }], tools });
+    expect(memory.toolCalls).toEqual([{ id: 'offline-call-1', name: 'search_memory', arguments: { query: 'search my memory for earlier trips' } }]);
+  });
+
+  it('under auto calls no tool when no word matches; required picks one anyway; none never calls', async () => {
+    const messages = [{ role: 'user' as const, content: 'Tell me a joke' }];
+    expect((await model.doChat({ messages, tools })).toolCalls).toEqual([]);
+    expect((await model.doChat({ messages, tools, toolChoice: 'required' })).toolCalls.map((c) => c.name)).toEqual(['search_memory']);
+    const weather = [{ role: 'user' as const, content: 'weather please' }];
+    expect((await model.doChat({ messages: weather, tools, toolChoice: 'none' })).toolCalls).toEqual([]);
+  });
+
+  it('calls a forced tool, and rejects a forced tool that is not offered', async () => {
+    const messages = [{ role: 'user' as const, content: 'weather in Porto' }];
+    const result = await model.doChat({ messages, tools, toolChoice: { name: 'search_memory' } });
+    expect(result.toolCalls).toEqual([{ id: 'offline-call-1', name: 'search_memory', arguments: { query: 'weather in Porto' } }]);
+    await expect(model.doChat({ messages, tools, toolChoice: { name: 'nope' } })).rejects.toMatchObject({ kind: 'bad-request' });
+  });
+
+  it('after a tool result, answers with text that includes the result', async () => {
+    const result = await model.doChat({
+      messages: [
+        { role: 'user', content: 'weather in Porto' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'get_weather', arguments: { city: 'Porto' } }] },
+        { role: 'tool', toolCallId: 'c1', content: '{"temp": 21, "sky": "clear"}' },
+      ],
+      tools,
+    });
+    expect(result).toMatchObject({ finishReason: 'stop', toolCalls: [], text: '[offline model] Tool get_weather returned: {"temp": 21, "sky": "clear"}' });
+  });
+
+  it('answers JSON when asked: an object shaped by the schema, or { reply }', async () => {
+    const messages = [{ role: 'user' as const, content: 'route this' }];
+    const plain = await model.doChat({ messages, responseFormat: { type: 'json' } });
+    expect(JSON.parse(plain.text)).toEqual({ reply: '[offline model] You said: "route this".' });
+    const schema = { type: 'object', properties: { agent: { type: 'string', enum: ['planner', 'writer'] }, confidence: { type: 'number' } }, required: ['agent', 'confidence'] };
+    const shaped = await model.doChat({ messages, responseFormat: { type: 'json', schema } });
+    expect(JSON.parse(shaped.text)).toEqual({ agent: 'planner', confidence: 0 });
+  });
+
+  it('honours an already aborted signal and reports its own model id', async () => {
+    const named = new OfflineModel({ modelId: 'stub-1' });
+    expect((await named.doChat({ messages: [{ role: 'user', content: 'x' }] })).model).toBe('stub-1');
+    const controller = new AbortController();
+    controller.abort();
+    const call = named.doChat({ messages: [{ role: 'user', content: 'x' }], abortSignal: controller.signal });
+    await expect(call).rejects.toBeInstanceOf(LlmError);
+    await expect(call).rejects.toMatchObject({ kind: 'timeout' });
+  });
+});

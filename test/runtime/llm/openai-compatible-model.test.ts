@@ -1,0 +1,215 @@
+import { inspect } from 'node:util';
+import { LlmError, OpenAICompatibleModel, type ChatRequest, type OpenAICompatibleModelOptions } from '../../../runtime/src/llm';
+import { reply, startOpenAIServer, type OpenAIServer } from '../../servers/openai-compatible-server';
+
+const KEY = 'sk-test-7f3a9c1e5b';
+let server: OpenAIServer;
+
+beforeAll(async () => {
+  server = await startOpenAIServer();
+});
+afterAll(async () => server.stop());
+beforeEach(() => server.reset());
+
+const model = (overrides: Partial<OpenAICompatibleModelOptions> = {}) => new OpenAICompatibleModel({ baseUrl: server.url, model: 'gpt-test', apiKey: KEY, ...overrides });
+const hello: ChatRequest = { messages: [{ role: 'user', content: 'hello' }] };
+
+/** The LlmError a call rejects with. */
+async function failure(promise: Promise<unknown>): Promise<LlmError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  if (!(err instanceof LlmError)) throw new Error(`expected an LlmError, got ${inspect(err)}`);
+  return err;
+}
+
+describe('OpenAICompatibleModel request mapping', () => {
+  it('sends messages, tools, tool_choice, temperature, max_tokens and json_schema as /v1/chat/completions expects', async () => {
+    await model().doChat({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'weather in Porto?' },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: { city: 'Porto' } }] },
+        { role: 'tool', toolCallId: 'call_1', content: '21C' },
+        { role: 'assistant', content: 'It is 21C.' },
+        { role: 'user', content: 'and tomorrow?' },
+      ],
+      tools: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+      toolChoice: { name: 'get_weather' },
+      temperature: 0.2,
+      maxOutputTokens: 256,
+      responseFormat: { type: 'json', schema: { type: 'object', properties: { answer: { type: 'string' } } } },
+    });
+    expect(server.requests).toHaveLength(1);
+    const [{ path, body, headers }] = server.requests;
+    expect(path).toBe('/v1/chat/completions');
+    expect(headers['authorization']).toBe(`Bearer ${KEY}`);
+    expect(body).toEqual({
+      model: 'gpt-test',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'weather in Porto?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Porto"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '21C' },
+        { role: 'assistant', content: 'It is 21C.' },
+        { role: 'user', content: 'and tomorrow?' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      temperature: 0.2,
+      max_tokens: 256,
+      response_format: { type: 'json_schema', json_schema: { name: 'response', schema: { type: 'object', properties: { answer: { type: 'string' } } } } },
+    });
+  });
+
+  it('sends only what was asked: plain string tool choices, json_object, nothing optional by default', async () => {
+    const tools = [{ name: 't', description: 'd', parameters: { type: 'object' } }];
+    await model().doChat({ ...hello, tools, toolChoice: 'required', responseFormat: { type: 'json' } });
+    await model().doChat(hello);
+    expect(server.requests[0].body).toMatchObject({ tool_choice: 'required', response_format: { type: 'json_object' } });
+    expect(server.requests[1].body).toEqual({ model: 'gpt-test', messages: [{ role: 'user', content: 'hello' }] });
+  });
+
+  it('warns (and sends no tool_choice) when a tool choice comes without tools', async () => {
+    const result = await model().doChat({ ...hello, toolChoice: 'required' });
+    expect(result.warnings).toEqual(['toolChoice ignored: no tools were given']);
+    expect(server.requests[0].body).not.toHaveProperty('tool_choice');
+  });
+
+  it('sends extra headers, no Authorization without a key, and goes through an injected fetch', async () => {
+    const seen: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      seen.push(String(input));
+      return fetch(input, init);
+    };
+    await model({ apiKey: undefined, headers: { 'x-team': 'blue' }, fetch: counting }).doChat(hello);
+    expect(server.requests[0].headers['x-team']).toBe('blue');
+    expect(server.requests[0].headers).not.toHaveProperty('authorization');
+    expect(seen).toEqual([`${server.url}/chat/completions`]);
+  });
+
+  it('does not pick up OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment', async () => {
+    process.env.OPENAI_ORG_ID = 'org-leak';
+    process.env.OPENAI_PROJECT_ID = 'proj-leak';
+    try {
+      await model().doChat(hello);
+    } finally {
+      delete process.env.OPENAI_ORG_ID;
+      delete process.env.OPENAI_PROJECT_ID;
+    }
+    expect(server.requests[0].headers).not.toHaveProperty('openai-organization');
+    expect(server.requests[0].headers).not.toHaveProperty('openai-project');
+  });
+});
+
+describe('OpenAICompatibleModel response mapping', () => {
+  it('maps text, finish reason, usage and the answering model', async () => {
+    server.enqueue(reply.text('Hi there', { finishReason: 'length', usage: { prompt_tokens: 12, completion_tokens: 3 } }));
+    expect(await model().doChat(hello)).toEqual({
+      text: 'Hi there',
+      toolCalls: [],
+      finishReason: 'length',
+      usage: { inputTokens: 12, outputTokens: 3 },
+      provider: 'openai-compatible',
+      model: 'gpt-test',
+      warnings: [],
+    });
+  });
+
+  it('maps tool calls with JSON-parsed arguments', async () => {
+    server.enqueue(reply.toolCalls({ id: 'call_a', name: 'get_weather', arguments: '{"city":"Porto","days":2}' }, { id: 'call_b', name: 'noop', arguments: '' }));
+    const result = await model().doChat(hello);
+    expect(result).toMatchObject({ text: '', finishReason: 'tool-calls', warnings: [] });
+    expect(result.toolCalls).toEqual([
+      { id: 'call_a', name: 'get_weather', arguments: { city: 'Porto', days: 2 } },
+      { id: 'call_b', name: 'noop', arguments: {} },
+    ]);
+  });
+
+  it('turns malformed tool arguments into a warning and rawArguments, and sends them back verbatim', async () => {
+    server.enqueue(reply.toolCalls({ id: 'call_x', name: 'get_weather', arguments: '{"city": "Por' }, { id: 'call_y', name: 'list', arguments: '[1, 2]' }));
+    const result = await model().doChat(hello);
+    expect(result.toolCalls).toEqual([
+      { id: 'call_x', name: 'get_weather', arguments: {}, rawArguments: '{"city": "Por' },
+      { id: 'call_y', name: 'list', arguments: {}, rawArguments: '[1, 2]' },
+    ]);
+    expect(result.warnings).toEqual([
+      'tool call call_x (get_weather): arguments are not a JSON object; passed as {} with rawArguments',
+      'tool call call_y (list): arguments are not a JSON object; passed as {} with rawArguments',
+    ]);
+    await model().doChat({ messages: [...hello.messages, { role: 'assistant', content: '', toolCalls: result.toolCalls }] });
+    const sent = server.requests[1].body['messages'] as { tool_calls?: { function: { arguments: string } }[] }[];
+    expect(sent[1].tool_calls?.map((c) => c.function.arguments)).toEqual(['{"city": "Por', '[1, 2]']);
+  });
+
+  it('rejects a body that is not JSON, or not a chat completion, as a server error', async () => {
+    server.enqueue(reply.malformedJson(), reply.raw('{"id": "x", "choices": []}'), reply.raw('{"choices": [{"message": {"content": 42}}]}'));
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: 'openai-compatible gpt-test: malformed response: the body is not valid JSON' });
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: expect.stringContaining('choices: expected at least one choice') });
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: expect.stringContaining('choices.0.message.content') });
+  });
+});
+
+describe('OpenAICompatibleModel error mapping', () => {
+  it.each([
+    ['500', 'server', reply.serverError(500), 500],
+    ['503', 'server', reply.serverError(503), 503],
+    ['401', 'auth', reply.unauthorized(), 401],
+    ['403', 'auth', { type: 'error', status: 403, message: 'Forbidden' } as const, 403],
+    ['404', 'not-found', reply.notFound(), 404],
+    ['408', 'timeout', { type: 'error', status: 408, message: 'Request timed out' } as const, 408],
+    ['400 context_length_exceeded', 'context-window', reply.contextLength(), 400],
+    ['400 LiteLLM context window', 'context-window', { type: 'error', status: 400, message: 'litellm.ContextWindowExceededError: prompt is too long', code: '400' } as const, 400],
+    ['400 content filter', 'content-filter', { type: 'error', status: 400, message: 'The response was filtered', code: 'content_filter' } as const, 400],
+    ['400 other', 'bad-request', reply.badRequest(), 400],
+    ['422', 'bad-request', { type: 'error', status: 422, message: 'Unprocessable' } as const, 422],
+  ])('%s → %s', async (_label, kind, response, status) => {
+    server.enqueue(response);
+    const err = await failure(model().doChat(hello));
+    expect(err).toMatchObject({ kind, details: { status, provider: 'openai-compatible', model: 'gpt-test' } });
+    expect(err.details.retryAfterMs).toBeUndefined();
+  });
+
+  it('maps 429 to rate-limit with retry-after-ms, Retry-After seconds, or an HTTP date', async () => {
+    server.enqueue(reply.rateLimit({ retryAfterMs: 1500, retryAfter: '9' }), reply.rateLimit({ retryAfter: '2' }), reply.rateLimit({ retryAfter: new Date(Date.now() + 3_000).toUTCString() }), reply.rateLimit());
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'rate-limit', details: { status: 429, retryAfterMs: 1500 } });
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'rate-limit', details: { retryAfterMs: 2000 } });
+    const dated = (await failure(model().doChat(hello))).details.retryAfterMs;
+    // An HTTP date has whole seconds: 3 s from now is 2–3 s away.
+    expect(dated).toBeGreaterThan(1_000);
+    expect(dated).toBeLessThanOrEqual(3_000);
+    expect((await failure(model().doChat(hello))).details.retryAfterMs).toBeUndefined();
+  });
+
+  it('maps a refused connection to network', async () => {
+    const closed = await startOpenAIServer();
+    await closed.stop();
+    expect(await failure(model({ baseUrl: closed.url }).doChat(hello))).toMatchObject({ kind: 'network' });
+  });
+
+  it('maps an abort and the deadline to timeout, and the server sees the request dropped', async () => {
+    server.enqueue(reply.slow(5_000), reply.slow(5_000));
+    const controller = new AbortController();
+    const aborted = model().doChat({ ...hello, abortSignal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    expect(await failure(aborted)).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: the call was aborted' });
+    expect(await failure(model({ timeoutMs: 50 }).doChat(hello))).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: no response within 50 ms' });
+    await waitFor(() => server.requests.every((r) => r.aborted));
+    expect(server.requests.map((r) => r.aborted)).toEqual([true, true]);
+  });
+
+  it('never puts the API key in an error, even when the server echoes it', async () => {
+    server.enqueue(reply.unauthorized(`Incorrect API key provided: ${KEY}. You can find your API key at …`));
+    const err = await failure(model().doChat(hello));
+    expect(err.kind).toBe('auth');
+    expect(err.message).toContain('Incorrect API key provided: [redacted]');
+    expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(KEY);
+    expect(JSON.stringify(err)).not.toContain(KEY);
+    // Nor does the model itself print it.
+    expect(inspect(model(), { depth: 10, showHidden: true })).not.toContain(KEY);
+  });
+});
+
+/** Polls a condition the server reaches asynchronously (a dropped connection's close event). */
+async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}

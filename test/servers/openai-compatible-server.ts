@@ -1,0 +1,176 @@
+/**
+ * A local OpenAI-compatible server on 127.0.0.1 speaking `POST /v1/chat/completions` (what a
+ * LiteLLM proxy serves). Every request is recorded (body, headers, arrival time, whether the
+ * client gave up before the answer); answers are scripted per call, in order, falling back to a
+ * default once the script runs out.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedChatRequest {
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+  /** The parsed JSON body. */
+  readonly body: Record<string, unknown>;
+  /** `performance.now()` at arrival. */
+  readonly receivedAt: number;
+  /** The client closed the connection before the answer was sent. */
+  aborted: boolean;
+}
+
+export interface ScriptedToolCall {
+  readonly id?: string;
+  readonly name: string;
+  /** Sent verbatim: a JSON string, or anything malformed. */
+  readonly arguments: string;
+}
+
+export type ScriptedResponse =
+  | { readonly type: 'text'; readonly text: string; readonly finishReason?: string; readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number } }
+  | { readonly type: 'tool-calls'; readonly calls: readonly ScriptedToolCall[] }
+  /** 429 with either or both of `Retry-After` and `retry-after-ms`. */
+  | { readonly type: 'rate-limit'; readonly retryAfter?: string; readonly retryAfterMs?: number }
+  /** Any status with OpenAI's error body `{error: {message, type, code}}`. */
+  | { readonly type: 'error'; readonly status: number; readonly message: string; readonly code?: string }
+  /** 200 with this body as application/json (invalid JSON, or JSON of the wrong shape). */
+  | { readonly type: 'raw'; readonly body: string }
+  | { readonly type: 'slow'; readonly delayMs: number; readonly then: ScriptedResponse };
+
+/** Builders for scripted responses. */
+export const reply = {
+  text: (text: string, extra: { finishReason?: string; usage?: { prompt_tokens: number; completion_tokens: number } } = {}): ScriptedResponse => ({ type: 'text', text, ...extra }),
+  toolCalls: (...calls: ScriptedToolCall[]): ScriptedResponse => ({ type: 'tool-calls', calls }),
+  rateLimit: (headers: { retryAfter?: string; retryAfterMs?: number } = {}): ScriptedResponse => ({ type: 'rate-limit', ...headers }),
+  serverError: (status = 500): ScriptedResponse => ({ type: 'error', status, message: 'The server had an error while processing your request.', code: 'server_error' }),
+  unauthorized: (message = 'Incorrect API key provided.'): ScriptedResponse => ({ type: 'error', status: 401, message, code: 'invalid_api_key' }),
+  notFound: (): ScriptedResponse => ({ type: 'error', status: 404, message: 'The model does not exist or you do not have access to it.', code: 'model_not_found' }),
+  badRequest: (message = "Invalid value for 'temperature'."): ScriptedResponse => ({ type: 'error', status: 400, message, code: 'invalid_value' }),
+  contextLength: (): ScriptedResponse => ({
+    type: 'error',
+    status: 400,
+    message: "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.",
+    code: 'context_length_exceeded',
+  }),
+  malformedJson: (): ScriptedResponse => ({ type: 'raw', body: '{"id": "chatcmpl-1", "choices": [' }),
+  raw: (body: string): ScriptedResponse => ({ type: 'raw', body }),
+  slow: (delayMs: number, then: ScriptedResponse = reply.text('slow reply')): ScriptedResponse => ({ type: 'slow', delayMs, then }),
+};
+
+export interface OpenAIServer {
+  /** Base URL for clients: `http://127.0.0.1:<port>/v1`. */
+  readonly url: string;
+  /** Every request, in arrival order. */
+  readonly requests: RecordedChatRequest[];
+  /** Answers for the next calls, in order. */
+  enqueue(...responses: ScriptedResponse[]): void;
+  /** The answer once the queue is empty. @default reply.text('ok') */
+  setDefault(response: ScriptedResponse): void;
+  /** Forgets requests, queued answers and the default. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export async function startOpenAIServer(): Promise<OpenAIServer> {
+  const requests: RecordedChatRequest[] = [];
+  const queue: ScriptedResponse[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let fallback = reply.text('ok');
+  let counter = 0;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        return send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', code: null } });
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const recorded: RecordedChatRequest = { path: req.url, headers: req.headers, body, receivedAt: performance.now(), aborted: false };
+      requests.push(recorded);
+      res.on('close', () => {
+        if (!res.writableFinished) recorded.aborted = true;
+      });
+      answer(res, queue.shift() ?? fallback, String(body['model']), ++counter);
+    });
+  });
+
+  const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number): void => {
+    switch (response.type) {
+      case 'slow': {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!res.destroyed) answer(res, response.then, model, n);
+        }, response.delayMs);
+        timers.add(timer);
+        res.on('close', () => {
+          clearTimeout(timer);
+          timers.delete(timer);
+        });
+        return;
+      }
+      case 'text':
+        return send(res, 200, completion(n, model, { role: 'assistant', content: response.text }, response.finishReason ?? 'stop', response.usage));
+      case 'tool-calls':
+        return send(
+          res,
+          200,
+          completion(n, model, {
+            role: 'assistant',
+            content: null,
+            tool_calls: response.calls.map((c, i) => ({ id: c.id ?? `call_${n}_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+          }, 'tool_calls'),
+        );
+      case 'rate-limit': {
+        const headers = {
+          ...(response.retryAfter !== undefined ? { 'retry-after': response.retryAfter } : {}),
+          ...(response.retryAfterMs !== undefined ? { 'retry-after-ms': String(response.retryAfterMs) } : {}),
+        };
+        return send(res, 429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, headers);
+      }
+      case 'error':
+        return send(res, response.status, { error: { message: response.message, type: 'invalid_request_error', param: null, code: response.code ?? null } });
+      case 'raw':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(response.body);
+        return;
+    }
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    enqueue: (...responses) => queue.push(...responses),
+    setDefault: (response) => {
+      fallback = response;
+    },
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+      fallback = reply.text('ok');
+    },
+    stop: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function completion(n: number, model: string, message: object, finishReason: string, usage = { prompt_tokens: 10, completion_tokens: 5 }) {
+  return {
+    id: `chatcmpl-${n}`,
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, message, finish_reason: finishReason }],
+    usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
