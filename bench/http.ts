@@ -14,6 +14,8 @@
 import autocannon from 'autocannon';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../test/servers/process-server';
@@ -78,6 +80,24 @@ async function load(url: string): Promise<{ rps: number; p50: number; p99: numbe
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number, d = 0) => n.toFixed(d);
 
+/**
+ * A stand-in for Cloud Run's metadata server on loopback (google-auth-library honours
+ * GCE_METADATA_HOST): hands out a token, so the runtime's credential check passes as on Cloud Run.
+ */
+async function startMetadataServer(): Promise<{ host: string; stop(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    response.setHeader('Metadata-Flavor', 'Google');
+    if (request.url?.includes('/token')) {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ access_token: 'bench-token', expires_in: 3600, token_type: 'Bearer' }));
+    } else if (request.url?.includes('/project/project-id')) response.end('bench-project');
+    else response.end('');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { host: `127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 const VERTEX_IDLE = {
   GOOGLE_CLOUD_PROJECT: 'bench-project',
   ORCHESTRA_REGION: 'us-central1',
@@ -85,19 +105,20 @@ const VERTEX_IDLE = {
   ORCHESTRA_VECTOR_INDEX_ENDPOINT: 'projects/bench-project/locations/us-central1/indexEndpoints/2',
   ORCHESTRA_VECTOR_DEPLOYED_INDEX_ID: 'bench',
   ORCHESTRA_VECTOR_QUERY_HOST: '127.0.0.1:9',
-  METADATA_SERVER_DETECTION: 'none',
 };
 
 async function main(): Promise<void> {
   const began = performance.now();
   const dist = compileRuntime();
+  const metadata = await startMetadataServer();
+  const vertexIdle = { ...VERTEX_IDLE, GCE_METADATA_HOST: metadata.host };
   try {
     console.log(`# HTTP benchmark: ${SECONDS} s per load run, ${CONNECTIONS} connections, ${STARTS} starts each, node ${process.version}\n`);
 
     // Start-up, alternating kinds so machine drift hits all alike.
     const starts: Record<string, number[]> = { bare: [], embedded: [], vertexIdle: [] };
     for (let i = 0; i < STARTS; i++) {
-      for (const [name, kind, env] of [['bare', 'bare', {}], ['embedded', 'runtime', {}], ['vertexIdle', 'runtime', VERTEX_IDLE]] as const) {
+      for (const [name, kind, env] of [['bare', 'bare', {}], ['embedded', 'runtime', {}], ['vertexIdle', 'runtime', vertexIdle]] as const) {
         const server = await start(kind, dist, env);
         starts[name].push(server.startupMs);
         await server.stop();
@@ -125,6 +146,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nTotal bench time: ${fmt((performance.now() - began) / 1000, 1)} s`);
   } finally {
+    await metadata.stop();
     fs.rmSync(dist, { recursive: true, force: true });
   }
 }

@@ -34,7 +34,7 @@ export class OfflineModel implements LanguageModel {
     const { messages } = request;
     const last = messages.at(-1);
     const userText = lastUserText(messages);
-    const inputTokens = countWords(messages.map((m) => m.content).join(' '));
+    const inputTokens = messages.reduce((sum, m) => sum + countWords(m.content), 0);
 
     if (last?.role === 'tool') {
       const name = toolNamesById(messages).get(last.toolCallId) ?? last.toolCallId;
@@ -138,6 +138,14 @@ function words(text: string): string[] {
   return text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 2 && !STOP_WORDS.has(w));
 }
 
+/** Whitespace-separated words, counted without splitting (the prompt can be long; this runs per call). */
 function countWords(text: string): number {
-  return text.split(/\s+/).filter(Boolean).length;
+  let count = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = text.charCodeAt(i) <= 32;
+    if (!space && !inWord) count++;
+    inWord = !space;
+  }
+  return count;
 }

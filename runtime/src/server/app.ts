@@ -15,6 +15,8 @@ import { Context, ErrorResponse, Item } from './schemas';
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
   readonly logger?: FastifyServerOptions['logger'];
+  /** Called once, after the first ready answer of `/readyz` has been sent. */
+  readonly onFirstReady?: () => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -68,7 +70,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { memory: deps.memory });
+  await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady });
 
   await app.register(
     async (v1) => {

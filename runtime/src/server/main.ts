@@ -1,12 +1,15 @@
 // The runtime's process entry: `npm start` locally, `node runtime/dist/server/main.js` in the image.
 import closeWithGrace from 'close-with-grace';
 import { ConfigError } from '../config/runtime-config';
-import { createService } from './service';
+import { Service, createService } from './service';
 
 async function main(): Promise<void> {
-  let service;
+  let service: Service | undefined;
   try {
-    service = await createService(process.env);
+    // Layers that connect lazily (Vertex AI) warm up once the service has first reported ready:
+    // loading their clients blocks the event loop for a moment, which should not delay the
+    // start-up probe, the part of a cold start that Cloud Run users wait for.
+    service = await createService(process.env, { onFirstReady: () => void service?.memory.warmUp() });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // A message naming each bad variable, not a stack trace: this is the operator's mistake.
@@ -29,8 +32,6 @@ async function main(): Promise<void> {
   }
   const layers = await memory.status();
   app.log.info({ environment: config.environment, layers: layers.map((l) => `${l.layer}=${l.backend}`) }, 'orchestra runtime ready');
-  // Layers that connect lazily (Vertex AI) connect now, after readiness, not before it.
-  void memory.warmUp();
 }
 
 main().catch((error: unknown) => {

@@ -24,7 +24,10 @@ export interface Service {
  * as a `ConfigError`), memory (connected), the LLM router, the agent registry and the teams, and
  * the HTTP app (not listening). Nothing is half-built: on any error what was opened is closed.
  */
-export async function createService(env: Readonly<Record<string, string | undefined>>, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Service> {
+export async function createService(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { logger?: FastifyServerOptions['logger']; onFirstReady?: () => void } = {},
+): Promise<Service> {
   const problems: string[] = [];
   let config: RuntimeConfig | undefined;
   let llmConfig: ReturnType<typeof parseLlmConfig> | undefined;

@@ -1,3 +1,4 @@
+import { frozenCopy } from '../frozen';
 import type { LayerStatus, MidTermStore, StoredItem } from '../types';
 
 interface Row {
@@ -16,8 +17,11 @@ export interface EmbeddedMidTermOptions {
  */
 export class EmbeddedMidTermStore implements MidTermStore {
   private readonly rows = new Map<string, Row>();
-  /** conversation → ids, so a conversation's reads do not scan every row. */
-  private readonly conversations = new Map<string, Set<string>>();
+  /**
+   * conversation → its rows, oldest first (by createdAt, then id): a conversation's newest items
+   * are read from the end, without scanning or sorting every row on each call.
+   */
+  private readonly conversations = new Map<string, Row[]>();
   private readonly now: () => number;
 
   constructor(options: EmbeddedMidTermOptions = {}) {
@@ -37,36 +41,41 @@ export class EmbeddedMidTermStore implements MidTermStore {
 
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
     this.unindex(this.rows.get(item.id));
-    this.rows.set(item.id, { item: structuredClone(item), expiresAt: expiresAt?.getTime() });
+    const row: Row = { item: frozenCopy(item), expiresAt: expiresAt?.getTime() };
+    this.rows.set(item.id, row);
     if (item.conversationId !== undefined) {
-      const ids = this.conversations.get(item.conversationId) ?? new Set<string>();
-      ids.add(item.id);
-      this.conversations.set(item.conversationId, ids);
+      const rows = this.conversations.get(item.conversationId) ?? [];
+      // Items mostly arrive in time order, so the insertion point is found from the end.
+      let at = rows.length;
+      while (at > 0 && byTime(rows[at - 1], row) > 0) at--;
+      rows.splice(at, 0, row);
+      this.conversations.set(item.conversationId, rows);
     }
   }
 
   async get(id: string): Promise<StoredItem | undefined> {
     const row = this.rows.get(id);
-    return row && this.alive(row) ? structuredClone(row.item) : undefined;
+    return row && this.alive(row) ? row.item : undefined;
   }
 
   async getMany(ids: readonly string[]): Promise<StoredItem[]> {
     return ids.flatMap((id) => {
       const row = this.rows.get(id);
-      return row && this.alive(row) ? [structuredClone(row.item)] : [];
+      return row && this.alive(row) ? [row.item] : [];
     });
   }
 
   async byConversation(conversationId: string, limit: number): Promise<StoredItem[]> {
-    return this.rowsOf(conversationId)
-      .filter((r) => this.alive(r))
-      .sort((a, b) => b.item.createdAt.localeCompare(a.item.createdAt) || b.item.id.localeCompare(a.item.id))
-      .slice(0, limit)
-      .map((r) => structuredClone(r.item));
+    const rows = this.conversations.get(conversationId) ?? [];
+    const found: StoredItem[] = [];
+    for (let i = rows.length - 1; i >= 0 && found.length < limit; i--) {
+      if (this.alive(rows[i])) found.push(rows[i].item);
+    }
+    return found;
   }
 
   async idsOfConversation(conversationId: string): Promise<string[]> {
-    return this.rowsOf(conversationId).map((r) => r.item.id);
+    return (this.conversations.get(conversationId) ?? []).map((r) => r.item.id);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -76,28 +85,29 @@ export class EmbeddedMidTermStore implements MidTermStore {
   }
 
   async deleteConversation(conversationId: string): Promise<number> {
-    const ids = [...(this.conversations.get(conversationId) ?? [])];
-    for (const id of ids) this.rows.delete(id);
+    const rows = this.conversations.get(conversationId) ?? [];
+    for (const row of rows) this.rows.delete(row.item.id);
     this.conversations.delete(conversationId);
-    return ids.length;
-  }
-
-  private rowsOf(conversationId: string): Row[] {
-    return [...(this.conversations.get(conversationId) ?? [])].flatMap((id) => {
-      const row = this.rows.get(id);
-      return row ? [row] : [];
-    });
+    return rows.length;
   }
 
   private unindex(row: Row | undefined): void {
     const conversationId = row?.item.conversationId;
-    if (conversationId === undefined) return;
-    const ids = this.conversations.get(conversationId);
-    ids?.delete(row!.item.id);
-    if (ids?.size === 0) this.conversations.delete(conversationId);
+    if (row === undefined || conversationId === undefined) return;
+    const rows = this.conversations.get(conversationId) ?? [];
+    const at = rows.indexOf(row);
+    if (at >= 0) rows.splice(at, 1);
+    if (rows.length === 0) this.conversations.delete(conversationId);
   }
 
   private alive(row: Row): boolean {
     return row.expiresAt === undefined || row.expiresAt > this.now();
   }
+}
+
+/** Orders rows by createdAt, then id (ISO timestamps of one format compare as strings). */
+function byTime(a: Row, b: Row): number {
+  const [x, y] = [a.item, b.item];
+  if (x.createdAt !== y.createdAt) return x.createdAt < y.createdAt ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 }

@@ -1,3 +1,4 @@
+import { frozenCopy } from '../frozen';
 import type { Json, LayerStatus, ShortTermStore, StoredItem } from '../types';
 
 interface Entry<T> {
@@ -43,13 +44,13 @@ export class EmbeddedShortTermStore implements ShortTermStore {
   }
 
   async set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void> {
-    this.values.set(`${namespace}:${key}`, { value: structuredClone(value), expiresAt: this.expiry(ttlSeconds) });
+    this.values.set(`${namespace}:${key}`, { value: frozenCopy(value), expiresAt: this.expiry(ttlSeconds) });
     this.sweepSometimes();
   }
 
   async get(namespace: string, key: string): Promise<Json | undefined> {
     const entry = this.live(this.values, `${namespace}:${key}`);
-    return entry === undefined ? undefined : structuredClone(entry.value);
+    return entry === undefined ? undefined : entry.value;
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
@@ -60,7 +61,7 @@ export class EmbeddedShortTermStore implements ShortTermStore {
     const expiresAt = this.expiry(ttlSeconds);
     const previous = this.live(this.items, item.id);
     if (previous?.value.conversationId) this.dropFromConversation(previous.value.conversationId, item.id);
-    this.items.set(item.id, { value: structuredClone(item), expiresAt });
+    this.items.set(item.id, { value: frozenCopy(item), expiresAt });
     if (item.conversationId) {
       const conversation = this.live(this.conversations, item.conversationId) ?? { value: { order: [], all: new Set<string>() }, expiresAt };
       conversation.value.order.push(item.id);
@@ -79,19 +80,19 @@ export class EmbeddedShortTermStore implements ShortTermStore {
       .slice(-limit)
       .flatMap((id) => {
         const entry = this.live(this.items, id);
-        return entry ? [structuredClone(entry.value)] : [];
+        return entry ? [entry.value] : [];
       });
   }
 
   async getItem(id: string): Promise<StoredItem | undefined> {
     const entry = this.live(this.items, id);
-    return entry ? structuredClone(entry.value) : undefined;
+    return entry ? entry.value : undefined;
   }
 
   async getItems(ids: readonly string[]): Promise<StoredItem[]> {
     return ids.flatMap((id) => {
       const entry = this.live(this.items, id);
-      return entry ? [structuredClone(entry.value)] : [];
+      return entry ? [entry.value] : [];
     });
   }
 

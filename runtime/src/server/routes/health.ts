@@ -12,12 +12,24 @@ const Layer = Type.Object({
 const Ready = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')]), layers: Type.Array(Layer) });
 
 /** Liveness (the process answers) and readiness (every memory backend answers). No auth: probes. */
-export default async function healthRoutes(app: FastifyInstance, options: { memory: LayeredMemoryManager }): Promise<void> {
+export interface HealthOptions {
+  readonly memory: LayeredMemoryManager;
+  /** Called once, the first time the service reports ready (e.g. to warm lazy clients up then). */
+  readonly onFirstReady?: () => void;
+}
+
+export default async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  let firstReady = options.onFirstReady;
   app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', { schema: { response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
     const layers = await options.memory.status();
     const ready = layers.every((l) => l.ok);
+    if (ready && firstReady) {
+      const notify = firstReady;
+      firstReady = undefined;
+      reply.raw.once('finish', notify);
+    }
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'degraded', layers });
   });
 }
