@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseLlmConfig } from '../../runtime/src/llm/llm-config';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -25,5 +26,20 @@ describe('README memory example', () => {
     } finally {
       fs.rmSync(file, { force: true });
     }
+  });
+});
+
+describe('README LLM configuration example', () => {
+  it('is a valid ORCHESTRA_LLM_CONFIG', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const json = readme.match(/```json\n(\{\n {2}"deployments"[\s\S]*?)```/)?.[1];
+    expect(json).toBeDefined();
+    const config = parseLlmConfig({
+      ORCHESTRA_LLM_CONFIG: json,
+      ORCHESTRA_LLM_OPENAI_API_KEY: 'sk-test-0123456789abcdef',
+      GOOGLE_CLOUD_PROJECT: 'acme-prod',
+      ORCHESTRA_REGION: 'us-central1',
+    });
+    expect(JSON.stringify(config)).not.toContain('sk-test-0123456789abcdef');
   });
 });
