@@ -4,6 +4,7 @@ import { ConfigError } from '../../runtime/src/config/runtime-config';
 import { RuntimeSettings as S } from '../../runtime/src/config/settings';
 import { createService } from '../../runtime/src/server/service';
 import { freePort } from '../servers/process-server';
+import { OpenAIServer, reply, startOpenAIServer } from '../servers/openai-compatible-server';
 import { startRedis } from '../servers/redis-server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -66,15 +67,27 @@ describe('the service on its embedded defaults (what `npm start` serves)', () =>
 describe('the real listening server', () => {
   let child: ChildProcess;
   let url: string;
+  let llm: OpenAIServer;
   let stderr = '';
   let stdout = '';
 
   beforeAll(async () => {
+    // The members' model is the local OpenAI-compatible server, so a test can make a call slow.
+    llm = await startOpenAIServer();
+    llm.setDefault(reply.text('the model says hello'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['runtime/src/server/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), [S.environment]: 'staging', [S.apiKeys]: `acme=${KEY}`, [S.host]: '127.0.0.1' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        [S.environment]: 'staging',
+        [S.apiKeys]: `acme=${KEY}`,
+        [S.host]: '127.0.0.1',
+        [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'local', provider: 'openai-compatible', model: 'test-model', baseUrl: llm.url }] }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -86,8 +99,9 @@ describe('the real listening server', () => {
     throw new Error(`server did not become ready:\n${stderr}`);
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await llm.stop();
   });
 
   it('serves over HTTP with auth, request ids and Cloud Logging JSON logs', async () => {
@@ -99,7 +113,7 @@ describe('the real listening server', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBe('it-request-1');
-    expect(((await response.json()) as { reply: { agent: string } }).reply.agent).toBe('researcher');
+    expect(((await response.json()) as { reply: { agent: string; content: string } }).reply).toMatchObject({ agent: 'researcher', content: 'the model says hello' });
 
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.reqId === 'it-request-1')).toMatchObject({ severity: 'INFO', service: 'orchestra-runtime' });
@@ -107,16 +121,22 @@ describe('the real listening server', () => {
   });
 
   it('drains in-flight requests on SIGTERM and exits cleanly', async () => {
+    llm.enqueue(reply.slow(800, reply.text('finished after the signal')));
+    const before = llm.requests.length;
     const inFlight = fetch(`${url}/v1/teams/default/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ conversationId: 'c2', content: 'plan the steps of a long project '.repeat(200) }),
+      body: JSON.stringify({ conversationId: 'c2', content: 'plan the steps of a long project' }),
     });
-    await new Promise((r) => setTimeout(r, 5));
+    // SIGTERM only once the model call is under way: the request is really in flight.
+    while (llm.requests.length === before) await new Promise((r) => setTimeout(r, 10));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    expect((await inFlight).status).toBe(200);
-    expect(await exited).toBe(0);
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { reply: { content: string } }).reply.content).toBe('finished after the signal');
+    const code = await exited;
+    expect({ code, tail: code === 0 ? '' : stdout.slice(-1500) + stderr.slice(-1500) }).toEqual({ code: 0, tail: '' });
     expect(stdout).toMatch(/"message":"shutting down"/);
   });
 });

@@ -49,8 +49,15 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   app.setNotFoundHandler((request) => {
     throw new RouteNotFound(request.method, request.url.split('?')[0]);
   });
+  // Once closing, responses that were in flight end their keep-alive connection: otherwise an
+  // idle keep-alive socket would hold close() open until Cloud Run's 10 s run out.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onClose', async () => deps.memory.close());
 
