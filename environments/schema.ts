@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isIamMember, isPublicPrincipal } from '../infra/iam';
 import { cidrsOverlap, isIpv4Cidr } from '../infra/networking/cidr';
+import { GUARDRAIL_RULE_IDS, MIN_DISABLE_REASON_LENGTH } from '../infra/guardrails/rule-ids';
 
 const resourceName = (max: number) =>
   z
@@ -102,6 +103,19 @@ export const EnvironmentSchema = z
     }),
     /** Replica regions of every secret (default: automatic replication). */
     secretReplicaLocations: z.array(region).min(1).optional(),
+    /** Synth-time guardrails switched off, each with a written reason (infra/guardrails). */
+    guardrails: z
+      .strictObject({
+        disabled: z
+          .array(
+            z.strictObject({
+              rule: z.enum(GUARDRAIL_RULE_IDS),
+              reason: z.string().trim().min(MIN_DISABLE_REASON_LENGTH, 'a written reason (at least 10 characters)'),
+            }),
+          )
+          .default([]),
+      })
+      .default({ disabled: [] }),
   })
   .superRefine((env, ctx) => {
     const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });

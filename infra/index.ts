@@ -16,3 +16,4 @@ export * from './compute/runtime-service';
 export * from './compute/https-load-balancer';
 export { OrchestraStack, stackName } from './stack';
 export { InvalidEnvironmentsError, synthesizeEnvironments } from './app';
+export * from './guardrails';

@@ -4,6 +4,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import type { EnvironmentConfig } from '../environments/schema';
 import { RuntimeSettings, llmApiKeySetting } from '../runtime/src/config/settings';
 import { VectorSearch } from './ai/vector-search';
+import { applyGuardrails } from './guardrails';
 import { ContainerRepository } from './compute/container-repository';
 import { HttpsLoadBalancer } from './compute/https-load-balancer';
 import { RuntimeService } from './compute/runtime-service';
@@ -222,5 +223,7 @@ export class OrchestraStack extends TerraformStack {
     output('vector_contents_bucket', vectorContents.url, 'Bucket for index contents (batch rebuilds)');
     output('artifact_repository', this.repository.url, 'Push runtime images here');
     output('secrets_to_fill', Object.values(operatorSecrets).map((s) => s.secretId).join(','), 'Add a version to each of these secrets (gcloud secrets versions add)');
+
+    applyGuardrails(this, { kind: config.kind, allowPublicInvoker: config.runtime.allowPublicInvocation, disabled: config.guardrails.disabled });
   }
 }
