@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ConfigError } from '../runtime/src/config/runtime-config';
+import { RuntimeSettings, llmApiKeySetting } from '../runtime/src/config/settings';
+import { parseLlmConfig } from '../runtime/src/llm/llm-config';
 import { isIamMember, isPublicPrincipal } from '../infra/iam';
 import { cidrsOverlap, isIpv4Cidr } from '../infra/networking/cidr';
 import { GUARDRAIL_RULE_IDS, MIN_DISABLE_REASON_LENGTH } from '../infra/guardrails/rule-ids';
@@ -100,6 +103,11 @@ export const EnvironmentSchema = z
       domains: z.array(domain).default([]),
       /** LLM providers whose API keys the runtime reads (one secret each). */
       llmProviders: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase provider name')).default(['openai']),
+      /**
+       * The runtime's LLM deployments, fallbacks and limits, passed as ORCHESTRA_LLM_CONFIG and
+       * checked here by the runtime's own parser (default: the offline model).
+       */
+      llm: z.record(z.string(), z.unknown()).optional(),
     }),
     /** Replica regions of every secret (default: automatic replication). */
     secretReplicaLocations: z.array(region).min(1).optional(),
@@ -136,6 +144,16 @@ export const EnvironmentSchema = z
     });
     if (env.runtime.domains.length > 0 && env.runtime.ingress === 'internal') {
       fail(['runtime', 'ingress'], 'must allow the load balancer ("internal-and-load-balancer" or "all") when runtime.domains are set');
+    }
+    if (env.runtime.llm !== undefined) {
+      // Keys are placeholders: synth checks the shape; the real keys live in Secret Manager.
+      const keys = Object.fromEntries(env.runtime.llmProviders.map((p) => [llmApiKeySetting(p), 'placeholder-key-0123456789']));
+      try {
+        parseLlmConfig({ ...keys, [RuntimeSettings.llmConfig]: JSON.stringify(env.runtime.llm), [RuntimeSettings.projectId]: env.projectId, [RuntimeSettings.region]: env.region });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const problem of error.problems) fail(['runtime', 'llm'], problem);
+      }
     }
     if (env.kind !== 'development') {
       if (!env.redis.authEnabled) fail(['redis', 'authEnabled'], `must be true outside development (kind "${env.kind}")`);

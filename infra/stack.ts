@@ -192,6 +192,7 @@ export class OrchestraStack extends TerraformStack {
           [RuntimeSettings.vectorDeployedIndexId]: this.vectorSearch.deployedIndexId,
           [RuntimeSettings.vectorQueryHost]: this.vectorSearch.queryHost,
           [RuntimeSettings.embeddingModel]: config.vectorSearch.embeddingModel,
+          ...(config.runtime.llm === undefined ? {} : { [RuntimeSettings.llmConfig]: JSON.stringify(config.runtime.llm) }),
         },
         secretEnv,
       });

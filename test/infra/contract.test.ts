@@ -5,6 +5,7 @@ import { ENVIRONMENTS } from '../../environments';
 import { synthesizeEnvironments } from '../../infra/app';
 import { parseRuntimeConfig } from '../../runtime/src/config/runtime-config';
 import { RuntimeSettings } from '../../runtime/src/config/settings';
+import { parseLlmConfig } from '../../runtime/src/llm/llm-config';
 import { TerraformJson, allResources, onlyResource } from '../helpers/synth';
 
 // The one contract between infra and runtime: what the compute construct sets on Cloud Run must
@@ -58,6 +59,23 @@ function runtimeEnvironment(json: TerraformJson): Record<string, string> {
 }
 
 const KNOWN = new Set<string>(Object.values(RuntimeSettings));
+
+describe('an environment with LLM deployments', () => {
+  it('passes them to the runtime as ORCHESTRA_LLM_CONFIG, which its parser accepts with the key secrets', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-contract-llm-'));
+    try {
+      const llm = { deployments: [{ name: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', baseUrl: 'http://litellm.internal:4000/v1', apiKeyProvider: 'openai' }] };
+      const prodInput = ENVIRONMENTS.find((e) => e.name === 'prod')!;
+      synthesizeEnvironments([{ ...prodInput, runtime: { ...prodInput.runtime, llm } }], { outdir: dir, shell: {} });
+      const json = JSON.parse(fs.readFileSync(path.join(dir, 'stacks', 'orchestra-prod', 'cdk.tf.json'), 'utf8')) as TerraformJson;
+      const vars = runtimeEnvironment(json);
+      expect(JSON.parse(vars[RuntimeSettings.llmConfig])).toEqual(llm);
+      expect(parseLlmConfig(vars).deployments.map((d) => d.name)).toEqual(['primary']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.each(['dev', 'staging', 'prod'])('orchestra-%s → runtime settings', (env) => {
   const json = stack(env);

@@ -78,6 +78,18 @@ describe('validation rules (each names the environment, the field and the rule)'
     expect(problemsOf(input)).toMatch(message);
   });
 
+  it('checks the LLM configuration with the runtime’s own parser', () => {
+    const good = withField(prod, 'runtime.llm', {
+      deployments: [{ name: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', baseUrl: 'http://litellm.internal:4000/v1', apiKeyProvider: 'openai' }],
+    });
+    expect(loadEnvironment(good, {}).runtime.llm).toBeDefined();
+    expect(problemsOf(withField(prod, 'runtime.llm', { deployments: [{ name: 'x', provider: 'carrier-pigeon', model: 'm' }] }))).toMatch(/runtime\.llm: .*deployments\[0\]\.provider/);
+    // A key the config names must be one of the environment's LLM provider secrets.
+    expect(problemsOf(withField(prod, 'runtime.llm', { deployments: [{ name: 'p', provider: 'openai-compatible', model: 'm', baseUrl: 'http://x:1/v1', apiKeyProvider: 'anthropic' }] }))).toMatch(
+      /runtime\.llm: .*ORCHESTRA_LLM_ANTHROPIC_API_KEY/,
+    );
+  });
+
   it('reports every problem of a config in one message', () => {
     const bad = withField(withField(prod, 'deletionProtection', false), 'runtime.minInstances', 0);
     const message = problemsOf(bad);
