@@ -13,4 +13,6 @@ export default defineEnvironment({
   midTerm: { kind: 'firestore', pointInTimeRecovery: false },
   vectorSearch: { access: 'public', minReplicas: 1, maxReplicas: 1 },
   runtime: { minInstances: 0, maxInstances: 3, ingress: 'all', memory: '512Mi' },
+  // The GitHub repository that deploys this environment (README: Delivery); replace the placeholder with yours.
+  delivery: { githubRepository: 'your-org/orchestra' },
 });

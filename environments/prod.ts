@@ -19,4 +19,6 @@ export default defineEnvironment({
     ingress: 'internal-and-load-balancer',
     domains: ['orchestra.example.com'],
   },
+  // The GitHub repository that deploys this environment (README: Delivery); replace the placeholder with yours.
+  delivery: { githubRepository: 'your-org/orchestra' },
 });

@@ -111,6 +111,17 @@ export const EnvironmentSchema = z
     }),
     /** Replica regions of every secret (default: automatic replication). */
     secretReplicaLocations: z.array(region).min(1).optional(),
+    /**
+     * Continuous delivery from GitHub Actions (.github/workflows/infrastructure.yml): the stack
+     * creates a workload identity pool + provider trusting only this repository and a deployer
+     * service account (infra/security/deployer-identity.ts). Unset: no deployer identity.
+     */
+    delivery: z
+      .strictObject({
+        /** `owner/name` of the repository whose workflows may deploy this environment. */
+        githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be a GitHub repository "owner/name"'),
+      })
+      .optional(),
     /** Synth-time guardrails switched off, each with a written reason (infra/guardrails). */
     guardrails: z
       .strictObject({

@@ -12,4 +12,6 @@ export default defineEnvironment({
   midTerm: { kind: 'firestore' },
   vectorSearch: { access: 'public', minReplicas: 1, maxReplicas: 2 },
   runtime: { minInstances: 0, maxInstances: 5, ingress: 'internal-and-load-balancer', memory: '1Gi' },
+  // The GitHub repository that deploys this environment (README: Delivery); replace the placeholder with yours.
+  delivery: { githubRepository: 'your-org/orchestra' },
 });

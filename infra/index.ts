@@ -17,3 +17,4 @@ export * from './compute/https-load-balancer';
 export { OrchestraStack, stackName } from './stack';
 export { InvalidEnvironmentsError, synthesizeEnvironments } from './app';
 export * from './guardrails';
+export * from './security/deployer-identity';

@@ -9,6 +9,7 @@ import { ContainerRepository } from './compute/container-repository';
 import { HttpsLoadBalancer } from './compute/https-load-balancer';
 import { RuntimeService } from './compute/runtime-service';
 import { Network } from './networking/network';
+import { DeployerIdentity } from './security/deployer-identity';
 import { ProjectServices } from './security/project-services';
 import { Secret } from './security/secret';
 import { ServiceAccount } from './security/service-account';
@@ -35,6 +36,8 @@ export class OrchestraStack extends TerraformStack {
   public readonly operatorSecrets: Readonly<Record<string, Secret>>;
   /** The Cloud Run service, unless `runtime.deploy` is false. */
   public readonly service?: RuntimeService;
+  /** The identity CI deploys as, when `delivery` is configured. */
+  public readonly deployer?: DeployerIdentity;
 
   constructor(scope: Construct, readonly config: EnvironmentConfig) {
     super(scope, stackName(config.name));
@@ -210,6 +213,33 @@ export class OrchestraStack extends TerraformStack {
           description: `Point ${config.runtime.domains.join(', ')} here (A record)`,
         });
       }
+    }
+
+    // Delivery: the identity GitHub Actions deploys this stack as (workload identity federation,
+    // no keys). Pull requests may `cdktf diff`; deploys run in the GitHub environment of the same name.
+    if (config.delivery) {
+      const repo = config.delivery.githubRepository;
+      // Token exchange (STS) and impersonation (IAM Credentials), and Cloud Build for runtime images.
+      const deliveryApis = new ProjectServices(this, 'delivery-services', {
+        project,
+        services: ['sts.googleapis.com', 'iamcredentials.googleapis.com', 'cloudbuild.googleapis.com'],
+      });
+      this.deployer = new DeployerIdentity(this, 'deployer', {
+        project,
+        prefix,
+        repository: repo,
+        subjects: [`repo:${repo}:pull_request`, `repo:${repo}:environment:${config.name}`],
+      });
+      this.deployer.manageServiceAccount(this.runtimeIdentity);
+      deliveryApis.requiredBy(this.deployer);
+      new TerraformOutput(this, 'deployer_workload_identity_provider', {
+        value: this.deployer.workloadIdentityProvider,
+        description: `GitHub variable GCP_WIF_PROVIDER_${config.name.toUpperCase()} (google-github-actions/auth workload_identity_provider)`,
+      });
+      new TerraformOutput(this, 'deployer_service_account', {
+        value: this.deployer.serviceAccountEmail,
+        description: `GitHub variable GCP_DEPLOYER_${config.name.toUpperCase()} (google-github-actions/auth service_account)`,
+      });
     }
 
     services.requiredBy(this);
