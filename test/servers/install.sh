@@ -14,3 +14,15 @@ redis-server --version
 
 # Builds into the cache (no-op when the current sources are built already).
 node_modules/.bin/tsx -e "require('./test/servers/tools').ensureFerretdb(console.log)"
+
+# actionlint, which test/infra/workflow.test.ts runs on the GitHub Actions workflow (built from the
+# Go module proxy once; the version must match ACTIONLINT_VERSION in that test).
+actionlint_version=1.7.7
+actionlint_bin="${XDG_CACHE_HOME:-$HOME/.cache}/orchestra/bin/actionlint-$actionlint_version"
+if [ ! -x "$actionlint_bin" ]; then
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install "github.com/rhysd/actionlint/cmd/actionlint@v$actionlint_version"
+  mkdir -p "$(dirname "$actionlint_bin")"
+  mv "$tmp/actionlint" "$actionlint_bin"
+  rm -rf "$tmp"
+fi
