@@ -6,8 +6,8 @@
 #
 #   bash infra/validate.sh              synthesize, then validate every stack
 #   bash infra/validate.sh --no-synth   validate the cdktf.out already there
-#   bash infra/validate.sh --plan       also `terraform plan -refresh=false` with a local backend and
-#                                       a dummy access token (opt-in: the provider calls Google APIs)
+#   bash infra/validate.sh --plan       also `terraform plan -refresh=false` with a local backend, an
+#                                       empty state and a dummy access token; offline (see below)
 #   bash infra/validate.sh --build-only build/check the cached provider and exit
 #   bash infra/validate.sh --out DIR    validate DIR/stacks/*/cdk.tf.json instead (implies --no-synth)
 #
@@ -136,11 +136,18 @@ for f in "${stacks[@]}"; do
   ' "$dir/validate.json" "$stack"; then failed=1; fi
 
   if $plan; then
+    # With -refresh=false, an empty local state and no data sources, the provider's only request is
+    # its identity lookup at configure time (GET openidconnect.googleapis.com/v1/userinfo), whose
+    # failure it logs and ignores. A proxy on a closed local port makes that fail at once, so plan
+    # runs offline (checked in a network namespace without network); without it, no network at all
+    # leaves ConfigureProvider retrying until the timeout.
+    dead_proxy=http://127.0.0.1:9
     echo '{"terraform":{"backend":{"local":{"path":"terraform.tfstate"}}}}' >"$dir/backend_override.tf.json"
     rm -rf "$dir/.terraform"
     if "$tf" -chdir="$dir" init -input=false -no-color -reconfigure >"$dir/init-plan.log" 2>&1 &&
       GOOGLE_OAUTH_ACCESS_TOKEN=dummy GOOGLE_CREDENTIALS= GOOGLE_APPLICATION_CREDENTIALS= \
-        timeout 300 "$tf" -chdir="$dir" plan -refresh=false -lock=false -input=false -no-color \
+        HTTPS_PROXY="$dead_proxy" https_proxy="$dead_proxy" HTTP_PROXY="$dead_proxy" http_proxy="$dead_proxy" \
+        NO_PROXY= no_proxy= timeout 300 "$tf" -chdir="$dir" plan -refresh=false -lock=false -input=false -no-color \
         >"$dir/plan.log" 2>&1; then
       echo "$stack: plan OK: $(grep -E '^Plan:' "$dir/plan.log" || echo 'no Plan: line')"
     else
