@@ -26,11 +26,8 @@
 # ($CACHE/mirror/registry.terraform.io/hashicorp/google/<version>/linux_amd64/); Go's own module and
 # build caches (go env GOMODCACHE, GOCACHE) make a rebuild after a wipe of $CACHE fast too.
 #
-# TERRAFORM CLI. `terraform` on PATH (or $TERRAFORM_BINARY_NAME, which cdktf honours too).
-# TODO: if neither is present, build OpenTofu (MPL-2.0) from the Go module proxy, e.g.
-#   GOBIN=$CACHE/tofu go install github.com/opentofu/opentofu/cmd/tofu@v1.10.10
-# and use it (the proxy serves v1.10.x and v1.12.6); not done yet: this machine and CI have
-# Terraform v1.11.4 at /usr/local/bin/terraform.
+# TERRAFORM CLI. $TERRAFORM_BINARY_NAME (which cdktf honours too), else `terraform` on PATH, else
+# OpenTofu (MPL-2.0) built once from the Go module proxy (see TOFU_VERSION below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,11 +52,28 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-tf="${TERRAFORM_BINARY_NAME:-terraform}"
-if ! command -v "$tf" >/dev/null 2>&1; then
-  echo "no '$tf' on PATH (set TERRAFORM_BINARY_NAME); building OpenTofu here is a TODO (see header)" >&2
-  exit 1
+# The CLI: $TERRAFORM_BINARY_NAME (cdktf honours it too), else `terraform` on PATH, else OpenTofu
+# (MPL-2.0) built once from the Go module proxy into the tools cache.
+TOFU_VERSION=v1.10.10
+tf="${TERRAFORM_BINARY_NAME:-}"
+if [ -z "$tf" ] && command -v terraform >/dev/null 2>&1; then tf=terraform; fi
+if [ -z "$tf" ]; then
+  tf="${XDG_CACHE_HOME:-$HOME/.cache}/orchestra/bin/tofu-$TOFU_VERSION"
+  if [ ! -x "$tf" ]; then
+    command -v go >/dev/null || { echo "no terraform on PATH and no go to build OpenTofu" >&2; exit 1; }
+    echo "no terraform on PATH: building OpenTofu $TOFU_VERSION (once; cached as $tf)"
+    # `go install …@version` refuses OpenTofu (its go.mod has replace directives): build it as the
+    # main module instead, from a writable copy of its source in the module cache.
+    src=$(go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    tofu_tmp=$(mktemp -d)
+    cp -r "$src/." "$tofu_tmp/" && chmod -R u+w "$tofu_tmp"
+    mkdir -p "$(dirname "$tf")"
+    (cd "$tofu_tmp" && GOFLAGS="-trimpath -buildvcs=false" timeout "$BUILD_TIMEOUT" go build -o "$tf.tmp" ./cmd/tofu)
+    mv "$tf.tmp" "$tf"
+    rm -rf "$tofu_tmp"
+  fi
 fi
+command -v "$tf" >/dev/null 2>&1 || { echo "no usable '$tf'" >&2; exit 1; }
 
 # --- the provider: build once, lay out as an unpacked filesystem mirror --------------------------
 bin="$CACHE/build/$GO_VERSION/terraform-provider-google"
@@ -77,10 +91,14 @@ if [ ! -x "$bin" ]; then
   rmdir "$CACHE/build/$GO_VERSION.tmp"
   echo "built in $(( $(date +%s) - start )) s: $bin"
 fi
-if [ ! -x "$pkg_dir/terraform-provider-google_v$MIRROR_VERSION" ]; then
-  mkdir -p "$pkg_dir"
-  ln -sf "$bin" "$pkg_dir/terraform-provider-google_v$MIRROR_VERSION"
-fi
+# Terraform resolves `google` on registry.terraform.io, OpenTofu on registry.opentofu.org: serve both.
+for host in registry.terraform.io registry.opentofu.org; do
+  dir="$CACHE/mirror/$host/hashicorp/google/$MIRROR_VERSION/$PLATFORM"
+  if [ ! -x "$dir/terraform-provider-google_v$MIRROR_VERSION" ]; then
+    mkdir -p "$dir"
+    ln -sf "$bin" "$dir/terraform-provider-google_v$MIRROR_VERSION"
+  fi
+done
 if $build_only; then echo "provider ready: $pkg_dir"; exit 0; fi
 
 work=$(mktemp -d)
@@ -90,7 +108,7 @@ cat >"$work/terraform.tfrc" <<EOF
 provider_installation {
   filesystem_mirror {
     path    = "$CACHE/mirror"
-    include = ["registry.terraform.io/hashicorp/google"]
+    include = ["registry.terraform.io/hashicorp/google", "registry.opentofu.org/hashicorp/google"]
   }
 }
 EOF
