@@ -13,7 +13,6 @@ import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { grpc } from 'google-gax';
 import { EmbeddedLongTermStore } from '../runtime/src/memory/long-term/embedded-long-term';
 import { HashingEmbedder } from '../runtime/src/memory/long-term/hashing-embedder';
 import { normalize } from '../runtime/src/memory/long-term/vectors';
@@ -24,6 +23,7 @@ import { RedisShortTermStore } from '../runtime/src/memory/short-term/redis-shor
 import { startMongo } from '../test/servers/mongo-server';
 import { startRedis } from '../test/servers/redis-server';
 import { ensureFerretdb, ensureRedis } from '../test/servers/tools';
+import { localStoreOptions } from '../test/servers/vertex-server';
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -98,16 +98,9 @@ async function storeVersusSet(redisUrl: string): Promise<string[]> {
 async function retrieveVersusLayers(redisUrl: string, mongoUri: string, vertexPort: number): Promise<string[]> {
   const shortTerm = new RedisShortTermStore({ url: redisUrl, prefix: 'bench-ctx' });
   const midTerm = new MongoMidTermStore({ uri: mongoUri, database: 'bench' });
-  const longTerm = new VertexLongTermStore({
-    project: PROJECT,
-    region: REGION,
-    indexName: INDEX,
-    indexEndpointName: ENDPOINT,
-    deployedIndexId: DEPLOYED,
-    queryHost: '127.0.0.1',
-    apiHost: '127.0.0.1',
-    clientOptions: { port: vertexPort, sslCreds: grpc.credentials.createInsecure() },
-  });
+  const longTerm = new VertexLongTermStore(
+    localStoreOptions(vertexPort, { project: PROJECT, region: REGION, indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED }),
+  );
   const manager = new LayeredMemoryManager({ shortTerm, midTerm, longTerm }, { layerTimeoutMs: 5000 });
   await manager.init();
   const topics = ['billing', 'deployment', 'latency', 'memory', 'vectors', 'redis', 'mongodb', 'agents'];

@@ -9,7 +9,7 @@ import { MongoMidTermStore } from '../../runtime/src/memory/mid-term/mongo-mid-t
 import { RedisShortTermStore } from '../../runtime/src/memory/short-term/redis-short-term';
 import { startMongo } from '../servers/mongo-server';
 import { startRedis } from '../servers/redis-server';
-import { VertexServer, startVertexServer } from '../servers/vertex-server';
+import { VertexServer, localStoreOptions, startVertexServer } from '../servers/vertex-server';
 import { sleep, uniqueId } from '../runtime/contracts/harness';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -46,16 +46,9 @@ beforeAll(async () => {
     {
       shortTerm: new RedisShortTermStore({ url: redis.url, prefix: uniqueId('it') }),
       midTerm: new MongoMidTermStore({ uri: mongo.uri, database: 'integration', clientOptions: { serverSelectionTimeoutMS: 1000 } }),
-      longTerm: new VertexLongTermStore({
-        project: PROJECT,
-        region: REGION,
-        indexName: INDEX,
-        indexEndpointName: ENDPOINT,
-        deployedIndexId: DEPLOYED,
-        queryHost: '127.0.0.1',
-        apiHost: '127.0.0.1',
-        clientOptions: { port: vertex.port, sslCreds: grpc.credentials.createInsecure() },
-      }),
+      longTerm: new VertexLongTermStore(
+        localStoreOptions(vertex.port, { project: PROJECT, region: REGION, indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED }),
+      ),
     },
     { layerTimeoutMs: 1500, writeTimeoutMs: 3000, recentMessages: 3 },
   );

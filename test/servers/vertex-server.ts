@@ -1,3 +1,4 @@
+import type { VertexLongTermOptions } from '../../runtime/src/memory/long-term/vertex-long-term';
 /**
  * A local Vertex AI on 127.0.0.1: the real protos, served by the grpc-js copy that google-gax
  * uses (a second copy breaks the client's credentials). In memory: datapoints per index, exact
@@ -497,4 +498,12 @@ function generateContentAsJson(raw: RawGenerateContentRequest): GenerateContentR
         }
       : {}),
   };
+}
+
+/** Options for the real VertexLongTermStore talking to a local server on `port` (plaintext gRPC). */
+export function localStoreOptions(
+  port: number,
+  names: Pick<VertexLongTermOptions, 'project' | 'region' | 'indexName' | 'indexEndpointName' | 'deployedIndexId'>,
+): VertexLongTermOptions {
+  return { ...names, queryHost: '127.0.0.1', apiHost: '127.0.0.1', clientOptions: { port, sslCreds: grpc.credentials.createInsecure() } };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { VertexLongTermOptions } from '../memory/long-term/vertex-long-term';
 import { RuntimeSettings as S } from './settings';
 
 /** Settings that failed to parse; the message names every variable and what it expects. */
@@ -23,17 +24,10 @@ export interface MongoConfig {
   readonly database: string;
 }
 
-export interface VertexConfig {
-  readonly project: string;
-  readonly region: string;
-  readonly indexName: string;
-  readonly indexEndpointName: string;
-  readonly deployedIndexId: string;
-  readonly queryHost: string;
-  readonly apiHost: string;
-  readonly embeddingModel: string;
-  readonly dimensions: number;
-}
+/** What the Vertex AI long-term store needs, every field resolved (its options say what each is). */
+export type VertexConfig = Required<
+  Pick<VertexLongTermOptions, 'project' | 'region' | 'indexName' | 'indexEndpointName' | 'deployedIndexId' | 'queryHost' | 'apiHost' | 'embeddingModel' | 'dimensions'>
+>;
 
 /** The memory's settings. A layer without backend settings runs embedded, in process. */
 export interface MemoryConfig {
