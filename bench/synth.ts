@@ -37,7 +37,7 @@ interface ChildResult {
 function runChild(root: string, outdir: string): void {
   const start = performance.now();
   // require, not import(): the app is CommonJS, loaded the same way `npm run synth` loads it.
-  const app = require(path.join(root, 'infra', 'app')) as typeof import('../infra/app');
+  const app = require(path.join(root, 'infra', 'app')) as typeof import('../environments/app');
   const environments = require(path.join(root, 'environments')) as typeof import('../environments');
   const loaded = performance.now();
   app.synthesizeEnvironments(environments.ENVIRONMENTS, { outdir });

@@ -9,3 +9,6 @@ export { EnvironmentConfigError, OVERRIDES, loadEnvironment } from './load';
 
 /** Every environment this repository deploys, in promotion order. */
 export const ENVIRONMENTS: readonly EnvironmentInput[] = [dev, staging, prod];
+export { OrchestraStack } from './stack';
+export { stackName } from './stack-name';
+export { InvalidEnvironmentsError, synthesizeEnvironments, type SynthOptions } from './app';

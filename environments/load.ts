@@ -1,14 +1,15 @@
-import { z } from 'zod';
+import { type Problem, ValidationError, problemsFromZod } from '@orchestra/runtime/contract';
 import { EnvironmentConfig, EnvironmentInput, EnvironmentSchema } from './schema';
+import { stackName } from './stack-name';
 
 /** An environment config that failed validation; the message lists every problem. */
-export class EnvironmentConfigError extends Error {
+export class EnvironmentConfigError extends ValidationError {
+  static readonly CODE = 'ENVIRONMENT_INVALID_CONFIG';
   constructor(
     readonly environment: string,
-    readonly problems: readonly string[],
+    problems: readonly Problem[],
   ) {
-    super(`orchestra-${environment}: invalid environment config\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'EnvironmentConfigError';
+    super(EnvironmentConfigError.CODE, `${stackName(environment)}: invalid environment config`, problems);
   }
 }
 
@@ -27,14 +28,6 @@ function envKey(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(root)';
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  return `${formatPath(issue.path)}: ${issue.message}`;
-}
-
 /**
  * Applies the shell overrides to `input`, validates it, and fills in defaults. Throws an
  * `EnvironmentConfigError` naming the environment, each field and its rule; nothing is built
@@ -42,7 +35,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
  */
 export function loadEnvironment(input: EnvironmentInput, shell: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
   const name = typeof input.name === 'string' ? input.name : '(unnamed)';
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const merged: EnvironmentInput = { ...input, state: { ...input.state }, runtime: { ...input.runtime } };
 
   const projectId = shell[OVERRIDES.projectId(name)];
@@ -54,11 +47,11 @@ export function loadEnvironment(input: EnvironmentInput, shell: NodeJS.ProcessEn
   const deploy = shell[OVERRIDES.deployRuntime(name)];
   if (deploy !== undefined) {
     if (deploy === 'true' || deploy === 'false') merged.runtime.deploy = deploy === 'true';
-    else problems.push(`${OVERRIDES.deployRuntime(name)}: must be "true" or "false", got "${deploy}"`);
+    else problems.push({ path: OVERRIDES.deployRuntime(name), message: `must be "true" or "false", got "${deploy}"` });
   }
 
   const result = EnvironmentSchema.safeParse(merged);
-  if (!result.success) problems.push(...result.error.issues.map(formatIssue));
+  if (!result.success) problems.push(...problemsFromZod(result.error));
   if (problems.length > 0 || !result.success) throw new EnvironmentConfigError(name, problems);
   return result.data;
 }

@@ -1,17 +1,35 @@
 import { z } from 'zod';
-import { ConfigError } from '../runtime/src/config/runtime-config';
-import { RuntimeSettings, llmApiKeySetting } from '../runtime/src/config/settings';
-import { parseLlmConfig } from '../runtime/src/llm/llm-config';
-import { isIamMember, isPublicPrincipal } from '../infra/iam';
-import { cidrsOverlap, isIpv4Cidr } from '../infra/networking/cidr';
-import { GUARDRAIL_RULE_IDS, MIN_DISABLE_REASON_LENGTH } from '../infra/guardrails/rule-ids';
+import {
+  ENVIRONMENT_KINDS,
+  GITHUB_REPOSITORY_PATTERN,
+  GUARDRAIL_RULE_IDS,
+  MIN_DISABLE_REASON_LENGTH,
+  type ShardSize,
+  cidrsOverlap,
+  isDomainName,
+  isIamMember,
+  isIpv4Cidr,
+  isPublicPrincipal,
+  isResourceName,
+} from '@orchestra/infra';
+import {
+  DEFAULT_EMBEDDING_MODEL,
+  EMBEDDING_MODEL,
+  EMBEDDING_MODELS,
+  ENVIRONMENT_NAME,
+  FIRESTORE_LOCATION,
+  LLM_PROVIDER_NAME,
+  LlmConfigDocumentSchema,
+  PROJECT_ID,
+  REGION,
+  type Rule,
+  defaultEmbeddingDimensions,
+} from '@orchestra/runtime/contract';
 
+const matching = (rule: Rule) => z.string().regex(rule.pattern, `must be ${rule.expected}`);
 const resourceName = (max: number) =>
-  z
-    .string()
-    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and hyphens, starting with a letter')
-    .max(max);
-const region = z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a Google Cloud region such as us-central1');
+  z.string().refine((v) => isResourceName(v, max), { message: `must be lowercase letters, digits and hyphens, starting with a letter, at most ${max}` });
+const region = matching(REGION);
 const cidr = (largestPrefix: number) =>
   z.string().refine((v) => isIpv4Cidr(v, { maxPrefixLength: largestPrefix }), {
     message: `must be an IPv4 CIDR in canonical form (the network address), /${largestPrefix} or larger`,
@@ -22,9 +40,8 @@ const member = z.string().refine(isIamMember, {
 });
 const labelKey = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'label keys are lowercase letters, digits, _ and -');
 const labelValue = z.string().regex(/^[a-z0-9_-]{0,63}$/, 'label values are lowercase letters, digits, _ and -');
-const domain = z
-  .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a fully qualified lowercase domain');
+const domain = z.string().refine(isDomainName, { message: 'must be a fully qualified lowercase domain' });
+const SHARD_SIZES = ['SHARD_SIZE_SMALL', 'SHARD_SIZE_MEDIUM', 'SHARD_SIZE_LARGE'] as const satisfies readonly ShardSize[];
 
 /**
  * One environment's settings. Every optional field has the default shown; `kind` decides which
@@ -33,11 +50,9 @@ const domain = z
 export const EnvironmentSchema = z
   .strictObject({
     /** Environment name; the stack is `orchestra-<name>`. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be 1-20 lowercase letters, digits or hyphens'),
-    kind: z.enum(['development', 'staging', 'production']),
-    projectId: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be 6-30 lowercase letters, digits or hyphens, starting with a letter'),
+    name: matching(ENVIRONMENT_NAME),
+    kind: z.enum(ENVIRONMENT_KINDS),
+    projectId: matching(PROJECT_ID),
     region,
     /** Prefix of resource names. */
     prefix: resourceName(20).default('orchestra'),
@@ -64,7 +79,7 @@ export const EnvironmentSchema = z
         /** Firestore Enterprise with MongoDB compatibility, in the stack's project. */
         kind: z.literal('firestore'),
         /** Firestore location (default: the region). */
-        locationId: z.string().regex(/^[a-z]+(-[a-z]+\d+|\d+)$/, 'must be a region or a multi-region such as nam5').optional(),
+        locationId: matching(FIRESTORE_LOCATION).optional(),
         pointInTimeRecovery: z.boolean().default(true),
       }),
       z.strictObject({
@@ -74,12 +89,14 @@ export const EnvironmentSchema = z
       }),
     ]),
     vectorSearch: z.strictObject({
-      dimensions: count(1, 4096).default(768),
-      embeddingModel: z.string().min(1).default('text-embedding-005'),
+      /** The Vertex AI embedding model: the index is built for its vectors, and the runtime embeds with it. */
+      embeddingModel: matching(EMBEDDING_MODEL).default(DEFAULT_EMBEDDING_MODEL),
+      /** Width of the index's vectors (default: the model's own, see EMBEDDING_MODELS). */
+      dimensions: count(1, 4096).optional(),
       approximateNeighborsCount: count(1, 1000).default(150),
       leafNodeEmbeddingCount: count(1, 100000).default(500),
       leafNodesToSearchPercent: count(1, 100).default(10),
-      shardSize: z.enum(['SHARD_SIZE_SMALL', 'SHARD_SIZE_MEDIUM', 'SHARD_SIZE_LARGE']).default('SHARD_SIZE_SMALL'),
+      shardSize: z.enum(SHARD_SIZES).default('SHARD_SIZE_SMALL'),
       access: z.enum(['public', 'private-service-connect']).default('public'),
       minReplicas: count(1, 100),
       maxReplicas: count(1, 100),
@@ -102,12 +119,12 @@ export const EnvironmentSchema = z
       /** Domains served by an HTTPS load balancer in front of the service (none: no load balancer). */
       domains: z.array(domain).default([]),
       /** LLM providers whose API keys the runtime reads (one secret each). */
-      llmProviders: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase provider name')).default(['openai']),
+      llmProviders: z.array(matching(LLM_PROVIDER_NAME)).default(['openai']),
       /**
        * The runtime's LLM deployments, fallbacks and limits, passed as ORCHESTRA_LLM_CONFIG and
-       * checked here by the runtime's own parser (default: the offline model).
+       * checked here by the runtime's own schema (default: the offline model).
        */
-      llm: z.record(z.string(), z.unknown()).optional(),
+      llm: LlmConfigDocumentSchema.optional(),
     }),
     /** Replica regions of every secret (default: automatic replication). */
     secretReplicaLocations: z.array(region).min(1).optional(),
@@ -119,7 +136,7 @@ export const EnvironmentSchema = z
     delivery: z
       .strictObject({
         /** `owner/name` of the repository whose workflows may deploy this environment. */
-        githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be a GitHub repository "owner/name"'),
+        githubRepository: z.string().regex(GITHUB_REPOSITORY_PATTERN, 'must be a GitHub repository "owner/name"'),
       })
       .optional(),
     /** Synth-time guardrails switched off, each with a written reason (infra/guardrails). */
@@ -156,15 +173,17 @@ export const EnvironmentSchema = z
     if (env.runtime.domains.length > 0 && env.runtime.ingress === 'internal') {
       fail(['runtime', 'ingress'], 'must allow the load balancer ("internal-and-load-balancer" or "all") when runtime.domains are set');
     }
-    if (env.runtime.llm !== undefined) {
-      // Keys are placeholders: synth checks the shape; the real keys live in Secret Manager.
-      const keys = Object.fromEntries(env.runtime.llmProviders.map((p) => [llmApiKeySetting(p), 'placeholder-key-0123456789']));
-      try {
-        parseLlmConfig({ ...keys, [RuntimeSettings.llmConfig]: JSON.stringify(env.runtime.llm), [RuntimeSettings.projectId]: env.projectId, [RuntimeSettings.region]: env.region });
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        for (const problem of error.problems) fail(['runtime', 'llm'], problem);
+    env.runtime.llm?.deployments.forEach((d, i) => {
+      // The runtime refuses to start without the key a deployment names: each needs its secret.
+      if (d.apiKeyProvider !== undefined && !env.runtime.llmProviders.includes(d.apiKeyProvider)) {
+        fail(['runtime', 'llm', 'deployments', i, 'apiKeyProvider'], `"${d.apiKeyProvider}" has no key secret: add it to runtime.llmProviders (${env.runtime.llmProviders.join(', ') || 'none'})`);
       }
+    });
+    const model = env.vectorSearch.embeddingModel;
+    const widest = EMBEDDING_MODELS[model]?.maxDimensions;
+    const width = env.vectorSearch.dimensions ?? defaultEmbeddingDimensions(model);
+    if (widest !== undefined && width > widest) {
+      fail(['vectorSearch', 'dimensions'], `${model} gives at most ${widest} dimensions, got ${width}`);
     }
     if (env.kind !== 'development') {
       if (!env.redis.authEnabled) fail(['redis', 'authEnabled'], `must be true outside development (kind "${env.kind}")`);

@@ -4,11 +4,12 @@ import { ComputeGlobalForwardingRule } from '@cdktf/provider-google/lib/compute-
 import { ComputeRegionNetworkEndpointGroup } from '@cdktf/provider-google/lib/compute-region-network-endpoint-group';
 import { ComputeSslPolicy } from '@cdktf/provider-google/lib/compute-ssl-policy';
 import type { Construct } from 'constructs';
-import { ContainerRepository, REPOSITORY_READER_ROLE, REPOSITORY_WRITER_ROLE } from '../../infra/compute/container-repository';
-import { HttpsLoadBalancer } from '../../infra/compute/https-load-balancer';
-import { INVOKER_ROLE, RuntimeService, RuntimeServiceProps } from '../../infra/compute/runtime-service';
-import { Secret } from '../../infra/security/secret';
-import { ServiceAccount } from '../../infra/security/service-account';
+import { ContainerRepository, REPOSITORY_READER_ROLE, REPOSITORY_WRITER_ROLE } from '../../infra/src/compute/container-repository';
+import { HttpsLoadBalancer } from '../../infra/src/compute/https-load-balancer';
+import { INVOKER_ROLE, RuntimeService, RuntimeServiceProps } from '../../infra/src/compute/runtime-service';
+import { type ISecret, Secret } from '../../infra/src/security/secret';
+import { fromSecret } from '../../runtime/src/contract';
+import { ServiceAccount } from '../../infra/src/security/service-account';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 function service(s: Construct, props: Partial<RuntimeServiceProps> = {}): RuntimeService {
@@ -47,16 +48,16 @@ describe('RuntimeService', () => {
     });
   });
 
-  it('reads secrets by reference, grants read on each, and starts only after those grants', () => {
+  it('renders the runtime settings through the runtime contract, credentials by secret reference', () => {
     const { json } = synth((s) => {
       const key = new Secret(s, 'key', { secretId: 'llm-key' });
-      service(s, { env: { ORCHESTRA_ENV: 'dev' }, secretEnv: { ORCHESTRA_LLM_OPENAI_API_KEY: key, ORCHESTRA_API_KEYS: key } });
+      service(s, { settings: { environment: 'dev', server: { apiKeys: fromSecret<ISecret>(key) }, llm: { apiKeys: { openai: fromSecret<ISecret>(key) } } } });
     });
     const svc = onlyResource(json, 'google_cloud_run_v2_service');
     expect(svc.template.containers[0].env).toEqual([
       { name: 'ORCHESTRA_ENV', value: 'dev' },
-      { name: 'ORCHESTRA_LLM_OPENAI_API_KEY', value_source: { secret_key_ref: { secret: expect.stringMatching(/^\$\{google_secret_manager_secret\.key_secret_\w+\.secret_id\}$/), version: 'latest' } } },
-      { name: 'ORCHESTRA_API_KEYS', value_source: { secret_key_ref: { secret: expect.any(String), version: 'latest' } } },
+      { name: 'ORCHESTRA_API_KEYS', value_source: { secret_key_ref: { secret: expect.stringMatching(/^\$\{google_secret_manager_secret\.key_secret_\w+\.secret_id\}$/), version: 'latest' } } },
+      { name: 'ORCHESTRA_LLM_OPENAI_API_KEY', value_source: { secret_key_ref: { secret: expect.any(String), version: 'latest' } } },
     ]);
     const grants = resourcesOf(json, 'google_secret_manager_secret_iam_member');
     expect(grants).toHaveLength(1);
@@ -68,7 +69,7 @@ describe('RuntimeService', () => {
     const { json } = synth((s) => {
       const sa = new ServiceAccount(s, 'other', { project: 'p-123456', accountId: 'token-source' });
       const derived = new Secret(s, 'derived', { secretId: 'derived', valueFrom: sa.email });
-      service(s, { secretEnv: { ORCHESTRA_REDIS_PASSWORD: derived } });
+      service(s, { secretEnv: { PARTNER_TOKEN: derived } });
     });
     expect(onlyResource(json, 'google_cloud_run_v2_service').depends_on).toEqual(
       expect.arrayContaining([expect.stringMatching(/^google_secret_manager_secret_version\./)]),
@@ -105,8 +106,8 @@ describe('RuntimeService', () => {
           'name: "Bad"',
           'maxInstances: 2 must be at least 1 and at least minInstances \\(5\\)',
           'concurrency: 0',
-          'env: "PORT" is set by Cloud Run',
           'env: "BAD-NAME" is not a valid variable name',
+          'env: "PORT" is set by Cloud Run',
           'env: "OPENAI_API_KEY" looks like a credential; pass it in secretEnv',
           'env: "DB_PASSWORD" looks like a credential',
           'invokers: "allUsers" is public',
@@ -118,8 +119,31 @@ describe('RuntimeService', () => {
 
   it('refuses the same variable as plain and secret', () => {
     expect(() =>
-      synth((s) => service(s, { env: { ORCHESTRA_X: 'a' }, secretEnv: { ORCHESTRA_X: new Secret(s, 'k', { secretId: 'k' }) } })),
-    ).toThrow(/"ORCHESTRA_X" is in both env and secretEnv/);
+      synth((s) => service(s, { env: { PARTNER_X: 'a' }, secretEnv: { PARTNER_X: new Secret(s, 'k', { secretId: 'k' }) } })),
+    ).toThrow(/"PARTNER_X" is in both env and secretEnv/);
+  });
+
+  it("takes the runtime's settings only through `settings`, and their credentials only by reference", () => {
+    expect(() => synth((s) => service(s, { env: { ORCHESTRA_REDIS_HOST: '10.0.0.3' } }))).toThrow(/env: "ORCHESTRA_REDIS_HOST" is a setting of the Orchestra runtime; give it in settings/);
+    expect(() => synth((s) => service(s, { secretEnv: { ORCHESTRA_LLM_ACME_API_KEY: new Secret(s, 'k', { secretId: 'k' }) } }))).toThrow(/"ORCHESTRA_LLM_ACME_API_KEY" is a setting/);
+    expect(() => synth((s) => service(s, { settings: { memory: { redis: { host: '10.0.0.3', password: 'literal-auth' } } } }))).toThrow(
+      /settings: "ORCHESTRA_REDIS_PASSWORD" looks like a credential; give it in settings as fromSecret\(secret\)/,
+    );
+    expect(() => synth((s) => service(s, { settings: { environment: 'dev' }, env: { ORCHESTRA_ENV: 'prod' } }))).toThrow(/"ORCHESTRA_ENV" is a setting/);
+  });
+
+  it('mounts a secret that exists already, in this project or another, at a pinned version, and grants read on it', () => {
+    const { json } = synth((s) => {
+      const local = Secret.fromSecretId(s, 'local', 'partner-key');
+      const shared = Secret.fromSecretId(s, 'shared', 'billing-token', { project: 'acme-shared' });
+      service(s, { secretEnv: { PARTNER_KEY: local, BILLING_TOKEN: { secret: shared, version: '3' } } });
+    });
+    expect(onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].env).toEqual([
+      { name: 'PARTNER_KEY', value_source: { secret_key_ref: { secret: 'partner-key', version: 'latest' } } },
+      { name: 'BILLING_TOKEN', value_source: { secret_key_ref: { secret: 'projects/acme-shared/secrets/billing-token', version: '3' } } },
+    ]);
+    expect(resourcesOf(json, 'google_secret_manager_secret').length).toBe(0);
+    expect(resourcesOf(json, 'google_secret_manager_secret_iam_member').map((g) => g.secret_id).sort()).toEqual(['partner-key', 'projects/acme-shared/secrets/billing-token']);
   });
 });
 

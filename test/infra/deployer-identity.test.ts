@@ -1,9 +1,9 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { DEPLOYER_PROJECT_ROLES, DeployerIdentity, GITHUB_OIDC_ISSUER } from '../../infra/security/deployer-identity';
-import { ServiceAccount } from '../../infra/security/service-account';
-import { applyGuardrails } from '../../infra/guardrails';
-import { PRIMITIVE_ROLES } from '../../infra/iam';
+import { DEPLOYER_PROJECT_ROLES, DeployerIdentity, GITHUB_OIDC_ISSUER } from '../../infra/src/security/deployer-identity';
+import { ServiceAccount } from '../../infra/src/security/service-account';
+import { applyGuardrails } from '../../infra/src/guardrails';
+import { PRIMITIVE_ROLES } from '../../infra/src/iam';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 const repository = 'acme/orchestra';

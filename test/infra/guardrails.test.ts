@@ -16,7 +16,7 @@ import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-ma
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { ENVIRONMENTS, EnvironmentSchema, loadEnvironment } from '../../environments';
-import { synthesizeEnvironments } from '../../infra/app';
+import { synthesizeEnvironments } from '../../environments/app';
 import {
   GUARDRAIL_RULE_IDS,
   GuardrailOptions,
@@ -25,8 +25,8 @@ import {
   RuleId,
   applyGuardrails,
   orchestraGuardrails,
-} from '../../infra/guardrails';
-import { OrchestraStack } from '../../infra/stack';
+} from '../../infra/src/guardrails';
+import { OrchestraStack } from '../../environments/stack';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-guardrails-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -4,8 +4,8 @@ import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-networking-connection';
-import { Network } from '../../infra/networking/network';
-import { cidrsOverlap, isIpv4Cidr } from '../../infra/networking/cidr';
+import { Network } from '../../infra/src/networking/network';
+import { cidrsOverlap, isIpv4Cidr } from '../../infra/src/networking/cidr';
 import { resourcesOf, synth } from '../helpers/synth';
 
 describe('Network', () => {

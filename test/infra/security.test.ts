@@ -3,10 +3,10 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { ServiceAccount as GoogleServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
-import { ORCHESTRA_APIS, ProjectServices } from '../../infra/security/project-services';
-import { SECRET_ACCESSOR_ROLE, Secret } from '../../infra/security/secret';
-import { ServiceAccount } from '../../infra/security/service-account';
-import { grantProjectRole } from '../../infra/iam';
+import { ORCHESTRA_APIS, ProjectServices } from '../../infra/src/security/project-services';
+import { SECRET_ACCESSOR_ROLE, Secret } from '../../infra/src/security/secret';
+import { ServiceAccount } from '../../infra/src/security/service-account';
+import { grantProjectRole } from '../../infra/src/iam';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 describe('ServiceAccount', () => {
@@ -52,7 +52,7 @@ describe('Secret', () => {
   });
 
   it('refuses a literal value, so no secret ever lands in the synthesized JSON', () => {
-    expect(() => synth((s) => new Secret(s, 'k', { secretId: 'x', valueFrom: 'sk-live-123' }))).toThrow(/valueFrom must be a reference/);
+    expect(() => synth((s) => new Secret(s, 'k', { secretId: 'x', valueFrom: 'sk-live-123' }))).toThrow(/valueFrom: must be a reference/);
   });
 
   it('rejects a bad id and an empty replica list together', () => {

@@ -2,11 +2,11 @@ import { FirestoreDatabase } from '@cdktf/provider-google/lib/firestore-database
 import { RedisInstance } from '@cdktf/provider-google/lib/redis-instance';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
-import { Network } from '../../infra/networking/network';
-import { ServiceAccount } from '../../infra/security/service-account';
-import { FIRESTORE_USER_ROLE, FirestoreMongoDatabase } from '../../infra/storage/firestore-mongo-database';
-import { BUCKET_READ_ROLE, BUCKET_READ_WRITE_ROLE, PrivateBucket } from '../../infra/storage/private-bucket';
-import { RedisCache, RedisCacheProps } from '../../infra/storage/redis-cache';
+import { Network } from '../../infra/src/networking/network';
+import { ServiceAccount } from '../../infra/src/security/service-account';
+import { FIRESTORE_USER_ROLE, FirestoreMongoDatabase } from '../../infra/src/storage/firestore-mongo-database';
+import { BUCKET_READ_ROLE, BUCKET_READ_WRITE_ROLE, PrivateBucket } from '../../infra/src/storage/private-bucket';
+import { RedisCache, RedisCacheProps } from '../../infra/src/storage/redis-cache';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 describe('RedisCache', () => {

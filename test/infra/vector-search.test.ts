@@ -1,7 +1,7 @@
 import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
 import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
-import { VERTEX_USER_ROLE, VectorSearch, VectorSearchProps } from '../../infra/ai/vector-search';
+import { VERTEX_USER_ROLE, VectorSearch, VectorSearchProps } from '../../infra/src/ai/vector-search';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 const base: VectorSearchProps = { project: 'p-123456', region: 'us-central1', prefix: 'orchestra' };
@@ -57,8 +57,17 @@ describe('VectorSearch', () => {
   });
 
   it('takes initial contents and other dimensions', () => {
-    const { json } = build({ initialContentsUri: 'gs://b/contents', dimensions: 3072 });
-    expect(onlyResource(json, 'google_vertex_ai_index').metadata).toMatchObject({ contents_delta_uri: 'gs://b/contents', config: { dimensions: 3072 } });
+    const { json } = build({ initialContentsUri: 'gs://b/contents', embeddingModel: 'gemini-embedding-001', dimensions: 1536 });
+    expect(onlyResource(json, 'google_vertex_ai_index').metadata).toMatchObject({ contents_delta_uri: 'gs://b/contents', config: { dimensions: 1536 } });
+  });
+
+  it("sizes the index for its embedding model, and tells the runtime both", () => {
+    let vs: VectorSearch | undefined;
+    const { json } = synth((s) => (vs = new VectorSearch(s, 'vs', { ...base, embeddingModel: 'gemini-embedding-001' })));
+    expect(onlyResource(json, 'google_vertex_ai_index').metadata.config.dimensions).toBe(3072);
+    expect(vs!.runtimeSettings.embedding).toEqual({ model: 'gemini-embedding-001', dimensions: 3072 });
+    expect(vs!.runtimeSettings.vectorSearch).toEqual({ indexName: vs!.indexName, indexEndpointName: vs!.indexEndpointName, deployedIndexId: vs!.deployedIndexId, queryHost: vs!.queryHost });
+    expect(() => build({ dimensions: 1024 })).toThrow(/dimensions: text-embedding-005 gives at most 768 dimensions, got 1024/);
   });
 
   it('grants use on the project (Vertex AI has no index-level IAM), never a basic role', () => {

@@ -1,6 +1,5 @@
 import { grpc } from 'google-gax';
-import { parseRuntimeConfig } from '../../runtime/src/config/runtime-config';
-import { RuntimeSettings as S } from '../../runtime/src/config/settings';
+import { parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
 import { createMemory } from '../../runtime/src/memory/create-memory';
 import { MemoryWriteError } from '../../runtime/src/memory/errors';
 import { VertexLongTermStore } from '../../runtime/src/memory/long-term/vertex-long-term';

@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { ConfigError } from '../../runtime/src/config/runtime-config';
-import { RuntimeSettings as S } from '../../runtime/src/config/settings';
+import { ConfigError, RuntimeSettings as S } from '../../runtime/src/contract';
 import { createService } from '../../runtime/src/server/service';
 import { freePort } from '../servers/process-server';
 import { OpenAIServer, reply, startOpenAIServer } from '../servers/openai-compatible-server';

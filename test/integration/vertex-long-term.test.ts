@@ -236,7 +236,8 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
   });
 
   it('sends one text per request to gemini-embedding models, asking for the index dimensions', async () => {
-    const store = await openStore({ embeddingModel: 'gemini-embedding-001' });
+    // A 768-d index with a model whose own width is 3072: the store asks for the index's width.
+    const store = await openStore({ embeddingModel: 'gemini-embedding-001', dimensions: 768 });
     await store.upsert(['one', 'two', 'three'].map((t) => item(uniqueId('g'), t)));
 
     const predicts = server.requestsOf('Predict');
@@ -329,7 +330,7 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
   it('rejects bad options, naming every problem', () => {
     const wrongSize: Embedder = { dimensions: 256, embed: async () => [] };
     expect(() => new VertexLongTermStore(options({ indexEndpointName: 'https://1234.us-central1-1.vdb.vertexai.goog', queryHost: 'https://x', embedder: wrongSize, dimensions: 768 }))).toThrow(
-      /indexEndpointName must be .*queryHost must be a host.*embedder.dimensions \(256\) differs/,
+      /indexEndpointName: must be .*\n.*queryHost: must be a host.*\n.*embedder.dimensions: \(256\) differs/,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { MemoryOptionsError } from '../../runtime/src/memory/errors';
 import { EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { dot } from '../../runtime/src/memory/long-term/vectors';
@@ -40,7 +41,7 @@ describe('HashingEmbedder', () => {
   });
 
   it('rejects a nonsensical width', () => {
-    expect(() => new HashingEmbedder(0)).toThrow(RangeError);
+    expect(() => new HashingEmbedder(0)).toThrow(MemoryOptionsError);
   });
 });
 

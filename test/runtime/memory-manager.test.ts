@@ -67,22 +67,28 @@ describe('store', () => {
     ['a bad conversation id', { id: 'a', content: 'x', conversationId: '../etc' }, 'conversationId', /letters, digits/],
     ['a malformed date', { id: 'a', content: 'x', createdAt: 'yesterday' }, 'createdAt', /ISO-8601/],
     ['non-JSON metadata', { id: 'a', content: 'x', metadata: { n: Number.NaN } }, 'metadata.n', /.+/],
-    ['an unknown field', { id: 'a', content: 'x', colour: 'red' }, 'colour', /no field named "colour"/],
-    ['not an object', 'just text', '(item)', /an object/],
+    ['an unknown field', { id: 'a', content: 'x', colour: 'red' }, 'colour', /unknown field/],
+    ['not an object', 'just text', '(root)', /an object/],
   ])('rejects %s, naming the field, and writes nothing', async (_case, input, field, expected) => {
     const { manager, shortTerm, midTerm, longTerm } = embedded();
     const error = await manager.store(input, 'high').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MemoryValidationError);
-    expect((error as MemoryValidationError).field).toBe(field);
-    expect((error as MemoryValidationError).expected).toMatch(expected);
+    expect((error as MemoryValidationError).code).toBe('MEMORY_INVALID_ITEM');
+    expect((error as MemoryValidationError).problems).toContainEqual({ path: field, message: expect.stringMatching(expected) });
     expect(await shortTerm.getItem('a')).toBeUndefined();
     expect(await midTerm.get('a')).toBeUndefined();
     expect(longTerm.size).toBe(0);
   });
 
+  it('reports every bad field at once', async () => {
+    const { manager } = embedded();
+    const error = (await manager.store({ id: 'has space', content: '', colour: 'red' }, 'high').catch((e: unknown) => e)) as MemoryValidationError;
+    expect(error.problems.map((p) => p.path).sort()).toEqual(['colour', 'content', 'id']);
+  });
+
   it('rejects an unknown importance', async () => {
     const { manager, shortTerm } = embedded();
-    await expect(manager.store(turn('a', 'x'), 'critical')).rejects.toMatchObject({ field: 'importance' });
+    await expect(manager.store(turn('a', 'x'), 'critical')).rejects.toMatchObject({ problems: [{ path: 'importance', message: expect.stringMatching(/"low", "medium", "high"/) }] });
     expect(await shortTerm.getItem('a')).toBeUndefined();
   });
 
@@ -223,9 +229,9 @@ describe('retrieveContext', () => {
 
   it('validates its arguments', async () => {
     const { manager } = embedded();
-    await expect(manager.retrieveContext('', 'c1')).rejects.toMatchObject({ field: 'query' });
-    await expect(manager.retrieveContext('q', 'bad id')).rejects.toMatchObject({ field: 'conversationId' });
-    await expect(manager.retrieveContext('q', 'c1', { tenantId: '' })).rejects.toMatchObject({ field: 'tenantId' });
+    await expect(manager.retrieveContext('', 'c1')).rejects.toMatchObject({ problems: [{ path: 'query' }] });
+    await expect(manager.retrieveContext('q', 'bad id')).rejects.toMatchObject({ problems: [{ path: 'conversationId' }] });
+    await expect(manager.retrieveContext('q', 'c1', { tenantId: '' })).rejects.toMatchObject({ problems: [{ path: 'tenantId' }] });
   });
 });
 
@@ -271,8 +277,8 @@ describe('forget', () => {
 
   it('validates the target', async () => {
     const { manager } = embedded();
-    await expect(manager.forget({ conversationId: 'no spaces please' })).rejects.toMatchObject({ field: 'conversationId' });
-    await expect(manager.forget({ itemId: '' })).rejects.toMatchObject({ field: 'itemId' });
+    await expect(manager.forget({ conversationId: 'no spaces please' })).rejects.toMatchObject({ problems: [{ path: 'conversationId' }] });
+    await expect(manager.forget({ itemId: '' })).rejects.toMatchObject({ problems: [{ path: 'itemId' }] });
   });
 });
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseLlmConfig } from '../../runtime/src/llm/llm-config';
+import { parseRuntimeConfig } from '../../runtime/src/contract';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -34,7 +34,7 @@ describe('README LLM configuration example', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const json = readme.match(/```json\n(\{\n {2}"deployments"[\s\S]*?)```/)?.[1];
     expect(json).toBeDefined();
-    const config = parseLlmConfig({
+    const { llm: config } = parseRuntimeConfig({
       ORCHESTRA_LLM_CONFIG: json,
       ORCHESTRA_LLM_OPENAI_API_KEY: 'sk-test-0123456789abcdef',
       GOOGLE_CLOUD_PROJECT: 'acme-prod',

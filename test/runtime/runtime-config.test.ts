@@ -1,5 +1,4 @@
-import { ConfigError, parseRuntimeConfig } from '../../runtime/src/config/runtime-config';
-import { RuntimeSettings as S } from '../../runtime/src/config/settings';
+import { ConfigError, parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
 import { createMemory } from '../../runtime/src/memory/create-memory';
 
 const vertexEnv = {
@@ -26,50 +25,62 @@ describe('parseRuntimeConfig', () => {
     expect(parseRuntimeConfig({})).toMatchObject({
       environment: 'local',
       local: true,
-      memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, redis: undefined, mongo: undefined, vertex: undefined },
+      google: {},
+      memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, embedding: { model: 'text-embedding-005', dimensions: 768 } },
     });
+    expect(parseRuntimeConfig({}).memory).not.toHaveProperty('redis');
   });
 
   it('takes Redis by host as deployed (TLS, AUTH, CA) or by URL', () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
     expect(parseRuntimeConfig({ [S.redisHost]: '10.20.0.3', [S.redisPort]: '6378', [S.redisTls]: 'true', [S.redisPassword]: 'auth', [S.redisCaCert]: pem }).memory.redis).toEqual({
-      url: 'rediss://10.20.0.3:6378',
+      host: '10.20.0.3',
+      port: 6378,
       password: 'auth',
       tls: true,
       caCert: pem,
     });
-    expect(parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:6379' }).memory.redis).toEqual({ url: 'redis://127.0.0.1:6379', tls: false, password: undefined, caCert: undefined });
+    expect(parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:6379' }).memory.redis).toEqual({ url: 'redis://127.0.0.1:6379', tls: false });
+    expect(parseRuntimeConfig({ [S.redisUrl]: 'rediss://127.0.0.1:6380' }).memory.redis).toEqual({ url: 'rediss://127.0.0.1:6380', tls: true });
   });
 
   it('takes MongoDB by URI, Vertex AI by its resource names, each layer on its own', () => {
     const config = parseRuntimeConfig({ [S.mongoUri]: 'mongodb://127.0.0.1:27017', ...vertexEnv });
     expect(config.memory.redis).toBeUndefined();
     expect(config.memory.mongo).toEqual({ uri: 'mongodb://127.0.0.1:27017', database: 'orchestra' });
-    expect(config.memory.vertex).toEqual({
-      project: 'acme-prod',
-      region: 'europe-west4',
+    expect(config.google).toEqual({ projectId: 'acme-prod', region: 'europe-west4' });
+    expect(config.memory.vectorSearch).toEqual({
       indexName: vertexEnv[S.vectorIndex],
       indexEndpointName: vertexEnv[S.vectorIndexEndpoint],
       deployedIndexId: 'orchestra_memory',
       queryHost: vertexEnv[S.vectorQueryHost],
-      apiHost: 'europe-west4-aiplatform.googleapis.com',
-      embeddingModel: 'text-embedding-005',
-      dimensions: 768,
     });
+    expect(config.memory.embedding).toEqual({ model: 'text-embedding-005', dimensions: 768 });
   });
 
   it('leaves Vertex off when only the project and region are set (every deployment sets them)', () => {
-    expect(parseRuntimeConfig({ [S.projectId]: 'acme-prod', [S.region]: 'europe-west4' }).memory.vertex).toBeUndefined();
+    expect(parseRuntimeConfig({ [S.projectId]: 'acme-prod', [S.region]: 'europe-west4' }).memory.vectorSearch).toBeUndefined();
+  });
+
+  it("takes the embedding model's own width unless the width is given, and refuses one the model cannot give", () => {
+    expect(parseRuntimeConfig({ [S.embeddingModel]: 'gemini-embedding-001' }).memory.embedding).toEqual({ model: 'gemini-embedding-001', dimensions: 3072 });
+    expect(parseRuntimeConfig({ [S.embeddingModel]: 'gemini-embedding-001', [S.vectorDimensions]: '1536' }).memory.embedding.dimensions).toBe(1536);
+    expect(problems({ [S.vectorDimensions]: '1536' })).toMatch(/ORCHESTRA_VECTOR_DIMENSIONS: text-embedding-005 gives at most 768 dimensions, got 1536/);
+  });
+
+  it('refuses a Vector Search region of global (indexes are regional)', () => {
+    expect(problems({ ...vertexEnv, [S.region]: 'global' })).toMatch(/ORCHESTRA_REGION: expected a Google Cloud region such as us-central1 \(Vector Search indexes are regional\)/);
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
     ['a non-numeric port', { [S.redisHost]: 'h', [S.redisPort]: 'abc' }, /ORCHESTRA_REDIS_PORT: expected .*got "abc"/],
     ['TLS that is not a boolean', { [S.redisHost]: 'h', [S.redisTls]: 'yes' }, /ORCHESTRA_REDIS_TLS: expected .*got "yes"/],
-    ['both Redis URL and host', { [S.redisHost]: 'h', [S.redisUrl]: 'redis://h:1' }, /ORCHESTRA_REDIS_URL and ORCHESTRA_REDIS_HOST: set one, not both/],
+    ['both Redis URL and host', { [S.redisHost]: 'h', [S.redisUrl]: 'redis://h:1' }, /ORCHESTRA_REDIS_URL: set ORCHESTRA_REDIS_URL or ORCHESTRA_REDIS_HOST, not both/],
     ['a Redis password without a server', { [S.redisPassword]: 'x' }, /ORCHESTRA_REDIS_PASSWORD: set without ORCHESTRA_REDIS_HOST or ORCHESTRA_REDIS_URL/],
     ['a CA that is not PEM', { [S.redisHost]: 'h', [S.redisCaCert]: 'not a cert' }, /ORCHESTRA_REDIS_CA_CERT: expected a PEM certificate/],
     ['half of the Vertex settings', { [S.vectorIndex]: vertexEnv[S.vectorIndex] }, /long-term memory on Vertex AI needs ORCHESTRA_VECTOR_INDEX_ENDPOINT, .*GOOGLE_CLOUD_PROJECT, ORCHESTRA_REGION as well/],
     ['an index given as a URL', { ...vertexEnv, [S.vectorIndex]: 'https://x/indexes/1' }, /ORCHESTRA_VECTOR_INDEX: expected a resource name projects\/…\/locations\/…\/indexes\/…/],
+    ['a Redis port without a server', { [S.redisPort]: '6378' }, /ORCHESTRA_REDIS_PORT: set without ORCHESTRA_REDIS_HOST or ORCHESTRA_REDIS_URL/],
     ['a zero TTL', { [S.shortTermTtlSeconds]: '0' }, /ORCHESTRA_SHORT_TERM_TTL_SECONDS: expected/],
     ['a bad namespace', { [S.memoryNamespace]: 'has spaces' }, /ORCHESTRA_MEMORY_NAMESPACE: expected letters, digits/],
   ])('rejects %s, naming the variable', (_case, env, message) => {
@@ -118,7 +129,7 @@ describe('server settings', () => {
 
   it('refuses short keys and bad tenants without echoing the key', () => {
     const message = problems({ [S.apiKeys]: 'acme=short-key,bad tenant=' + key });
-    expect(message).toMatch(/ORCHESTRA_API_KEYS\[0\] \(tenant acme\): expected a key of at least 16 characters/);
+    expect(message).toMatch(/ORCHESTRA_API_KEYS\[0\]: \(tenant acme\) expected a key of at least 16 characters/);
     expect(message).toMatch(/ORCHESTRA_API_KEYS\[1\]: the tenant before "=" must be/);
     expect(message).not.toContain('short-key');
     expect(message).not.toContain(key);
@@ -141,7 +152,8 @@ describe('createMemory', () => {
   });
 
   it('builds the real client for each configured layer, independently', () => {
-    const memory = createMemory(parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:1', ...vertexEnv }).memory);
+    const config = parseRuntimeConfig({ [S.redisUrl]: 'redis://127.0.0.1:1', ...vertexEnv });
+    const memory = createMemory(config.memory, config.google);
     expect(memory.layers.shortTerm.constructor.name).toBe('RedisShortTermStore');
     expect(memory.layers.midTerm.constructor.name).toBe('EmbeddedMidTermStore');
     expect(memory.layers.longTerm.constructor.name).toBe('VertexLongTermStore');

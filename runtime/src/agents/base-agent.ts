@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { LlmClient } from '../llm/types';
 import type { LayeredMemoryManager } from '../memory/manager';
-import { AgentConfigError, firstIssue } from './errors';
+import { problemsFromZod } from '../contract';
+import { AgentConfigError } from './errors';
 import type { AgentContext, AgentMessage, AgentReply, TeamView } from './types';
 
 /** What every agent may use: the team's memory and the LLM router. */
@@ -30,7 +31,7 @@ export interface AgentInit {
  *
  * ```ts
  * import { z } from 'zod';
- * import { BaseAgent, type AgentInit, type AgentMessage, type AgentReply } from '@orchestra/runtime/dist/agents';
+ * import { BaseAgent, type AgentInit, type AgentMessage, type AgentReply } from '@orchestra/runtime/agents';
  *
  * const ShoutConfig = z.strictObject({ suffix: z.string().default('!') });
  *
@@ -60,12 +61,11 @@ export abstract class BaseAgent<TConfig = unknown> {
   readonly config: TConfig;
   protected readonly deps: AgentDeps;
 
-  /** Throws `AgentConfigError` naming the field when `init.config` does not fit `configSchema`. */
+  /** Throws `AgentConfigError` naming every bad field when `init.config` does not fit `configSchema`. */
   constructor(init: AgentInit, configSchema: z.ZodType<TConfig>) {
     const parsed = configSchema.safeParse(init.config);
     if (!parsed.success) {
-      const { field, expected } = firstIssue(parsed.error);
-      throw new AgentConfigError(init.name, field, expected);
+      throw new AgentConfigError(init.name, problemsFromZod(parsed.error));
     }
     this.name = init.name;
     this.description = init.description;

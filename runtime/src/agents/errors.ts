@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { type Problem, ValidationError } from '../contract';
 
 export type AgentRegistryErrorReason =
   | 'invalid-entry' // an AgentInfo that does not validate; `field` names the problem
@@ -9,48 +9,44 @@ export type AgentRegistryErrorReason =
   | 'export-not-found' // the module has no export of that name
   | 'not-an-agent'; // the export is not a class extending BaseAgent
 
-/** Registering or loading an agent type went wrong; `reason` says how, `agent` which type. */
-export class AgentRegistryError extends Error {
-  readonly code = 'AGENT_REGISTRY';
+/**
+ * Registering or loading an agent type went wrong; `reason` says how, `agent` which type, and the
+ * problems where (an entry's field, or the module and export that did not load).
+ */
+export class AgentRegistryError extends ValidationError {
+  static readonly CODE = 'AGENT_REGISTRY';
   constructor(
     readonly reason: AgentRegistryErrorReason,
     /** The agent type's name (`(entry)` when the entry has no usable name). */
     readonly agent: string,
-    message: string,
-    readonly details: { readonly field?: string; readonly cause?: unknown } = {},
+    problems: readonly Problem[],
+    options?: { readonly cause?: unknown },
   ) {
-    super(`agent type "${agent}": ${message}`, { cause: details.cause });
-    this.name = 'AgentRegistryError';
+    super(AgentRegistryError.CODE, `agent type "${agent}"`, problems, options);
   }
 }
 
-/** An agent's `config` does not fit its type's schema. */
-export class AgentConfigError extends Error {
-  readonly code = 'AGENT_INVALID_CONFIG';
+/** An agent's `config` does not fit its type's schema; each problem's path is inside the config. */
+export class AgentConfigError extends ValidationError {
+  static readonly CODE = 'AGENT_INVALID_CONFIG';
   constructor(
     readonly agent: string,
-    /** Dotted path inside the agent's config (`temperature`, `maxSteps`); empty for the config itself. */
-    readonly field: string,
-    readonly expected: string,
+    problems: readonly Problem[],
   ) {
-    super(`agent "${agent}": config${field ? `.${field}` : ''}: expected ${expected}`);
-    this.name = 'AgentConfigError';
+    super(AgentConfigError.CODE, `agent "${agent}": invalid config`, problems);
   }
 }
 
-/** A team configuration that cannot make a team; nothing was built. */
-export class TeamConfigError extends Error {
-  readonly code = 'TEAM_INVALID_CONFIG';
+/** A team configuration that cannot make a team; nothing was built. Paths are in the team config (`agents[1].config.temperature`). */
+export class TeamConfigError extends ValidationError {
+  static readonly CODE = 'TEAM_INVALID_CONFIG';
   constructor(
-    /** Dotted path in the team config (`coordinator`, `agents.1.config.temperature`). */
-    readonly field: string,
-    readonly expected: string,
+    problems: readonly Problem[],
     /** The file it came from, when it came from one. */
     readonly source?: string,
     options?: { readonly cause?: unknown },
   ) {
-    super(`invalid team config${source ? ` (${source})` : ''}: ${field}: expected ${expected}`, options);
-    this.name = 'TeamConfigError';
+    super(TeamConfigError.CODE, `invalid team config${source ? ` (${source})` : ''}`, problems, options);
   }
 }
 
@@ -87,22 +83,4 @@ export class DelegationError extends Error {
     );
     this.name = 'DelegationError';
   }
-}
-
-/**
- * The first problem of a failed zod parse as a dotted field (empty for the value itself) and what
- * it should have been.
- */
-export function firstIssue(error: z.ZodError): { field: string; expected: string } {
-  const issue = error.issues[0];
-  const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    return { field: [...path, issue.keys[0]].join('.'), expected: `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
-  }
-  const field = path.join('.');
-  // zod's own messages read "Invalid input: expected string, received number"; the callers'
-  // errors already say "expected", so only the part after it is kept.
-  const expected = issue.message.replace(/^[A-Za-z ]+: expected /, '');
-  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return { field, expected: `${issue.expected} (required)` };
-  return { field, expected };
 }

@@ -60,6 +60,6 @@ export function tracedChat(llm: LlmClient, trace: TraceRecorder, agent: string, 
 /** Throws `AgentConfigError` for a deployment the router lacks: a misspelt name fails when the team is built, not on the first message that needs it. */
 export function checkDeployment(agent: string, deployment: string | undefined, llm: LlmClient): void {
   if (deployment !== undefined && !llm.deployments.includes(deployment)) {
-    throw new AgentConfigError(agent, 'deployment', `one of the router's deployments (${llm.deployments.join(', ') || 'none'})`);
+    throw new AgentConfigError(agent, [{ path: 'deployment', message: `expected one of the router's deployments (${llm.deployments.join(', ') || 'none'})` }]);
   }
 }

@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { type AgentClass, BaseAgent } from './base-agent';
-import { AgentRegistryError, firstIssue } from './errors';
+import { problemsFromZod } from '../contract';
+import { AgentRegistryError } from './errors';
 
 export const AgentInfoSchema = z.strictObject({
   /** The type name team configs use. */
@@ -36,17 +37,16 @@ export class AgentRegistry {
 
   /**
    * Adds an agent type. Validated even though typed, since entries often come from configuration
-   * files: throws `AgentRegistryError` ('invalid-entry' naming the field, or 'duplicate') and
+   * files: throws `AgentRegistryError` ('invalid-entry' naming every bad field, or 'duplicate') and
    * registers nothing.
    */
   register(info: AgentInfo): void {
     const parsed = AgentInfoSchema.safeParse(info);
     const name = typeof info?.name === 'string' && info.name !== '' ? info.name : '(entry)';
     if (!parsed.success) {
-      const { field, expected } = firstIssue(parsed.error);
-      throw new AgentRegistryError('invalid-entry', name, `${field || '(entry)'}: expected ${expected}`, { field });
+      throw new AgentRegistryError('invalid-entry', name, problemsFromZod(parsed.error));
     }
-    if (this.entries.has(parsed.data.name)) throw new AgentRegistryError('duplicate', name, 'already registered');
+    if (this.entries.has(parsed.data.name)) throw new AgentRegistryError('duplicate', name, [{ path: 'name', message: 'already registered' }]);
     this.entries.set(parsed.data.name, parsed.data);
   }
 
@@ -66,7 +66,7 @@ export class AgentRegistry {
   async resolve(name: string): Promise<AgentClass> {
     const info = this.entries.get(name);
     if (!info) {
-      throw new AgentRegistryError('unknown-agent', name, `not registered (registered: ${[...this.entries.keys()].join(', ') || 'none'})`);
+      throw new AgentRegistryError('unknown-agent', name, [{ path: 'name', message: `not registered (registered: ${[...this.entries.keys()].join(', ') || 'none'})` }]);
     }
     let file: string;
     try {
@@ -75,7 +75,7 @@ export class AgentRegistry {
       // demand full ESM specifiers.
       file = require.resolve(info.module, { paths: [this.baseDir] });
     } catch (error) {
-      throw new AgentRegistryError('module-not-found', name, `module "${info.module}" not found from ${this.baseDir}`, { cause: error });
+      throw new AgentRegistryError('module-not-found', name, [{ path: 'module', message: `"${info.module}" not found from ${this.baseDir}` }], { cause: error });
     }
     let exports: Record<string, unknown>;
     try {
@@ -83,15 +83,15 @@ export class AgentRegistry {
       exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new AgentRegistryError('load-failed', name, `module "${info.module}" failed to load: ${why}`, { cause: error });
+      throw new AgentRegistryError('load-failed', name, [{ path: 'module', message: `"${info.module}" failed to load: ${why}` }], { cause: error });
     }
     const exported = exports[info.exportName];
     if (exported === undefined) {
       const available = Object.keys(exports).filter((k) => k !== 'default' && k !== '__esModule');
-      throw new AgentRegistryError('export-not-found', name, `module "${info.module}" has no export "${info.exportName}" (exports: ${available.join(', ') || 'none'})`);
+      throw new AgentRegistryError('export-not-found', name, [{ path: 'exportName', message: `module "${info.module}" has no export "${info.exportName}" (exports: ${available.join(', ') || 'none'})` }]);
     }
     if (!isAgentClass(exported)) {
-      throw new AgentRegistryError('not-an-agent', name, `export "${info.exportName}" of "${info.module}" is not a class extending BaseAgent`);
+      throw new AgentRegistryError('not-an-agent', name, [{ path: 'exportName', message: `export "${info.exportName}" of "${info.module}" is not a class extending BaseAgent` }]);
     }
     return exported;
   }

@@ -8,11 +8,11 @@ import { loadTeamConfig } from './team-config';
 export class TeamCatalog {
   private readonly teams = new Map<string, AgentTeam>();
 
-  /** Throws `TeamConfigError` on field `id` when two teams share an id. */
+  /** Throws `TeamConfigError` at path `id` when two teams share an id. */
   constructor(teams: Iterable<AgentTeam>) {
     for (const team of teams) {
       const other = this.teams.get(team.id);
-      if (other) throw new TeamConfigError('id', `an id no other team has ("${team.id}" is also ${other.source ?? 'another team'}'s)`, team.source);
+      if (other) throw new TeamConfigError([{ path: 'id', message: `an id no other team has ("${team.id}" is also ${other.source ?? 'another team'}'s)` }], team.source);
       this.teams.set(team.id, team);
     }
   }

@@ -3,7 +3,8 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ImportanceSchema } from '../memory/item-schema';
-import { TeamConfigError, firstIssue } from './errors';
+import { problemsFromZod } from '../contract';
+import { TeamConfigError } from './errors';
 
 // 52 characters at most: a coordinator's tool for a member is `delegate_to_<name>`, and OpenAI
 // caps tool names at 64.
@@ -40,7 +41,7 @@ export const TeamConfigSchema = z
     team.agents.forEach((agent, i) => {
       const first = firstIndex.get(agent.name);
       if (first === undefined) firstIndex.set(agent.name, i);
-      else ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `a name no other agent has ("${agent.name}" is agents.${first}'s)` });
+      else ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `a name no other agent has ("${agent.name}" is agents[${first}]'s)` });
     });
     if (!firstIndex.has(team.coordinator)) {
       ctx.addIssue({ code: 'custom', path: ['coordinator'], message: `the name of one of the team's agents (${[...firstIndex.keys()].join(', ')})` });
@@ -52,12 +53,11 @@ export type TeamConfig = z.infer<typeof TeamConfigSchema>;
 export type TeamConfigInput = z.input<typeof TeamConfigSchema>;
 export type TeamAgentConfig = TeamConfig['agents'][number];
 
-/** Validates a team config; throws `TeamConfigError` naming the first bad field. */
+/** Validates a team config; throws `TeamConfigError` naming every bad field. */
 export function parseTeamConfig(input: unknown, source?: string): TeamConfig {
   const parsed = TeamConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const { field, expected } = firstIssue(parsed.error);
-  throw new TeamConfigError(field || '(file)', expected, source);
+  throw new TeamConfigError(problemsFromZod(parsed.error), source);
 }
 
 const FORMATS: Partial<Record<string, 'JSON' | 'YAML'>> = { '.json': 'JSON', '.yaml': 'YAML', '.yml': 'YAML' };
@@ -65,14 +65,14 @@ const FORMATS: Partial<Record<string, 'JSON' | 'YAML'>> = { '.json': 'JSON', '.y
 /** Reads and validates a `.yaml`, `.yml` or `.json` team config file. */
 export async function loadTeamConfig(path: string): Promise<TeamConfig> {
   const format = FORMATS[extname(path).toLowerCase()];
-  if (format === undefined) throw new TeamConfigError('(file)', 'a .yaml, .yml or .json file', path);
+  if (format === undefined) throw new TeamConfigError([{ path: '(root)', message: 'expected a .yaml, .yml or .json file' }], path);
   const text = await readFile(path, 'utf8');
   let data: unknown;
   try {
     data = format === 'JSON' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new TeamConfigError('(file)', `valid ${format} (${why})`, path, { cause: error });
+    throw new TeamConfigError([{ path: '(root)', message: `expected valid ${format} (${why})` }], path, { cause: error });
   }
   return parseTeamConfig(data, path);
 }

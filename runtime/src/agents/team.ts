@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { joinPath } from '../contract';
 import { MemoryWriteError } from '../memory/errors';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
@@ -66,7 +67,7 @@ export class AgentTeam {
 
   /**
    * Validates `input` and builds its agents, loading their types from the registry. Throws
-   * `TeamConfigError` naming the field (`agents.1.type`, `agents.0.config.temperature`…);
+   * `TeamConfigError` naming the field (`agents[1].type`, `agents[0].config.temperature`…);
    * `AgentRegistryError` when a registered type cannot be loaded.
    */
   static async create(input: TeamConfigInput, deps: TeamDeps, options: TeamOptions = {}): Promise<AgentTeam> {
@@ -76,7 +77,7 @@ export class AgentTeam {
       const info = deps.registry.get(entry.type);
       if (!info) {
         const known = deps.registry.list().map((t) => t.name);
-        throw new TeamConfigError(`agents.${i}.type`, `a registered agent type (${known.join(', ') || 'none registered'})`, options.source);
+        throw new TeamConfigError([{ path: `agents[${i}].type`, message: `expected a registered agent type (${known.join(', ') || 'none registered'})` }], options.source);
       }
       const AgentType = await deps.registry.resolve(entry.type);
       try {
@@ -84,7 +85,7 @@ export class AgentTeam {
         agents.set(entry.name, new AgentType({ ...init, config: entry.config, deps: { memory: deps.memory, llm: deps.llm } }));
       } catch (error) {
         if (!(error instanceof AgentConfigError)) throw error;
-        throw new TeamConfigError(`agents.${i}.config${error.field ? `.${error.field}` : ''}`, error.expected, options.source, { cause: error });
+        throw new TeamConfigError(error.problems.map((p) => ({ ...p, path: joinPath(`agents[${i}].config`, p.path) })), options.source, { cause: error });
       }
     }
     // parseTeamConfig checked that the coordinator is one of the agents.

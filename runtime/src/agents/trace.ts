@@ -1,5 +1,24 @@
 import { performance } from 'node:perf_hooks';
-import type { TraceAction, TraceStep } from './types';
+import type { Attempt } from '../llm/types';
+
+export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
+
+/** One thing an agent did while a team answered a message. */
+export interface TraceStep {
+  /** The agent that acted (for `delegate`, the one that delegated). */
+  readonly agent: string;
+  readonly action: TraceAction;
+  /** Human-readable: the delegate's name and task, a finish reason, why a step failed… */
+  readonly detail?: string;
+  /** For `llm-call`: the deployment that answered, its provider and model, every attempt. */
+  readonly deployment?: string;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly attempts?: readonly Attempt[];
+  /** ISO-8601 time the step started. */
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
 
 /** The parts of a step an agent describes; the recorder adds who, what and when. */
 export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts'>>;

@@ -3,10 +3,11 @@
  * and the context of the current run; it answers with a reply and records what it did in the
  * run's trace.
  */
-import type { Attempt } from '../llm/types';
 import type { MemoryContext } from '../memory/manager';
 import type { Json } from '../memory/types';
 import type { TraceRecorder } from './trace';
+
+export type { TraceAction, TraceStep } from './trace';
 
 export interface AgentMessage {
   /** The conversation the message belongs to; memory is read and written under it. */
@@ -25,25 +26,6 @@ export interface AgentReply {
   /** The model that wrote `content`; absent when no model did (e.g. a coordinator's own notice). */
   readonly model?: string;
   readonly provider?: string;
-}
-
-export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
-
-/** One thing an agent did while a team answered a message. */
-export interface TraceStep {
-  /** The agent that acted (for `delegate`, the one that delegated). */
-  readonly agent: string;
-  readonly action: TraceAction;
-  /** Human-readable: the delegate's name and task, a finish reason, why a step failed… */
-  readonly detail?: string;
-  /** For `llm-call`: the deployment that answered, its provider and model, every attempt. */
-  readonly deployment?: string;
-  readonly provider?: string;
-  readonly model?: string;
-  readonly attempts?: readonly Attempt[];
-  /** ISO-8601 time the step started. */
-  readonly startedAt: string;
-  readonly durationMs: number;
 }
 
 /** What an agent knows about a team mate. */

@@ -1,4 +1,5 @@
 import { DelegateBackoff, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, handleWhen, retry, timeout, type IBackoff, type IRetryBackoffContext, type TimeoutPolicy } from 'cockatiel';
+import { LLM_ROUTER_DEFAULTS, type Problem, ValidationError, fallbackIssues, formatPath } from '../contract';
 import { Cooldowns } from './cooldowns';
 import { LlmError, type Attempt, type ChatRequest, type ChatResult, type LanguageModel, type LlmClient, type RoutedChatResult } from './types';
 
@@ -10,14 +11,16 @@ export interface RouterDeployment {
   readonly timeoutMs?: number;
 }
 
-export const ROUTER_DEFAULTS = {
-  timeoutMs: 30_000,
-  retries: 2,
-  backoff: { initialMs: 250, maxMs: 4_000 },
-  maxRetryAfterMs: 30_000,
-  cooldownMs: 30_000,
-  allowedFailures: 3,
-} as const;
+/** The router's defaults (defined with the LLM settings they are the defaults of). */
+export const ROUTER_DEFAULTS = LLM_ROUTER_DEFAULTS;
+
+/** ModelRouter options that cannot make a router (code `LLM_INVALID_ROUTER_OPTIONS`). */
+export class RouterOptionsError extends ValidationError {
+  static readonly CODE = 'LLM_INVALID_ROUTER_OPTIONS';
+  constructor(problems: readonly Problem[]) {
+    super(RouterOptionsError.CODE, 'invalid ModelRouter options', problems);
+  }
+}
 
 export interface ModelRouterOptions {
   /** The first is the default deployment. */
@@ -213,30 +216,28 @@ function asLlmError(err: unknown, deployment: RouterDeployment, timeoutMs: numbe
 
 /** Every problem at once, each naming the option. */
 function validate(options: ModelRouterOptions): void {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const names = options.deployments.map((d) => d.name);
-  if (names.length === 0) problems.push('deployments: at least one is required');
-  const duplicates = names.filter((n, i) => names.indexOf(n) !== i);
-  if (duplicates.length > 0) problems.push(`deployments: duplicate names ${[...new Set(duplicates)].join(', ')}`);
+  if (names.length === 0) problems.push({ path: 'deployments', message: 'at least one is required' });
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) problems.push({ path: `deployments[${i}].name`, message: `duplicate name "${n}"` });
+  });
   for (const field of ['fallbacks', 'contextWindowFallbacks'] as const) {
-    for (const [from, to] of Object.entries(options[field] ?? {})) {
-      for (const name of [from, ...to]) if (!names.includes(name)) problems.push(`${field}: unknown deployment "${name}"`);
-      if (to.includes(from)) problems.push(`${field}: "${from}" falls back to itself`);
-    }
+    for (const issue of fallbackIssues(names, field, options[field])) problems.push({ path: formatPath(issue.path), message: issue.message });
   }
   const counts = { retries: options.retries, cooldownMs: options.cooldownMs, maxRetryAfterMs: options.maxRetryAfterMs };
   for (const [field, value] of Object.entries(counts)) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) problems.push(`${field}: expected a non-negative integer, got ${value}`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) problems.push({ path: field, message: `expected a non-negative integer, got ${value}` });
   }
   const positive = {
     timeoutMs: options.timeoutMs,
     allowedFailures: options.allowedFailures,
     'backoff.initialMs': options.backoff?.initialMs,
     'backoff.maxMs': options.backoff?.maxMs,
-    ...Object.fromEntries(options.deployments.map((d) => [`deployments.${d.name}.timeoutMs`, d.timeoutMs])),
+    ...Object.fromEntries(options.deployments.map((d, i) => [`deployments[${i}].timeoutMs`, d.timeoutMs])),
   };
   for (const [field, value] of Object.entries(positive)) {
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) problems.push(`${field}: expected a positive integer, got ${value}`);
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) problems.push({ path: field, message: `expected a positive integer, got ${value}` });
   }
-  if (problems.length > 0) throw new RangeError(`invalid ModelRouter options: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new RouterOptionsError(problems);
 }

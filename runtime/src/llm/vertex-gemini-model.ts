@@ -2,7 +2,7 @@
 import { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/prediction_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import { Status, type ClientOptions, type GoogleAuth } from 'google-gax';
-import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../memory/long-term/vertex-client';
+import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../google/client';
 import { LlmError, type ChatRequest, type ChatResult, type LanguageModel, type LlmErrorKind } from './types';
 import { PROVIDER, fromCandidate, toGenerateContentRequest } from './vertex-gemini-mapping';
 

@@ -1,4 +1,4 @@
-import type { MemoryConfig, VertexConfig } from '../config/runtime-config';
+import type { GoogleConfig, MemoryConfig, RedisConfig, VectorSearchConfig } from '../contract';
 import type { LongTermStore } from './types';
 import { EmbeddedLongTermStore } from './long-term/embedded-long-term';
 import { HashingEmbedder } from './long-term/hashing-embedder';
@@ -12,9 +12,25 @@ import { RedisShortTermStore } from './short-term/redis-short-term';
  * Vertex AI only when configured, and connected on first use (or `warmUp()`): the Google client
  * modules are not even loaded by a service that does not use them, or has not used them yet.
  */
-function vertexStore(config: VertexConfig): LongTermStore {
+function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, google: GoogleConfig): LongTermStore {
   const { VertexLongTermStore } = require('./long-term/vertex-long-term') as typeof import('./long-term/vertex-long-term');
-  return new VertexLongTermStore({ ...config, lazy: true });
+  const { projectId, region, vertexApiHost } = google;
+  // The parser refuses Vector Search settings without a project and a region; a hand-built config may not.
+  if (!projectId || !region) throw new Error('long-term memory on Vertex AI needs google.projectId and google.region');
+  return new VertexLongTermStore({
+    ...vectorSearch,
+    project: projectId,
+    region,
+    apiHost: vertexApiHost,
+    embeddingModel: config.embedding.model,
+    dimensions: config.embedding.dimensions,
+    lazy: true,
+  });
+}
+
+/** ioredis takes a URL; one is built for Redis given by host (Memorystore's address). */
+function redisUrl(redis: RedisConfig): string {
+  return 'url' in redis ? redis.url : `${redis.tls ? 'rediss' : 'redis'}://${redis.host}:${redis.port}`;
 }
 
 /**
@@ -22,14 +38,20 @@ function vertexStore(config: VertexConfig): LongTermStore {
  * settings gets the real client, one without runs embedded in process. Call `init()` on the
  * result before use.
  */
-export function createMemory(config: MemoryConfig, options: Pick<MemoryManagerOptions, 'logger' | 'clock'> = {}): LayeredMemoryManager {
-  const shortTerm = config.redis
-    ? new RedisShortTermStore({ ...config.redis, prefix: config.namespace, ttlSeconds: config.shortTermTtlSeconds })
+export function createMemory(
+  config: MemoryConfig,
+  google: GoogleConfig = {},
+  options: Pick<MemoryManagerOptions, 'logger' | 'clock'> = {},
+): LayeredMemoryManager {
+  const { redis, mongo, vectorSearch } = config;
+  const shortTerm = redis
+    ? new RedisShortTermStore({ url: redisUrl(redis), password: redis.password, tls: redis.tls, caCert: redis.caCert, prefix: config.namespace, ttlSeconds: config.shortTermTtlSeconds })
     : new EmbeddedShortTermStore({ ttlSeconds: config.shortTermTtlSeconds });
-  const midTerm = config.mongo
-    ? new MongoMidTermStore({ uri: config.mongo.uri, database: config.mongo.database, collectionPrefix: config.namespace })
+  const midTerm = mongo
+    ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace })
     : new EmbeddedMidTermStore();
-  const longTerm = config.vertex ? vertexStore(config.vertex) : new EmbeddedLongTermStore({ embedder: new HashingEmbedder(768) });
+  // The embedded store embeds as wide as the configured model would, so switching to Vertex AI keeps every width the same.
+  const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google) : new EmbeddedLongTermStore({ embedder: new HashingEmbedder(config.embedding.dimensions) });
   return new LayeredMemoryManager(
     { shortTerm, midTerm, longTerm },
     {

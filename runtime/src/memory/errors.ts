@@ -1,16 +1,27 @@
+import { type Problem, ValidationError } from '../contract';
 import type { LayerName } from './types';
 
-/** A memory item or argument that is not acceptable; nothing was written. */
-export class MemoryValidationError extends Error {
-  readonly code = 'MEMORY_INVALID_ITEM';
-  constructor(
-    /** Dotted path of the offending field (`content`, `metadata.tags`, `importance`). */
-    readonly field: string,
-    /** What the field must be. */
-    readonly expected: string,
-  ) {
-    super(`invalid memory item: ${field}: expected ${expected}`);
-    this.name = 'MemoryValidationError';
+/**
+ * A memory item or argument that is not acceptable; nothing was written. Each problem's path is
+ * the field (`content`, `metadata.tags`, `importance`).
+ */
+export class MemoryValidationError extends ValidationError {
+  static readonly CODE = 'MEMORY_INVALID_ITEM';
+  constructor(problems: readonly Problem[]) {
+    super(MemoryValidationError.CODE, 'invalid memory input', problems);
+  }
+
+  /** One problem: `field` must be `expected`. */
+  static of(field: string, expected: string): MemoryValidationError {
+    return new MemoryValidationError([{ path: field, message: `expected ${expected}` }]);
+  }
+}
+
+/** Options a memory store cannot be built from (a programming or configuration mistake). */
+export class MemoryOptionsError extends ValidationError {
+  static readonly CODE = 'MEMORY_INVALID_OPTIONS';
+  constructor(store: string, problems: readonly Problem[]) {
+    super(MemoryOptionsError.CODE, `${store}: invalid options`, problems);
   }
 }
 

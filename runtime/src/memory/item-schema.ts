@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { problemsFromZod } from '../contract';
 import { MemoryValidationError } from './errors';
 import type { Importance, Json, StoredItem } from './types';
 
@@ -23,21 +24,11 @@ export const MemoryItemSchema = z.strictObject({
 
 export const ImportanceSchema = z.enum(['low', 'medium', 'high']);
 
-function firstProblem(input: Record<string, unknown>, error: z.ZodError): MemoryValidationError {
-  const issue = error.issues[0];
-  if (issue.code === 'unrecognized_keys') {
-    return new MemoryValidationError(issue.keys.join(', '), `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${Object.keys(MemoryItemSchema.shape).join(', ')})`);
-  }
-  const field = issue.path.map(String).join('.');
-  const missing = issue.path.length === 1 && input[String(issue.path[0])] === undefined;
-  return new MemoryValidationError(field, missing ? 'a value (required)' : issue.message);
-}
-
-/** Checks an untrusted item and stamps `createdAt`; throws `MemoryValidationError` naming the field. */
+/** Checks an untrusted item and stamps `createdAt`; throws `MemoryValidationError` naming every bad field. */
 export function parseItem(input: unknown, now: Date): StoredItem {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MemoryValidationError('(item)', 'an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw MemoryValidationError.of('(root)', 'an object');
   const result = MemoryItemSchema.safeParse(input);
-  if (!result.success) throw firstProblem(input as Record<string, unknown>, result.error);
+  if (!result.success) throw new MemoryValidationError(problemsFromZod(result.error));
   const { createdAt, ...rest } = result.data;
   return { ...rest, createdAt: new Date(createdAt ?? now).toISOString() };
 }
@@ -47,10 +38,10 @@ const IMPORTANCE: ReadonlySet<string> = new Set(ImportanceSchema.options);
 export function parseImportance(input: unknown): Importance {
   // A set lookup, not a schema parse: this runs on every store() (the hot path).
   if (typeof input === 'string' && IMPORTANCE.has(input)) return input as Importance;
-  throw new MemoryValidationError('importance', 'one of "low", "medium", "high"');
+  throw MemoryValidationError.of('importance', 'one of "low", "medium", "high"');
 }
 
 export function parseId(field: string, input: unknown): string {
-  if (typeof input !== 'string' || !ID.test(input)) throw new MemoryValidationError(field, 'an id of 1-256 letters, digits or . _ : @ -');
+  if (typeof input !== 'string' || !ID.test(input)) throw MemoryValidationError.of(field, 'an id of 1-256 letters, digits or . _ : @ -');
   return input;
 }

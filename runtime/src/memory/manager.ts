@@ -1,16 +1,17 @@
+import { DEFAULTS } from '../contract';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import { LayerFailure, MemoryForgetError, MemoryValidationError, MemoryWriteError } from './errors';
 import { parseId, parseImportance, parseItem } from './item-schema';
 import type { Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
 
 export interface MemoryManagerOptions {
-  /** Turns kept per conversation in short-term memory, and returned as `recent`. @default 20 */
+  /** Turns kept per conversation in short-term memory, and returned as `recent`. @default DEFAULTS.recentMessages (20) */
   readonly recentMessages?: number;
-  /** Seconds a short-term write lives. @default 3600 */
+  /** Seconds a short-term write lives. @default DEFAULTS.shortTermTtlSeconds (3600) */
   readonly shortTermTtlSeconds?: number;
-  /** Days a MEDIUM item lives in mid-term memory; HIGH items stay until forgotten. @default 30 */
+  /** Days a MEDIUM item lives in mid-term memory; HIGH items stay until forgotten. @default DEFAULTS.midTermTtlDays (30) */
   readonly midTermTtlDays?: number;
-  /** Time budget of each layer in a read (`retrieveContext`, `status`). @default 1500 */
+  /** Time budget of each layer in a read (`retrieveContext`, `status`). @default DEFAULTS.layerTimeoutMs (1500) */
   readonly layerTimeoutMs?: number;
   /** Time budget of each layer in a write (embedding included). @default 10000 */
   readonly writeTimeoutMs?: number;
@@ -104,12 +105,12 @@ export class LayeredMemoryManager {
     readonly layers: MemoryLayers,
     private readonly options: MemoryManagerOptions = {},
   ) {
-    this.recentMessages = options.recentMessages ?? 20;
-    this.shortTermTtlSeconds = options.shortTermTtlSeconds ?? 3600;
-    this.midTermTtlMs = (options.midTermTtlDays ?? 30) * 24 * 3600 * 1000;
+    this.recentMessages = options.recentMessages ?? DEFAULTS.recentMessages;
+    this.shortTermTtlSeconds = options.shortTermTtlSeconds ?? DEFAULTS.shortTermTtlSeconds;
+    this.midTermTtlMs = (options.midTermTtlDays ?? DEFAULTS.midTermTtlDays) * 24 * 3600 * 1000;
     this.relatedLimit = options.relatedLimit ?? 20;
     this.semanticLimit = options.semanticLimit ?? 5;
-    this.readTimeoutMs = options.layerTimeoutMs ?? 1500;
+    this.readTimeoutMs = options.layerTimeoutMs ?? DEFAULTS.layerTimeoutMs;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.now = options.clock ?? (() => new Date());
   }
@@ -179,7 +180,7 @@ export class LayeredMemoryManager {
    * fails or exceeds its budget contributes nothing and is named in `degraded`.
    */
   async retrieveContext(query: string, conversationId: string, options: RetrieveOptions = {}): Promise<MemoryContext> {
-    if (typeof query !== 'string' || query.trim() === '') throw new MemoryValidationError('query', 'a non-empty string');
+    if (typeof query !== 'string' || query.trim() === '') throw MemoryValidationError.of('query', 'a non-empty string');
     parseId('conversationId', conversationId);
     if (options.tenantId !== undefined) parseId('tenantId', options.tenantId);
     const degraded: string[] = [];

@@ -54,14 +54,9 @@ interface Layer {
 
 /** Short-term memory: fast, expiring, per-conversation recent turns (Redis). */
 export interface ShortTermStore extends Layer {
-  /** Stores a JSON value under `<namespace>:<key>` for `ttlSeconds` (fractions allowed). */
-  set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void>;
-  get(namespace: string, key: string): Promise<Json | undefined>;
-  /** Returns whether the key existed. */
-  delete(namespace: string, key: string): Promise<boolean>;
   /**
    * Stores `item` by id and appends it to its conversation's recent list, trimmed to `keep`
-   * newest, both expiring after `ttlSeconds`: one round trip.
+   * newest, both expiring after `ttlSeconds` (fractions allowed): one round trip.
    */
   remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void>;
   /** The newest `limit` items of a conversation, oldest first: one round trip. */

@@ -1,4 +1,4 @@
-import type { RuntimeConfig } from '../config/runtime-config';
+import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
 
 /** A message to a team, as the HTTP layer hands it over (ids already tenant-scoped). */

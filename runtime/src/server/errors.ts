@@ -1,6 +1,6 @@
 import createError from '@fastify/error';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MemoryForgetError, MemoryValidationError, MemoryWriteError } from '../memory/errors';
+import type { Problem, ValidationError } from '../contract';
 
 /** The one error shape of every route. */
 export interface ErrorBody {
@@ -13,34 +13,51 @@ export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
 
-/** Errors from other layers, by name, with the status a client should see. */
-function classify(error: FastifyError | Error): { status: number; code: string; message: string; details?: unknown } {
-  if (error instanceof MemoryValidationError) {
-    return { status: 400, code: error.code, message: error.message, details: { field: error.field, expected: error.expected } };
-  }
-  if (error instanceof MemoryWriteError || error instanceof MemoryForgetError) {
-    // A backend the request needs is unreachable: the client may retry (writes are idempotent).
-    return { status: 503, code: error.code, message: error.message, details: { failures: error.failures } };
-  }
-  const named = error as FastifyError & { code?: string; statusCode?: number; validation?: unknown[]; validationContext?: string };
-  if (named.code === 'FST_ERR_VALIDATION' && Array.isArray(named.validation)) {
-    const problems = named.validation.map((v) => {
-      const issue = v as { instancePath?: string; message?: string; params?: Record<string, unknown> };
-      const field = [named.validationContext, ...(issue.instancePath ?? '').split('/').filter(Boolean), issue.params?.missingProperty ?? issue.params?.additionalProperty]
-        .filter((p) => p !== undefined && p !== '')
-        .join('.');
-      return { field, expected: issue.message };
-    });
-    return { status: 400, code: 'ORCH_INVALID_REQUEST', message: `invalid request: ${problems.map((p) => `${p.field}: ${p.expected}`).join('; ')}`, details: problems };
-  }
-  if (error.name === 'LlmRouterError') {
-    return { status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: (error as Error & { attempts?: unknown }).attempts } };
-  }
-  if (error.name === 'DelegationLimitError') {
-    return { status: 508, code: 'ORCH_DELEGATION_LIMIT', message: error.message };
-  }
-  const status = named.statusCode ?? 500;
-  if (status >= 400 && status < 500) return { status, code: named.code ?? 'ORCH_BAD_REQUEST', message: error.message };
+interface Classified {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly details?: unknown;
+}
+
+type Coded = Error & { readonly code: string } & Record<string, unknown>;
+
+/**
+ * How the errors of the other layers reach a client, by their stable `code`: what the status is,
+ * and what of the error a client may see. An error whose code is not here is a 500 unless it
+ * carries a 4xx `statusCode` of its own (fastify's).
+ */
+const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
+  // The client's item or query does not validate; every problem is named.
+  MEMORY_INVALID_ITEM: (e) => ({ status: 400, code: e.code, message: e.message, details: { problems: (e as unknown as ValidationError).problems } }),
+  // A backend the request needs is unreachable: the client may retry (writes are idempotent).
+  MEMORY_WRITE_FAILED: (e) => ({ status: 503, code: e.code, message: e.message, details: { failures: e.failures } }),
+  MEMORY_FORGET_FAILED: (e) => ({ status: 503, code: e.code, message: e.message, details: { failures: e.failures } }),
+  LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
+  AGENT_DELEGATION_LIMIT: (e) => ({ status: 508, code: 'ORCH_DELEGATION_LIMIT', message: e.message }),
+  // fastify's schema validation of the body, params or query: ajv's errors as problems.
+  FST_ERR_VALIDATION: (e) => {
+    const problems = requestProblems(e as unknown as FastifyError);
+    return { status: 400, code: 'ORCH_INVALID_REQUEST', message: `invalid request: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, details: { problems } };
+  },
+};
+
+function requestProblems(error: FastifyError): Problem[] {
+  return (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown> | undefined;
+    const path = [error.validationContext, ...(issue.instancePath ?? '').split('/').filter(Boolean), params?.missingProperty ?? params?.additionalProperty]
+      .filter((p) => p !== undefined && p !== '')
+      .join('.');
+    return { path, message: issue.message ?? 'invalid' };
+  });
+}
+
+function classify(error: FastifyError | Error): Classified {
+  const code = (error as { code?: unknown }).code;
+  const byCode = typeof code === 'string' ? BY_CODE[code] : undefined;
+  if (byCode) return byCode(error as Coded);
+  const status = (error as FastifyError).statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, code: typeof code === 'string' ? code : 'ORCH_BAD_REQUEST', message: error.message };
   return { status, code: 'ORCH_INTERNAL', message: 'internal error; the request id identifies it in the logs' };
 }
 

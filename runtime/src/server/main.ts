@@ -1,6 +1,6 @@
 // The runtime's process entry: `npm start` locally, `node runtime/dist/server/main.js` in the image.
 import closeWithGrace from 'close-with-grace';
-import { ConfigError } from '../config/runtime-config';
+import { ConfigError } from '../contract';
 import { Service, createService } from './service';
 
 async function main(): Promise<void> {

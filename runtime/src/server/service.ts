@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createDefaultRegistry, loadTeams } from '../agents';
-import { ConfigError, RuntimeConfig, parseRuntimeConfig } from '../config/runtime-config';
-import { createLlmClient, parseLlmConfig } from '../llm/llm-config';
-import type { LlmClient } from '../llm/types';
+import { type RuntimeConfig, parseRuntimeConfig } from '../contract';
+import { createLlmClient } from '../llm/create-llm-client';
+import type { ModelRouter } from '../llm/router';
 import { createMemory } from '../memory/create-memory';
 import type { LayeredMemoryManager } from '../memory/manager';
 import { buildApp } from './app';
@@ -16,37 +16,22 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly config: RuntimeConfig;
   readonly memory: LayeredMemoryManager;
-  readonly llm: LlmClient;
+  readonly llm: ModelRouter;
 }
 
 /**
  * Everything the runtime serves, from its settings: config (every bad variable reported at once,
  * as a `ConfigError`), memory (connected), the LLM router, the agent registry and the teams, and
- * the HTTP app (not listening). Nothing is half-built: on any error what was opened is closed.
+ * the HTTP app (not listening; closing it closes memory and the router). Nothing is half-built:
+ * on any error what was opened is closed.
  */
 export async function createService(
   env: Readonly<Record<string, string | undefined>>,
   options: { logger?: FastifyServerOptions['logger']; onFirstReady?: () => void } = {},
 ): Promise<Service> {
-  const problems: string[] = [];
-  let config: RuntimeConfig | undefined;
-  let llmConfig: ReturnType<typeof parseLlmConfig> | undefined;
-  try {
-    config = parseRuntimeConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  try {
-    llmConfig = parseLlmConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (problems.length > 0 || !config || !llmConfig) throw new ConfigError(problems);
-
-  const llm = createLlmClient(llmConfig);
-  const memory = createMemory(config.memory);
+  const config = parseRuntimeConfig(env);
+  const llm = createLlmClient(config.llm, config.google);
+  const memory = createMemory(config.memory, config.google);
   try {
     await memory.init();
     const registry = createDefaultRegistry();
@@ -62,9 +47,12 @@ export async function createService(
         })),
     };
     const app = await buildApp({ config, memory, teams, agents: registry }, options);
+    // Closing the app (SIGTERM) closes the router's clients too: a Gemini gRPC channel would
+    // otherwise hold the process open past Cloud Run's 10 s.
+    app.addHook('onClose', async () => llm.close());
     return { app, config, memory, llm };
   } catch (error) {
-    await memory.close();
+    await Promise.allSettled([memory.close(), llm.close()]);
     throw error;
   }
 }

@@ -54,7 +54,7 @@ describe('AgentRegistry.resolve', () => {
   });
 
   it.each<[string, Partial<AgentInfo>, AgentRegistryErrorReason, RegExp]>([
-    ['a module that does not exist', { module: './no-such-agent' }, 'module-not-found', /module "\.\/no-such-agent" not found/],
+    ['a module that does not exist', { module: './no-such-agent' }, 'module-not-found', /module: "\.\/no-such-agent" not found/],
     ['a package that is not installed', { module: '@acme/no-such-agents' }, 'module-not-found', /not found/],
     ['a module that throws while loading', { module: './throws-on-load' }, 'load-failed', /failed to load: ACME_AGENT_TOKEN is not set/],
     ['an export the module lacks', { exportName: 'ShoutingAgent' }, 'export-not-found', /no export "ShoutingAgent" \(exports: ShoutAgent\)/],
@@ -84,7 +84,7 @@ describe('AgentRegistry.register', () => {
     ['a name with spaces', { name: 'my agent' }, 'name'],
     ['an empty description', { description: ' ' }, 'description'],
     ['capabilities that are not a list', { capabilities: 'shout' }, 'capabilities'],
-    ['an empty capability', { capabilities: ['shout', ''] }, 'capabilities.1'],
+    ['an empty capability', { capabilities: ['shout', ''] }, 'capabilities[1]'],
     ['an empty module', { module: '' }, 'module'],
     ['an export name that is not an identifier', { exportName: 'Shout-Agent' }, 'exportName'],
     ['a missing export name', { exportName: undefined }, 'exportName'],
@@ -99,7 +99,7 @@ describe('AgentRegistry.register', () => {
     }
     expect(error).toBeInstanceOf(AgentRegistryError);
     expect((error as AgentRegistryError).reason).toBe('invalid-entry');
-    expect((error as AgentRegistryError).details.field).toBe(field);
+    expect((error as AgentRegistryError).problems.map((p) => p.path)).toContain(field);
     expect((error as AgentRegistryError).message).toContain(field);
     expect(registry.list()).toEqual([]);
   });

@@ -62,44 +62,45 @@ describe('parseTeamConfig', () => {
   });
 
   it.each<[string, (c: ReturnType<typeof valid>) => unknown, string, RegExp]>([
-    ['a missing id', ({ id: _id, ...rest }) => rest, 'id', /string \(required\)/],
+    ['a missing id', ({ id: _id, ...rest }) => rest, 'id', /required \(expected string\)/],
     ['an id with a slash', (c) => ({ ...c, id: 'a/b' }), 'id', /letters, digits/],
     ['a missing coordinator', ({ coordinator: _c, ...rest }) => rest, 'coordinator', /required/],
     ['a coordinator that is not one of the agents', (c) => ({ ...c, coordinator: 'boss' }), 'coordinator', /one of the team's agents \(lead, writer\)/],
-    ['two agents of the same name', (c) => ({ ...c, agents: [...c.agents, { ...c.agents[1] }] }), 'agents.2.name', /"writer" is agents\.1's/],
+    ['two agents of the same name', (c) => ({ ...c, agents: [...c.agents, { ...c.agents[1] }] }), 'agents[2].name', /"writer" is agents\[1\]'s/],
     ['no agents', (c) => ({ ...c, agents: [] }), 'agents', /at least one agent/],
     ['agents that are not a list', (c) => ({ ...c, agents: { lead: {} } }), 'agents', /a list of agents/],
-    ['an agent name too long for a tool name', (c) => ({ ...c, agents: [...c.agents, { name: 'x'.repeat(53), type: 'llm' }] }), 'agents.2.name', /1-52 letters/],
-    ['an agent without a type', (c) => ({ ...c, agents: [c.agents[0], { name: 'w' }] }), 'agents.1.type', /required/],
-    ['a config that is not a mapping', (c) => ({ ...c, agents: [{ ...c.agents[0], config: 'fast' }] }), 'agents.0.config', /mapping of settings/],
-    ['capabilities that are not strings', (c) => ({ ...c, agents: [{ ...c.agents[0], capabilities: [1] }] }), 'agents.0.capabilities.0', /string/],
+    ['an agent name too long for a tool name', (c) => ({ ...c, agents: [...c.agents, { name: 'x'.repeat(53), type: 'llm' }] }), 'agents[2].name', /1-52 letters/],
+    ['an agent without a type', (c) => ({ ...c, agents: [c.agents[0], { name: 'w' }] }), 'agents[1].type', /required/],
+    ['a config that is not a mapping', (c) => ({ ...c, agents: [{ ...c.agents[0], config: 'fast' }] }), 'agents[0].config', /mapping of settings/],
+    ['capabilities that are not strings', (c) => ({ ...c, agents: [{ ...c.agents[0], capabilities: [1] }] }), 'agents[0].capabilities[0]', /string/],
     ['an unknown importance', (c) => ({ ...c, importance: 'urgent' }), 'importance', /"low"\|"medium"\|"high"/],
-    ['an unknown team field', (c) => ({ ...c, team_id: 'x' }), 'team_id', /no field named "team_id"/],
-    ['an unknown agent field', (c) => ({ ...c, agents: [{ ...c.agents[0], agent_type: 'x' }] }), 'agents.0.agent_type', /no field named/],
-    ['a config that is not an object', () => 'support', '(file)', /object/],
+    ['an unknown team field', (c) => ({ ...c, team_id: 'x' }), 'team_id', /unknown field/],
+    ['an unknown agent field', (c) => ({ ...c, agents: [{ ...c.agents[0], agent_type: 'x' }] }), 'agents[0].agent_type', /unknown field/],
+    ['a config that is not an object', () => 'support', '(root)', /object/],
   ])('rejects %s, naming the field', (_case, change, field, expected) => {
     const error = thrown(() => parseTeamConfig(change(valid()), 'teams/support.yaml'));
     expect(error).toBeInstanceOf(TeamConfigError);
-    expect(error).toMatchObject({ field, source: 'teams/support.yaml' });
-    expect((error as TeamConfigError).expected).toMatch(expected);
-    expect((error as TeamConfigError).message).toContain(`(teams/support.yaml): ${field}: expected`);
+    expect(error).toMatchObject({ code: 'TEAM_INVALID_CONFIG', source: 'teams/support.yaml' });
+    expect((error as TeamConfigError).problems).toContainEqual({ path: field, message: expect.stringMatching(expected) });
+    expect((error as TeamConfigError).message).toContain(`(teams/support.yaml):\n`);
+    expect((error as TeamConfigError).message).toContain(`  - ${field}: `);
   });
 });
 
 describe('AgentTeam.create', () => {
   it.each<[string, (c: ReturnType<typeof valid>) => unknown, string, RegExp]>([
-    ['a type the registry lacks', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], type: 'gpt' }] }), 'agents.1.type', /registered agent type \(llm, coordinator\)/],
-    ['an LLM agent without a system prompt', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: {} }] }), 'agents.1.config.systemPrompt', /required/],
-    ['a temperature out of range', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: { systemPrompt: 'x', temperature: 3 } }] }), 'agents.1.config.temperature', /0 to 2/],
-    ['a deployment the router lacks', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: { systemPrompt: 'x', deployment: 'gpt-5' } }] }), 'agents.1.config.deployment', /\(primary, backup\)/],
-    ['a coordinator prompt without a deployment', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { systemPrompt: 'Route well.' } }, c.agents[1]] }), 'agents.0.config.systemPrompt', /without a deployment/],
-    ['a maxSteps of 0', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { maxSteps: 0 } }, c.agents[1]] }), 'agents.0.config.maxSteps', /1 to 50/],
-    ['an unknown coordinator setting', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { max_steps: 2 } }, c.agents[1]] }), 'agents.0.config.max_steps', /no field named/],
+    ['a type the registry lacks', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], type: 'gpt' }] }), 'agents[1].type', /registered agent type \(llm, coordinator\)/],
+    ['an LLM agent without a system prompt', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: {} }] }), 'agents[1].config.systemPrompt', /required/],
+    ['a temperature out of range', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: { systemPrompt: 'x', temperature: 3 } }] }), 'agents[1].config.temperature', /0 to 2/],
+    ['a deployment the router lacks', (c) => ({ ...c, agents: [c.agents[0], { ...c.agents[1], config: { systemPrompt: 'x', deployment: 'gpt-5' } }] }), 'agents[1].config.deployment', /\(primary, backup\)/],
+    ['a coordinator prompt without a deployment', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { systemPrompt: 'Route well.' } }, c.agents[1]] }), 'agents[0].config.systemPrompt', /without a deployment/],
+    ['a maxSteps of 0', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { maxSteps: 0 } }, c.agents[1]] }), 'agents[0].config.maxSteps', /1 to 50/],
+    ['an unknown coordinator setting', (c) => ({ ...c, agents: [{ ...c.agents[0], config: { max_steps: 2 } }, c.agents[1]] }), 'agents[0].config.max_steps', /unknown field/],
   ])('rejects %s, naming the field', async (_case, change, field, expected) => {
     const error = await rejection(AgentTeam.create(change(valid()) as never, deps(), { source: 'support.yaml' }));
     expect(error).toBeInstanceOf(TeamConfigError);
-    expect(error).toMatchObject({ field, source: 'support.yaml' });
-    expect((error as TeamConfigError).expected).toMatch(expected);
+    expect(error).toMatchObject({ source: 'support.yaml' });
+    expect((error as TeamConfigError).problems).toContainEqual({ path: field, message: expect.stringMatching(expected) });
   });
 
   it('passes on a registered type whose module cannot be loaded', async () => {
@@ -149,14 +150,14 @@ describe('loadTeamConfig', () => {
     await writeFile(join(dir, name), text);
     const error = await rejection(loadTeamConfig(join(dir, name)));
     expect(error).toBeInstanceOf(TeamConfigError);
-    expect(error).toMatchObject({ field: '(file)', source: join(dir, name) });
-    expect((error as TeamConfigError).expected).toMatch(expected);
+    expect(error).toMatchObject({ source: join(dir, name) });
+    expect((error as TeamConfigError).problems).toEqual([{ path: '(root)', message: expect.stringMatching(expected) }]);
   });
 
   it('names the file and the field of an invalid config', async () => {
     await writeFile(join(dir, 'support.yaml'), 'id: support\ncoordinator: boss\nagents:\n  - { name: lead, type: coordinator }\n');
     const error = await rejection(loadTeamConfig(join(dir, 'support.yaml')));
-    expect(error).toMatchObject({ field: 'coordinator', source: join(dir, 'support.yaml') });
+    expect(error).toMatchObject({ problems: [{ path: 'coordinator', message: expect.any(String) }], source: join(dir, 'support.yaml') });
   });
 });
 
@@ -183,14 +184,14 @@ describe('loadTeams and TeamCatalog', () => {
     await writeFile(join(dir, 'b.json'), team('alpha'));
     const error = await rejection(loadTeams(dir, deps()));
     expect(error).toBeInstanceOf(TeamConfigError);
-    expect(error).toMatchObject({ field: 'id', source: join(dir, 'b.json') });
+    expect(error).toMatchObject({ problems: [{ path: 'id' }], source: join(dir, 'b.json') });
     expect((error as TeamConfigError).message).toContain(join(dir, 'a.json'));
   });
 
   it('fails the whole load on one bad file', async () => {
     await writeFile(join(dir, 'a.json'), team('alpha'));
     await writeFile(join(dir, 'b.json'), JSON.stringify({ ...valid(), coordinator: 'nobody' }));
-    await expect(loadTeams(dir, deps())).rejects.toMatchObject({ field: 'coordinator', source: join(dir, 'b.json') });
+    await expect(loadTeams(dir, deps())).rejects.toMatchObject({ problems: [{ path: 'coordinator' }], source: join(dir, 'b.json') });
   });
 
   it('is empty for an empty directory, and builds from teams given directly', async () => {

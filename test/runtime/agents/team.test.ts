@@ -175,7 +175,7 @@ describe('a custom agent', () => {
 
     const error = await AgentTeam.create(config(3), deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TeamConfigError);
-    expect(error).toMatchObject({ field: 'agents.1.config.suffix' });
+    expect(error).toMatchObject({ problems: [{ path: 'agents[1].config.suffix' }] });
   });
 });
 

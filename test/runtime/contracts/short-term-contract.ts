@@ -19,45 +19,17 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
     });
     afterAll(async () => h.teardown());
 
-    it('round-trips JSON values under a namespace', async () => {
-      const key = uniqueId('k');
-      const value = { a: 1, nested: { list: [true, null, 'x'] }, text: 'ünïcode' };
-      await h.store.set('prefs', key, value, 60);
-      expect(await h.store.get('prefs', key)).toEqual(value);
-    });
-
-    it('keeps namespaces apart', async () => {
-      const key = uniqueId('k');
-      await h.store.set('a', key, 'in a', 60);
-      await h.store.set('b', key, 'in b', 60);
-      expect(await h.store.get('a', key)).toBe('in a');
-      expect(await h.store.get('b', key)).toBe('in b');
-      expect(await h.store.get('c', key)).toBeUndefined();
-    });
-
-    it('overwrites and deletes', async () => {
-      const key = uniqueId('k');
-      await h.store.set('ns', key, 1, 60);
-      await h.store.set('ns', key, 2, 60);
-      expect(await h.store.get('ns', key)).toBe(2);
-      expect(await h.store.delete('ns', key)).toBe(true);
-      expect(await h.store.delete('ns', key)).toBe(false);
-      expect(await h.store.get('ns', key)).toBeUndefined();
-    });
-
-    it('expires values and items after their TTL', async () => {
-      const key = uniqueId('k');
+    it('expires items and their conversation after the TTL, and only those', async () => {
       const conversation = uniqueId('c');
       const id = uniqueId('i');
-      await h.store.set('ns', key, 'soon gone', 0.2);
+      const long = uniqueId('i');
       await h.store.remember(item(id, conversation, 'soon gone'), 10, 0.2);
-      await h.store.set('ns', `${key}-long`, 'stays', 60);
-      expect(await h.store.get('ns', key)).toBe('soon gone');
+      await h.store.remember(item(long, uniqueId('c'), 'stays'), 10, 60);
+      expect((await h.store.getItem(id))?.content).toBe('soon gone');
       await h.advance(400);
-      expect(await h.store.get('ns', key)).toBeUndefined();
       expect(await h.store.getItem(id)).toBeUndefined();
       expect(await h.store.recent(conversation, 10)).toEqual([]);
-      expect(await h.store.get('ns', `${key}-long`)).toBe('stays');
+      expect((await h.store.getItem(long))?.content).toBe('stays');
     });
 
     it('keeps the newest turns of a conversation, oldest first, trimmed to keep', async () => {

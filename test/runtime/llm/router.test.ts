@@ -259,9 +259,18 @@ describe('ModelRouter', () => {
           backoff: { initialMs: 1.5 },
         }),
     ).toThrow(
-      'invalid ModelRouter options: deployments: duplicate names a; fallbacks: unknown deployment "ghost"; fallbacks: "a" falls back to itself; ' +
-        'contextWindowFallbacks: unknown deployment "nope"; retries: expected a non-negative integer, got -1; ' +
-        'backoff.initialMs: expected a positive integer, got 1.5; deployments.a.timeoutMs: expected a positive integer, got 0',
+      expect.objectContaining({
+        code: 'LLM_INVALID_ROUTER_OPTIONS',
+        problems: [
+          { path: 'deployments[1].name', message: 'duplicate name "a"' },
+          { path: 'fallbacks.a[0]', message: 'a deployment cannot fall back to itself' },
+          { path: 'fallbacks.a[1]', message: 'unknown deployment "ghost"' },
+          { path: 'contextWindowFallbacks.nope', message: 'unknown deployment "nope"' },
+          { path: 'retries', message: 'expected a non-negative integer, got -1' },
+          { path: 'backoff.initialMs', message: 'expected a positive integer, got 1.5' },
+          { path: 'deployments[1].timeoutMs', message: 'expected a positive integer, got 0' },
+        ],
+      }),
     );
   });
 });

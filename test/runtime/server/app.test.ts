@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { parseRuntimeConfig } from '../../../runtime/src/config/runtime-config';
-import { RuntimeSettings as S } from '../../../runtime/src/config/settings';
+import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
+import { LlmRouterError } from '../../../runtime/src/llm/router';
+import { LlmError } from '../../../runtime/src/llm/types';
 import { MemoryWriteError } from '../../../runtime/src/memory/errors';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
@@ -168,7 +169,8 @@ describe('POST /v1/teams/:teamId/messages', () => {
     const failing: TeamDirectory = {
       get: () => ({
         processMessage: async () => {
-          throw Object.assign(new Error('all deployments failed'), { name: 'LlmRouterError', attempts: [{ deployment: 'primary', outcome: 'error', errorKind: 'rate-limit' }] });
+          const attempts = [{ deployment: 'primary', provider: 'fake', model: 'm', outcome: 'error' as const, errorKind: 'rate-limit' as const, durationMs: 1 }];
+          throw new LlmRouterError(attempts, new LlmError('rate-limit', 'secret upstream detail'));
         },
       }),
       describe: () => [],
@@ -176,7 +178,12 @@ describe('POST /v1/teams/:teamId/messages', () => {
     const app502 = await build(withKeys, memoryWith(), failing);
     const response = await app502.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'x' } });
     expect(response.statusCode).toBe(502);
-    expect(response.json().error).toEqual({ code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: [{ deployment: 'primary', outcome: 'error', errorKind: 'rate-limit' }] } });
+    expect(response.json().error).toEqual({
+      code: 'ORCH_LLM_UNAVAILABLE',
+      message: 'every configured model failed to answer',
+      details: { attempts: [{ deployment: 'primary', provider: 'fake', model: 'm', outcome: 'error', errorKind: 'rate-limit', durationMs: 1 }] },
+    });
+    expect(response.body).not.toContain('secret upstream detail');
     await app502.close();
   });
 

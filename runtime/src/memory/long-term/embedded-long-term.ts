@@ -1,9 +1,10 @@
+import { defaultEmbeddingDimensions } from '../../contract';
 import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
 import { HashingEmbedder } from './hashing-embedder';
 import { dot } from './vectors';
 
 export interface EmbeddedLongTermOptions {
-  /** @default HashingEmbedder with 768 dimensions */
+  /** @default a HashingEmbedder as wide as the default embedding model's vectors */
   readonly embedder?: Embedder;
   /** Rows reserved up front; the matrix doubles when full. @default 1024 */
   readonly initialCapacity?: number;
@@ -28,7 +29,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
   private readonly rowOf = new Map<string, number>();
 
   constructor(options: EmbeddedLongTermOptions = {}) {
-    this.embedder = options.embedder ?? new HashingEmbedder(768);
+    this.embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
     this.dims = this.embedder.dimensions;
     this.matrix = new Float32Array((options.initialCapacity ?? 1024) * this.dims);
   }

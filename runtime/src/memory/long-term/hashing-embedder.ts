@@ -1,3 +1,5 @@
+import { type Problem, defaultEmbeddingDimensions } from '../../contract';
+import { MemoryOptionsError } from '../errors';
 import type { Embedder } from '../types';
 import { normalize } from './vectors';
 
@@ -18,8 +20,9 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
  * embedded default for laptops and tests, not a substitute for a real embedding model.
  */
 export class HashingEmbedder implements Embedder {
-  constructor(readonly dimensions = 768) {
-    if (!Number.isInteger(dimensions) || dimensions < 1) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
+  constructor(readonly dimensions = defaultEmbeddingDimensions()) {
+    const problems: Problem[] = Number.isInteger(dimensions) && dimensions >= 1 ? [] : [{ path: 'dimensions', message: `expected a positive integer, got ${dimensions}` }];
+    if (problems.length > 0) throw new MemoryOptionsError('HashingEmbedder', problems);
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

@@ -3,7 +3,9 @@
 import type { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/prediction_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
-import { googleClientOptions, initializeAll, verifiedGoogleAuth } from './vertex-client';
+import { DEFAULT_EMBEDDING_MODEL, defaultEmbeddingDimensions } from '../../contract';
+import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
+import { MemoryOptionsError } from '../errors';
 import type { Embedder } from '../types';
 import { normalize } from './vectors';
 
@@ -13,11 +15,6 @@ type Helpers = typeof import('@google-cloud/aiplatform/build/src/helpers.js');
 // The client modules load on first use, not at start-up: Cloud Run users wait for a cold start.
 let helpers: Helpers | undefined;
 
-export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-005';
-
-/** text-embedding-004/005 and text-multilingual-embedding-002 answer with 768 dimensions. */
-const MODEL_DEFAULT_DIMENSIONS: Readonly<Record<string, number>> = { 'gemini-embedding-001': 3072 };
-const FALLBACK_DEFAULT_DIMENSIONS = 768;
 
 // text-embedding-00x limits per request; gemini-embedding models take one text per request.
 const MAX_TEXTS_PER_REQUEST = 250;
@@ -60,10 +57,10 @@ export class VertexEmbedder implements Embedder {
 
   constructor(private readonly options: VertexEmbedderOptions) {
     this.model = options.model ?? DEFAULT_EMBEDDING_MODEL;
-    const modelDimensions = MODEL_DEFAULT_DIMENSIONS[this.model] ?? FALLBACK_DEFAULT_DIMENSIONS;
+    const modelDimensions = defaultEmbeddingDimensions(this.model);
     this.dimensions = options.dimensions ?? modelDimensions;
     if (!Number.isInteger(this.dimensions) || this.dimensions < 1) {
-      throw new RangeError(`dimensions must be a positive integer, got ${this.dimensions}`);
+      throw new MemoryOptionsError('VertexEmbedder', [{ path: 'dimensions', message: `expected a positive integer, got ${this.dimensions}` }]);
     }
     this.endpoint = `projects/${options.project}/locations/${options.region}/publishers/google/models/${this.model}`;
     this.parameters = ({

@@ -4,10 +4,12 @@ import type { MatchServiceClient } from '@google-cloud/aiplatform/build/src/v1/m
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
 import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
-import { googleClientOptions, initializeAll, verifiedGoogleAuth } from './vertex-client';
+import { type Problem, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
+import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
+import { MemoryOptionsError } from '../errors';
 import { VertexEmbedder } from './vertex-embedder';
 
-export { VertexCredentialsError } from './vertex-client';
+export { VertexCredentialsError } from '../../google/client';
 
 type Restriction = protos.google.cloud.aiplatform.v1.IndexDatapoint.IRestriction;
 
@@ -34,7 +36,7 @@ export interface VertexLongTermOptions {
   readonly apiHost?: string;
   /** Used by the default embedder. @default "text-embedding-005" */
   readonly embeddingModel?: string;
-  /** The index's dimensions; every embedding must have this length. @default 768 */
+  /** The index's dimensions; every embedding must have this length. @default - the embedder's, else the embedding model's own width */
   readonly dimensions?: number;
   /** @default a VertexEmbedder of `embeddingModel`, sharing this store's credentials and options */
   readonly embedder?: Embedder;
@@ -71,9 +73,9 @@ export class VertexLongTermStore implements LongTermStore {
   private lastError?: unknown;
 
   constructor(private readonly options: VertexLongTermOptions) {
-    this.dimensions = options.dimensions ?? options.embedder?.dimensions ?? 768;
+    this.dimensions = options.dimensions ?? options.embedder?.dimensions ?? defaultEmbeddingDimensions(options.embeddingModel);
     const problems = optionProblems(options, this.dimensions);
-    if (problems.length > 0) throw new Error(`VertexLongTermStore: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new MemoryOptionsError('VertexLongTermStore', problems);
   }
 
   /**
@@ -238,20 +240,19 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return result;
 }
 
-function optionProblems(o: VertexLongTermOptions, dimensions: number): string[] {
-  const problems: string[] = [];
-  const resource = (value: string, collection: string) => new RegExp(`^projects/[^/]+/locations/[^/]+/${collection}/[^/]+$`).test(value);
-  if (!resource(o.indexName, 'indexes')) problems.push(`indexName must be projects/…/locations/…/indexes/…, got "${o.indexName}"`);
-  if (!resource(o.indexEndpointName, 'indexEndpoints')) {
-    problems.push(`indexEndpointName must be projects/…/locations/…/indexEndpoints/… (a resource name, not a URL), got "${o.indexEndpointName}"`);
+function optionProblems(o: VertexLongTermOptions, dimensions: number): Problem[] {
+  const problems: Problem[] = [];
+  for (const [field, collection] of [['indexName', 'indexes'], ['indexEndpointName', 'indexEndpoints']] as const) {
+    const rule = vertexResourceName(collection);
+    if (!matches(rule, o[field])) problems.push({ path: field, message: `must be ${rule.expected}, got "${o[field]}"` });
   }
-  if (!o.deployedIndexId) problems.push('deployedIndexId is required');
+  if (!o.deployedIndexId) problems.push({ path: 'deployedIndexId', message: 'is required' });
   for (const [name, host] of [['queryHost', o.queryHost], ['apiHost', o.apiHost]] as const) {
-    if (host !== undefined && (host === '' || host.includes('/'))) problems.push(`${name} must be a host or host:port without a scheme or path, got "${host}"`);
+    if (host !== undefined && (host === '' || host.includes('/'))) problems.push({ path: name, message: `must be a host or host:port without a scheme or path, got "${host}"` });
   }
-  if (!Number.isInteger(dimensions) || dimensions < 1) problems.push(`dimensions must be a positive integer, got ${dimensions}`);
+  if (!Number.isInteger(dimensions) || dimensions < 1) problems.push({ path: 'dimensions', message: `must be a positive integer, got ${dimensions}` });
   if (o.embedder && o.embedder.dimensions !== dimensions) {
-    problems.push(`embedder.dimensions (${o.embedder.dimensions}) differs from dimensions (${dimensions})`);
+    problems.push({ path: 'embedder.dimensions', message: `(${o.embedder.dimensions}) differs from dimensions (${dimensions})` });
   }
   return problems;
 }

@@ -1,4 +1,5 @@
 import { Collection, MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
+import { DEFAULTS } from '../../contract';
 import type { Json, LayerStatus, MidTermStore, StoredItem } from '../types';
 
 export interface MongoMidTermOptions {
@@ -9,7 +10,7 @@ export interface MongoMidTermOptions {
    */
   readonly uri: string;
   readonly database: string;
-  /** Collection names start with this. @default "orchestra" */
+  /** Collection names start with this. @default DEFAULTS.memoryNamespace ("orchestra") */
   readonly collectionPrefix?: string;
   /** Extra driver options (tests: timeouts). */
   readonly clientOptions?: MongoClientOptions;
@@ -48,7 +49,7 @@ export class MongoMidTermStore implements MidTermStore {
       serverSelectionTimeoutMS: 3000,
       ...options.clientOptions,
     });
-    this.collection = this.client.db(options.database).collection<MemoryDocument>(`${options.collectionPrefix ?? 'orchestra'}_memories`);
+    this.collection = this.client.db(options.database).collection<MemoryDocument>(`${options.collectionPrefix ?? DEFAULTS.memoryNamespace}_memories`);
   }
 
   async init(): Promise<void> {

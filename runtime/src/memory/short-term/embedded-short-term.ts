@@ -1,5 +1,6 @@
+import { DEFAULTS } from '../../contract';
 import { frozenCopy } from '../frozen';
-import type { Json, LayerStatus, ShortTermStore, StoredItem } from '../types';
+import type { LayerStatus, ShortTermStore, StoredItem } from '../types';
 
 interface Entry<T> {
   value: T;
@@ -7,7 +8,7 @@ interface Entry<T> {
 }
 
 export interface EmbeddedShortTermOptions {
-  /** Default time to live of a write, in seconds. @default 3600 */
+  /** Default time to live of a write, in seconds. @default DEFAULTS.shortTermTtlSeconds (3600) */
   readonly ttlSeconds?: number;
   /** Milliseconds since the epoch; injectable so tests can move time. @default Date.now */
   readonly clock?: () => number;
@@ -18,7 +19,6 @@ export interface EmbeddedShortTermOptions {
  * per process: lost on restart, not shared between instances.
  */
 export class EmbeddedShortTermStore implements ShortTermStore {
-  private readonly values = new Map<string, Entry<Json>>();
   private readonly items = new Map<string, Entry<StoredItem>>();
   /** conversation → item ids in arrival order (the recent list is the tail of this). */
   private readonly conversations = new Map<string, Entry<{ order: string[]; all: Set<string> }>>();
@@ -27,7 +27,7 @@ export class EmbeddedShortTermStore implements ShortTermStore {
   private writes = 0;
 
   constructor(options: EmbeddedShortTermOptions = {}) {
-    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULTS.shortTermTtlSeconds;
     this.now = options.clock ?? Date.now;
   }
 
@@ -38,23 +38,8 @@ export class EmbeddedShortTermStore implements ShortTermStore {
   }
 
   async close(): Promise<void> {
-    this.values.clear();
     this.items.clear();
     this.conversations.clear();
-  }
-
-  async set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void> {
-    this.values.set(`${namespace}:${key}`, { value: frozenCopy(value), expiresAt: this.expiry(ttlSeconds) });
-    this.sweepSometimes();
-  }
-
-  async get(namespace: string, key: string): Promise<Json | undefined> {
-    const entry = this.live(this.values, `${namespace}:${key}`);
-    return entry === undefined ? undefined : entry.value;
-  }
-
-  async delete(namespace: string, key: string): Promise<boolean> {
-    return this.live(this.values, `${namespace}:${key}`) !== undefined && this.values.delete(`${namespace}:${key}`);
   }
 
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
@@ -143,7 +128,7 @@ export class EmbeddedShortTermStore implements ShortTermStore {
   private sweepSometimes(): void {
     if (++this.writes % 1000 !== 0) return;
     const now = this.now();
-    for (const map of [this.values, this.items, this.conversations] as Map<string, Entry<unknown>>[]) {
+    for (const map of [this.items, this.conversations] as Map<string, Entry<unknown>>[]) {
       for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
     }
   }

@@ -1,5 +1,7 @@
 import Redis, { RedisOptions } from 'ioredis';
-import type { Json, LayerStatus, ShortTermStore, StoredItem } from '../types';
+import { DEFAULTS } from '../../contract';
+import { MemoryOptionsError } from '../errors';
+import type { LayerStatus, ShortTermStore, StoredItem } from '../types';
 
 export interface RedisShortTermOptions {
   /** `redis://host:port` or `rediss://…` for TLS. */
@@ -9,9 +11,9 @@ export interface RedisShortTermOptions {
   /** Verify the server with this CA (Memorystore's own; PEM). Implies TLS. */
   readonly caCert?: string;
   readonly tls?: boolean;
-  /** Prefix of every key. @default "orchestra" */
+  /** Prefix of every key. @default DEFAULTS.memoryNamespace ("orchestra") */
   readonly prefix?: string;
-  /** Default time to live of a write, in seconds. @default 3600 */
+  /** Default time to live of a write, in seconds. @default DEFAULTS.shortTermTtlSeconds (3600) */
   readonly ttlSeconds?: number;
   /** Extra ioredis options (tests: timeouts). */
   readonly redisOptions?: RedisOptions;
@@ -90,8 +92,11 @@ export class RedisShortTermStore implements ShortTermStore {
   private lastError?: string;
 
   constructor(options: RedisShortTermOptions) {
-    this.prefix = options.prefix ?? 'orchestra';
-    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    this.prefix = options.prefix ?? DEFAULTS.memoryNamespace;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULTS.shortTermTtlSeconds;
+    if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) {
+      throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'prefix', message: `expected letters, digits, _ or -, got "${this.prefix}"` }]);
+    }
     const tls = options.tls || options.caCert !== undefined || options.url.startsWith('rediss://');
     this.client = new Redis(options.url, {
       password: options.password,
@@ -111,7 +116,6 @@ export class RedisShortTermStore implements ShortTermStore {
     this.client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
-    if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) throw new Error(`prefix: expected letters, digits, _ or -, got "${this.prefix}"`);
     this.client.defineCommand('remember', { numberOfKeys: 1, lua: rememberScript(this.prefix) });
     this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
     this.client.defineCommand('forgetConversation', { numberOfKeys: 2, lua: FORGET_CONVERSATION });
@@ -144,19 +148,6 @@ export class RedisShortTermStore implements ShortTermStore {
     else this.client.disconnect();
   }
 
-  async set(namespace: string, key: string, value: Json, ttlSeconds?: number): Promise<void> {
-    await this.client.set(this.key(namespace, key), JSON.stringify(value), 'PX', this.ttlMs(ttlSeconds));
-  }
-
-  async get(namespace: string, key: string): Promise<Json | undefined> {
-    const raw = await this.client.get(this.key(namespace, key));
-    return raw === null ? undefined : (JSON.parse(raw) as Json);
-  }
-
-  async delete(namespace: string, key: string): Promise<boolean> {
-    return (await this.client.del(this.key(namespace, key))) > 0;
-  }
-
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
     await this.client.remember(this.itemKey(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
   }
@@ -183,11 +174,6 @@ export class RedisShortTermStore implements ShortTermStore {
 
   async forgetConversation(conversationId: string): Promise<number> {
     return this.client.forgetConversation(this.recentKey(conversationId), this.idsKey(conversationId), this.prefix, conversationId);
-  }
-
-  /** Free-form values live under `kv:` so no namespace can collide with the item keys. */
-  private key(namespace: string, key: string): string {
-    return `${this.prefix}:kv:${namespace}:${key}`;
   }
 
   private itemKey(id: string): string {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ApiKey } from '../../config/runtime-config';
+import type { ApiKey } from '../../contract';
 import { Unauthorized } from '../errors';
 import { TenantScope } from '../tenant-scope';
 

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type Problem, joinPath, problemsFromZod } from './errors';
+import { LLM_PROVIDER_NAME, PROJECT_ID, VERTEX_LOCATION, matches } from './rules';
+import { SecretValue, type Sensitive } from './secrets';
+import { RuntimeSettings as S, llmApiKeySetting, llmProviderOfSetting } from './settings';
+
+/** The providers a deployment may name. */
+export const LLM_PROVIDERS = ['openai-compatible', 'vertex-gemini', 'offline'] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+
+/** The router's settings when the LLM configuration leaves them out (LiteLLM's defaults where it has them). */
+export const LLM_ROUTER_DEFAULTS = Object.freeze({
+  timeoutMs: 30_000,
+  retries: 2,
+  backoff: Object.freeze({ initialMs: 250, maxMs: 4_000 }),
+  maxRetryAfterMs: 30_000,
+  cooldownMs: 30_000,
+  allowedFailures: 3,
+});
+
+const deploymentName = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40');
+const names = z.array(deploymentName);
+
+const DeploymentSchema = z.strictObject({
+  name: deploymentName,
+  provider: z.enum(LLM_PROVIDERS, { error: `one of ${LLM_PROVIDERS.join(', ')}` }),
+  model: z.string().regex(/^[A-Za-z0-9._:/@-]{1,200}$/, 'a model id such as gemini-2.5-flash'),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** Whose API key to send: read from `ORCHESTRA_LLM_<PROVIDER>_API_KEY`. */
+  apiKeyProvider: z.string().regex(LLM_PROVIDER_NAME.pattern, LLM_PROVIDER_NAME.expected).optional(),
+  timeoutMs: z.int().min(1).max(600_000).optional(),
+});
+
+/** A problem at a path given as segments (`['fallbacks', 'a', 0]`), as zod takes it. */
+export interface PathIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Problems with the fallback lists `field` over the deployments `known`: a list of an unknown
+ * deployment, to an unknown one, or to itself. Shared by this schema and the router's options.
+ */
+export function fallbackIssues(known: readonly string[], field: string, fallbacks: Readonly<Record<string, readonly string[]>> | undefined): PathIssue[] {
+  const issues: PathIssue[] = [];
+  for (const [from, to] of Object.entries(fallbacks ?? {})) {
+    if (!known.includes(from)) issues.push({ path: [field, from], message: `unknown deployment "${from}"` });
+    to.forEach((name, j) => {
+      if (!known.includes(name)) issues.push({ path: [field, from, j], message: `unknown deployment "${name}"` });
+      else if (name === from) issues.push({ path: [field, from, j], message: 'a deployment cannot fall back to itself' });
+    });
+  }
+  return issues;
+}
+
+/**
+ * `ORCHESTRA_LLM_CONFIG` as written: the deployments (the first is the default), their fallbacks
+ * and the router's limits. Unset fields take `LLM_ROUTER_DEFAULTS` when the runtime parses it; the
+ * schema adds no defaults, so a document validated at synth is rendered as it was written.
+ */
+export const LlmConfigDocumentSchema = z
+  .strictObject({
+    deployments: z.array(DeploymentSchema).min(1, 'at least one deployment'),
+    fallbacks: z.record(deploymentName, names).optional(),
+    contextWindowFallbacks: z.record(deploymentName, names).optional(),
+    retries: z.int().min(0).max(10).optional(),
+    timeoutMs: z.int().min(1).max(600_000).optional(),
+    cooldownMs: z.int().min(0).max(3_600_000).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const known = config.deployments.map((d) => d.name);
+    known.forEach((n, i) => {
+      if (known.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'name'], message: `duplicate name "${n}"` });
+    });
+    config.deployments.forEach((d, i) => {
+      if (d.provider === 'openai-compatible' && !d.baseUrl) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'baseUrl'], message: 'required for openai-compatible' });
+      for (const key of ['baseUrl', 'apiKeyProvider'] as const) {
+        if (d.provider !== 'openai-compatible' && d[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, key], message: `only for openai-compatible, not ${d.provider}` });
+      }
+    });
+    for (const field of ['fallbacks', 'contextWindowFallbacks'] as const) {
+      for (const issue of fallbackIssues(known, field, config[field])) ctx.addIssue({ code: 'custom', ...issue });
+    }
+  });
+
+/** The LLM document as written (what an environment config holds, what is rendered). */
+export type LlmConfigDocument = z.infer<typeof LlmConfigDocumentSchema>;
+export type LlmDeploymentConfig = LlmConfigDocument['deployments'][number];
+
+/** The runtime's LLM settings: the document with the router's defaults filled, and the API keys it reads. */
+export interface LlmConfig {
+  /** The first is the default. */
+  readonly deployments: readonly LlmDeploymentConfig[];
+  readonly fallbacks: Readonly<Record<string, readonly string[]>>;
+  readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
+  readonly retries: number;
+  readonly timeoutMs: number;
+  readonly cooldownMs: number;
+  /** Every `ORCHESTRA_LLM_<PROVIDER>_API_KEY` set, by provider name; held, never printed. */
+  readonly apiKeys: Readonly<Record<string, SecretValue>>;
+}
+
+/** What a deployment sets: the document (left out: the offline model) and the keys it names, by value or secret reference. */
+export interface LlmSettingsInput<Ref = never> extends Partial<LlmConfigDocument> {
+  readonly apiKeys?: Readonly<Record<string, Sensitive<string | SecretValue, Ref>>>;
+}
+
+/** Without ORCHESTRA_LLM_CONFIG the service runs on the offline model, which needs no key. */
+export const OFFLINE_DEPLOYMENT: LlmDeploymentConfig = Object.freeze({ name: 'offline', provider: 'offline', model: 'offline' });
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads `ORCHESTRA_LLM_CONFIG` (inline JSON, or the path of a JSON or YAML file) and every
+ * `ORCHESTRA_LLM_<PROVIDER>_API_KEY`. A deployment's key must be set; a vertex-gemini deployment
+ * needs the project and a location. Problems are added to `problems`, keys are never shown.
+ */
+export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
+  const apiKeys: Record<string, SecretValue> = {};
+  for (const [variable, value] of Object.entries(env)) {
+    const provider = llmProviderOfSetting(variable);
+    if (provider !== undefined && value) apiKeys[provider] = new SecretValue(value);
+  }
+  const defaults = {
+    fallbacks: {},
+    contextWindowFallbacks: {},
+    retries: LLM_ROUTER_DEFAULTS.retries,
+    timeoutMs: LLM_ROUTER_DEFAULTS.timeoutMs,
+    cooldownMs: LLM_ROUTER_DEFAULTS.cooldownMs,
+    apiKeys,
+  };
+  const raw = readDocument(env[S.llmConfig], problems);
+  if (raw === undefined) return { deployments: [OFFLINE_DEPLOYMENT], ...defaults };
+  const parsed = LlmConfigDocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...problemsFromZod(parsed.error, S.llmConfig));
+    return { deployments: [OFFLINE_DEPLOYMENT], ...defaults };
+  }
+  const document = parsed.data;
+  document.deployments.forEach((d, i) => {
+    const at = joinPath(S.llmConfig, `deployments[${i}]`);
+    if (d.apiKeyProvider !== undefined && apiKeys[d.apiKeyProvider] === undefined) {
+      problems.push({ path: `${at}.apiKeyProvider`, message: `${llmApiKeySetting(d.apiKeyProvider)} is not set (the API key of "${d.apiKeyProvider}")` });
+    }
+    if (d.provider === 'vertex-gemini') {
+      const missing = [S.projectId, S.region].filter((v) => !env[v]);
+      if (missing.length > 0) problems.push({ path: at, message: `vertex-gemini needs ${missing.join(' and ')}` });
+      if (env[S.projectId] && !matches(PROJECT_ID, env[S.projectId])) problems.push({ path: at, message: `${S.projectId}: expected ${PROJECT_ID.expected}` });
+      if (env[S.region] && !matches(VERTEX_LOCATION, env[S.region])) problems.push({ path: at, message: `${S.region}: expected ${VERTEX_LOCATION.expected}` });
+    }
+  });
+  return {
+    deployments: document.deployments,
+    fallbacks: document.fallbacks ?? defaults.fallbacks,
+    contextWindowFallbacks: document.contextWindowFallbacks ?? defaults.contextWindowFallbacks,
+    retries: document.retries ?? defaults.retries,
+    timeoutMs: document.timeoutMs ?? defaults.timeoutMs,
+    cooldownMs: document.cooldownMs ?? defaults.cooldownMs,
+    apiKeys,
+  };
+}
+
+/** The document fields of `input` that are set, in the document's shape (what ORCHESTRA_LLM_CONFIG carries). */
+export function llmDocumentOf(input: LlmSettingsInput<unknown>): Partial<LlmConfigDocument> | undefined {
+  const { apiKeys: _keys, ...document } = input;
+  const set = Object.fromEntries(Object.entries(document).filter(([, v]) => v !== undefined));
+  return Object.keys(set).length === 0 ? undefined : (set as Partial<LlmConfigDocument>);
+}
+
+/** The setting's content as data: inline JSON when it starts with `{`, else a file (YAML unless it ends in .json). */
+function readDocument(value: string | undefined, problems: Problem[]): unknown {
+  const setting = value?.trim();
+  if (!setting) return undefined;
+  if (setting.startsWith('{')) return parseWith(() => JSON.parse(setting), 'inline JSON', problems);
+  const file = path.resolve(setting);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ path: S.llmConfig, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected inline JSON or a JSON/YAML file path` });
+    return undefined;
+  }
+  return file.endsWith('.json') ? parseWith(() => JSON.parse(text), file, problems) : parseWith(() => parseYaml(text), file, problems);
+}
+
+function parseWith(parse: () => unknown, source: string, problems: Problem[]): unknown {
+  try {
+    return parse();
+  } catch (err) {
+    problems.push({ path: S.llmConfig, message: `${source} does not parse: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` });
+    return undefined;
+  }
+}

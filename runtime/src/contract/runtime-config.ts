@@ -1,0 +1,388 @@
+import { z } from 'zod';
+import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODELS, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions } from './defaults';
+import { type Problem, ValidationError } from './errors';
+import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
+import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, matches, vertexResourceName } from './rules';
+import { type SecretRef, SecretValue, type Sensitive, isSecretRef } from './secrets';
+import { RuntimeSettings as S, llmApiKeySetting } from './settings';
+
+/** The runtime's settings that failed to parse; each problem names its variable. */
+export class ConfigError extends ValidationError {
+  static readonly CODE = 'RUNTIME_INVALID_CONFIG';
+  constructor(problems: readonly Problem[]) {
+    super(ConfigError.CODE, 'invalid runtime configuration', problems);
+  }
+}
+
+/** Where Google APIs are called: shared by Vector Search, the embedding model and Gemini. */
+export interface GoogleConfig {
+  /** GOOGLE_CLOUD_PROJECT. */
+  readonly projectId?: string;
+  /** ORCHESTRA_REGION: a region; `global` only for Gemini. */
+  readonly region?: string;
+  /** ORCHESTRA_VERTEX_API_HOST. @default - the region's Vertex AI endpoint */
+  readonly vertexApiHost?: string;
+}
+
+/** How long-term memory turns text into vectors; the width is the vector index's. */
+export interface EmbeddingConfig {
+  /** @default "text-embedding-005" */
+  readonly model: string;
+  /** @default - the model's own width (768 for text-embedding-005) */
+  readonly dimensions: number;
+}
+
+interface RedisCommon<Ref> {
+  /** ORCHESTRA_REDIS_TLS (with a URL, `rediss://` also means TLS). @default false */
+  readonly tls: boolean;
+  /** PEM of the CA that signs the server's certificate (Memorystore's own). */
+  readonly caCert?: string;
+  /** The AUTH string. */
+  readonly password?: Sensitive<string, Ref>;
+}
+
+/** Redis as deployed: Memorystore's private address. */
+export interface RedisByHost<Ref = never> extends RedisCommon<Ref> {
+  readonly host: string;
+  /** @default 6379 */
+  readonly port: number;
+}
+
+/** Redis by URL (`redis://` or `rediss://`), e.g. a local server; it may carry credentials. */
+export interface RedisByUrl<Ref = never> extends RedisCommon<Ref> {
+  readonly url: Sensitive<string, Ref>;
+}
+
+export type RedisConfig<Ref = never> = RedisByHost<Ref> | RedisByUrl<Ref>;
+
+/** Redis as a deployment gives it: port and TLS may be left to their defaults. */
+export type RedisInput<Ref = never> =
+  | (Omit<RedisByHost<Ref>, 'port' | 'tls'> & { readonly port?: number; readonly tls?: boolean })
+  | (Omit<RedisByUrl<Ref>, 'tls'> & { readonly tls?: boolean });
+
+export interface MongoConfig<Ref = never> {
+  /** A mongodb:// or mongodb+srv:// connection string (Firestore's has no password; Atlas's does). */
+  readonly uri: Sensitive<string, Ref>;
+  /** @default "orchestra" */
+  readonly database: string;
+}
+
+/** Where long-term memory lives on Vertex AI Vector Search. */
+export interface VectorSearchConfig {
+  /** `projects/…/locations/…/indexes/…`: where upserts go. */
+  readonly indexName: string;
+  /** `projects/…/locations/…/indexEndpoints/…`: a resource name, not a URL. */
+  readonly indexEndpointName: string;
+  readonly deployedIndexId: string;
+  /** `host` or `host:port` serving FindNeighbors: the endpoint's public domain or its PSC address. */
+  readonly queryHost: string;
+}
+
+/** The memory's settings. A layer without backend settings runs embedded, in process. */
+export interface MemoryConfig {
+  readonly namespace: string;
+  readonly shortTermTtlSeconds: number;
+  readonly recentMessages: number;
+  readonly midTermTtlDays: number;
+  readonly layerTimeoutMs: number;
+  readonly embedding: EmbeddingConfig;
+  readonly redis?: RedisConfig;
+  readonly mongo?: MongoConfig;
+  readonly vectorSearch?: VectorSearchConfig;
+}
+
+export interface ApiKey {
+  /** Whose key it is: memory searches of its requests see only this tenant's items. */
+  readonly tenant: string;
+  readonly key: string;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly bodyLimitBytes: number;
+  readonly rateLimitPerMinute: number;
+  /** @default - the teams shipped with the runtime */
+  readonly teamsDir?: string;
+  /** Empty only in local development, where auth is then off. */
+  readonly apiKeys: readonly ApiKey[];
+}
+
+/** Everything the runtime runs on, parsed from its environment with every default filled. */
+export interface RuntimeConfig {
+  /** `local` when unset: local development (no auth required, binds 127.0.0.1). */
+  readonly environment: string;
+  readonly local: boolean;
+  readonly google: GoogleConfig;
+  readonly memory: MemoryConfig;
+  readonly server: ServerConfig;
+  readonly llm: LlmConfig;
+}
+
+/**
+ * What a deployment sets, for `renderRuntimeSettings`: the runtime's configuration with every
+ * defaulted field optional (left out, the runtime's default applies) and each credential given by
+ * value or, with `Ref`, as a reference to a secret that the platform mounts.
+ */
+export interface RuntimeSettingsInput<Ref = never> {
+  /** @default "local" */
+  readonly environment?: string;
+  readonly google?: GoogleConfig;
+  readonly memory?: {
+    readonly namespace?: string;
+    readonly shortTermTtlSeconds?: number;
+    readonly recentMessages?: number;
+    readonly midTermTtlDays?: number;
+    readonly layerTimeoutMs?: number;
+    readonly embedding?: Partial<EmbeddingConfig>;
+    readonly redis?: RedisInput<Ref>;
+    readonly mongo?: Omit<MongoConfig<Ref>, 'database'> & { readonly database?: string };
+    readonly vectorSearch?: VectorSearchConfig;
+  };
+  readonly server?: Partial<Omit<ServerConfig, 'apiKeys'>> & { readonly apiKeys?: Sensitive<readonly ApiKey[], Ref> };
+  readonly llm?: LlmSettingsInput<Ref>;
+}
+
+/** The memory part of a deployment's settings: what the storage and AI constructs each contribute. */
+export type MemorySettingsInput<Ref = never> = NonNullable<RuntimeSettingsInput<Ref>['memory']>;
+
+/** A configuration as environment variables: plain values, and those the platform reads from a secret store. */
+export interface RenderedSettings<Ref = never> {
+  readonly env: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, Ref>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the runtime's settings from `env` (normally `process.env`): the inverse of
+ * `renderRuntimeSettings`. Every problem is collected and thrown at once as a `ConfigError`;
+ * nothing starts on a bad configuration, and a credential is never echoed.
+ */
+export function parseRuntimeConfig(env: Env): RuntimeConfig {
+  const problems: Problem[] = [];
+  const read = reader(env, problems);
+
+  const environment = read(S.environment, ruleSchema(ENVIRONMENT_NAME), LOCAL_ENVIRONMENT)!;
+  const local = environment === LOCAL_ENVIRONMENT;
+  const google: GoogleConfig = omitUndefined({
+    projectId: env[S.projectId] || undefined,
+    region: env[S.region] || undefined,
+    vertexApiHost: read(S.vertexApiHost, ruleSchema(HOST_PORT)),
+  });
+  const embeddingModel = read(S.embeddingModel, ruleSchema(EMBEDDING_MODEL), DEFAULT_EMBEDDING_MODEL)!;
+  const embedding: EmbeddingConfig = { model: embeddingModel, dimensions: read(S.vectorDimensions, positiveInt(4096), defaultEmbeddingDimensions(embeddingModel))! };
+  const widest = EMBEDDING_MODELS[embedding.model]?.maxDimensions;
+  if (widest !== undefined && embedding.dimensions > widest) {
+    problems.push({ path: S.vectorDimensions, message: `${embedding.model} gives at most ${widest} dimensions, got ${embedding.dimensions}` });
+  }
+  const memory: MemoryConfig = omitUndefined({
+    namespace: read(S.memoryNamespace, z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'), DEFAULTS.memoryNamespace)!,
+    shortTermTtlSeconds: read(S.shortTermTtlSeconds, positiveInt(30 * 24 * 3600), DEFAULTS.shortTermTtlSeconds)!,
+    recentMessages: read(S.recentMessages, positiveInt(1000), DEFAULTS.recentMessages)!,
+    midTermTtlDays: read(S.midTermTtlDays, positiveInt(3650), DEFAULTS.midTermTtlDays)!,
+    layerTimeoutMs: read(S.layerTimeoutMs, positiveInt(60_000), DEFAULTS.layerTimeoutMs)!,
+    embedding,
+    redis: parseRedis(env, problems, read),
+    mongo: parseMongo(env, problems, read),
+    vectorSearch: parseVectorSearch(env, problems, read),
+  });
+  const server = parseServer(env, local, problems, read);
+  const llm = parseLlmSettings(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { environment, local, google, memory, server, llm };
+}
+
+/**
+ * The environment variables that make the runtime run on `settings`: the inverse of
+ * `parseRuntimeConfig` (`parseRuntimeConfig(env of renderRuntimeSettings(c))` gives `c` back for
+ * every configuration it returns). Credentials given as `fromSecret(ref)` come out in `secrets`,
+ * by variable, for the platform to mount; everything else in `env`. A field left out is not
+ * rendered, so the runtime's own default applies. Values may be deploy-time tokens: nothing here
+ * looks inside them.
+ */
+export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInput<Ref>): RenderedSettings<Ref> {
+  const env: Record<string, string> = {};
+  const secrets: Record<string, Ref> = {};
+  const plain = (name: string, value: string | number | boolean | undefined) => {
+    if (value !== undefined) env[name] = String(value);
+  };
+  const sensitive = <T>(name: string, value: T | SecretRef<Ref> | undefined, format: (v: T) => string) => {
+    if (value === undefined) return;
+    if (isSecretRef(value)) secrets[name] = (value as SecretRef<Ref>).secretRef;
+    else env[name] = format(value as T);
+  };
+
+  plain(S.environment, settings.environment);
+  plain(S.projectId, settings.google?.projectId);
+  plain(S.region, settings.google?.region);
+  plain(S.vertexApiHost, settings.google?.vertexApiHost);
+
+  const memory = settings.memory ?? {};
+  plain(S.memoryNamespace, memory.namespace);
+  plain(S.shortTermTtlSeconds, memory.shortTermTtlSeconds);
+  plain(S.recentMessages, memory.recentMessages);
+  plain(S.midTermTtlDays, memory.midTermTtlDays);
+  plain(S.layerTimeoutMs, memory.layerTimeoutMs);
+  plain(S.embeddingModel, memory.embedding?.model);
+  plain(S.vectorDimensions, memory.embedding?.dimensions);
+  const redis = memory.redis;
+  if (redis) {
+    if ('url' in redis) sensitive<string>(S.redisUrl, redis.url, String);
+    else {
+      plain(S.redisHost, redis.host);
+      plain(S.redisPort, redis.port);
+    }
+    plain(S.redisTls, redis.tls);
+    plain(S.redisCaCert, redis.caCert);
+    sensitive<string>(S.redisPassword, redis.password, String);
+  }
+  if (memory.mongo) {
+    sensitive<string>(S.mongoUri, memory.mongo.uri, String);
+    plain(S.mongoDatabase, memory.mongo.database);
+  }
+  if (memory.vectorSearch) {
+    plain(S.vectorIndex, memory.vectorSearch.indexName);
+    plain(S.vectorIndexEndpoint, memory.vectorSearch.indexEndpointName);
+    plain(S.vectorDeployedIndexId, memory.vectorSearch.deployedIndexId);
+    plain(S.vectorQueryHost, memory.vectorSearch.queryHost);
+  }
+
+  const server = settings.server ?? {};
+  plain(S.port, server.port);
+  plain(S.host, server.host);
+  plain(S.logLevel, server.logLevel);
+  plain(S.bodyLimitBytes, server.bodyLimitBytes);
+  plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
+  plain(S.teamsDir, server.teamsDir);
+  sensitive<readonly ApiKey[]>(S.apiKeys, server.apiKeys, (keys) => keys.map((k) => `${k.tenant}=${k.key}`).join(','));
+
+  if (settings.llm) {
+    const document = llmDocumentOf(settings.llm);
+    if (document) plain(S.llmConfig, JSON.stringify(document));
+    for (const [provider, key] of Object.entries(settings.llm.apiKeys ?? {})) {
+      sensitive<string | SecretValue>(llmApiKeySetting(provider), key, (k) => (k instanceof SecretValue ? k.reveal() : k));
+    }
+  }
+  return { env, secrets };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Reader = <T>(variable: string, schema: z.ZodType<T>, fallback?: T) => T | undefined;
+
+/** Reads one variable through `schema`; a bad value becomes a problem naming it (shortened). */
+function reader(env: Env, problems: Problem[]): Reader {
+  return <T>(variable: string, schema: z.ZodType<T>, fallback?: T): T | undefined => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    const shown = raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+    problems.push({ path: variable, message: `expected ${result.error.issues.map((i) => i.message).join('; ')}, got "${shown}"` });
+    return undefined;
+  };
+}
+
+/** For values that may carry credentials (passwords, connection strings): never echoed back. */
+function readSecret(env: Env, problems: Problem[], variable: string, valid: (value: string) => boolean, expected: string): string | undefined {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return undefined;
+  if (valid(raw)) return raw;
+  problems.push({ path: variable, message: `expected ${expected} (value not shown)` });
+  return undefined;
+}
+
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const ruleSchema = (r: Rule) => z.string().regex(r.pattern, r.expected);
+
+function omitUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader): ServerConfig {
+  const apiKeys = parseApiKeys(env[S.apiKeys], problems);
+  if (!local && apiKeys.length === 0 && env[S.apiKeys] === undefined) {
+    // Refuse to serve unauthenticated anywhere but a developer's machine.
+    problems.push({ path: S.apiKeys, message: `required outside local development (${S.environment} is "${env[S.environment]}"); set it from Secret Manager` });
+  }
+  return omitUndefined({
+    port: read(S.port, port, DEFAULTS.port)!,
+    host: read(S.host, z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'an IP address to bind'), local ? DEFAULTS.localHost : DEFAULTS.deployedHost)!,
+    logLevel: read<LogLevel>(S.logLevel, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), DEFAULTS.logLevel)!,
+    bodyLimitBytes: read(S.bodyLimitBytes, positiveInt(32 * 1024 * 1024), DEFAULTS.bodyLimitBytes)!,
+    rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), DEFAULTS.rateLimitPerMinute)!,
+    teamsDir: read(S.teamsDir, z.string().min(1)),
+    apiKeys,
+  });
+}
+
+/** `tenant=key,key2` → keys (a bare key is tenant `default`); never echoes a key in an error. */
+function parseApiKeys(raw: string | undefined, problems: Problem[]): ApiKey[] {
+  if (raw === undefined) return [];
+  const keys: ApiKey[] = [];
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0) problems.push({ path: S.apiKeys, message: 'expected at least one key (it is set but empty)' });
+  entries.forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const tenant = eq > 0 ? entry.slice(0, eq) : 'default';
+    const key = eq > 0 ? entry.slice(eq + 1) : entry;
+    const at = `${S.apiKeys}[${i}]`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(tenant)) problems.push({ path: at, message: 'the tenant before "=" must be letters, digits or . _ : @ -' });
+    else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
+      problems.push({ path: at, message: `(tenant ${tenant}) expected a key of at least ${MIN_API_KEY_LENGTH} characters without spaces (value not shown)` });
+    } else keys.push({ tenant, key });
+  });
+  return keys;
+}
+
+function parseRedis(env: Env, problems: Problem[], read: Reader): RedisConfig | undefined {
+  const url = readSecret(env, problems, S.redisUrl, (v) => /^rediss?:\/\/\S+$/.test(v), 'a redis:// or rediss:// URL');
+  const host = read(S.redisHost, z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name or IP address'));
+  const redisPort = read(S.redisPort, port, DEFAULTS.redisPort)!;
+  const tls = read(S.redisTls, bool, false)!;
+  const password = readSecret(env, problems, S.redisPassword, (v) => v.length > 0, 'a non-empty AUTH string');
+  const caCert = read(S.redisCaCert, z.string().includes('BEGIN CERTIFICATE', { message: 'a PEM certificate' }));
+  if (url && host) problems.push({ path: S.redisUrl, message: `set ${S.redisUrl} or ${S.redisHost}, not both` });
+  if (!url && !host) {
+    for (const v of [S.redisPassword, S.redisTls, S.redisCaCert, S.redisPort]) {
+      if (env[v]) problems.push({ path: v, message: `set without ${S.redisHost} or ${S.redisUrl}` });
+    }
+    return undefined;
+  }
+  const common = omitUndefined({ caCert, password });
+  if (url) return { url, tls: tls || url.startsWith('rediss://'), ...common };
+  return { host: host!, port: redisPort, tls, ...common };
+}
+
+function parseMongo(env: Env, problems: Problem[], read: Reader): MongoConfig | undefined {
+  const uri = readSecret(env, problems, S.mongoUri, (v) => /^mongodb(\+srv)?:\/\/\S+$/.test(v), 'a mongodb:// or mongodb+srv:// connection string');
+  const database = read(S.mongoDatabase, z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name'), DEFAULTS.mongoDatabase)!;
+  return uri ? { uri, database } : undefined;
+}
+
+function parseVectorSearch(env: Env, problems: Problem[], read: Reader): VectorSearchConfig | undefined {
+  const own = [S.vectorIndex, S.vectorIndexEndpoint, S.vectorDeployedIndexId, S.vectorQueryHost] as const;
+  // The project and region alone (set on every deployment) do not turn Vector Search on.
+  if (!own.some((v) => env[v])) return undefined;
+  const required = [...own, S.projectId, S.region];
+  const missing = required.filter((v) => !env[v]);
+  if (missing.length > 0) {
+    problems.push({ path: missing[0], message: `long-term memory on Vertex AI needs ${missing.join(', ')} as well (${required.filter((v) => env[v]).join(', ')} set)` });
+    return undefined;
+  }
+  // Indexes are regional: `global` (which Gemini takes) is not a place for one.
+  if (!matches(PROJECT_ID, env[S.projectId])) problems.push({ path: S.projectId, message: `expected ${PROJECT_ID.expected}, got "${env[S.projectId]}"` });
+  if (!matches(REGION, env[S.region])) problems.push({ path: S.region, message: `expected ${REGION.expected} (Vector Search indexes are regional), got "${env[S.region]}"` });
+  return {
+    indexName: read(S.vectorIndex, ruleSchema(vertexResourceName('indexes')))!,
+    indexEndpointName: read(S.vectorIndexEndpoint, ruleSchema(vertexResourceName('indexEndpoints')))!,
+    deployedIndexId: read(S.vectorDeployedIndexId, ruleSchema(DEPLOYED_INDEX_ID))!,
+    queryHost: read(S.vectorQueryHost, ruleSchema(HOST_PORT))!,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The names of the runtime's settings: the environment variables the runtime reads at start and
+ * the infrastructure renders (`renderRuntimeSettings`), so renaming one here renames it on both
+ * sides.
+ */
+export const RuntimeSettings = {
+  /** Deployment environment name (`dev`, `staging`, `prod`); `local` when unset. */
+  environment: 'ORCHESTRA_ENV',
+  /** Google Cloud project that hosts the backends. */
+  projectId: 'GOOGLE_CLOUD_PROJECT',
+  /** Region of the regional APIs (Vertex AI, Memorystore). */
+  region: 'ORCHESTRA_REGION',
+
+  /** Prefix of every key, collection and restrict the memory writes (default `orchestra`). */
+  memoryNamespace: 'ORCHESTRA_MEMORY_NAMESPACE',
+  /** Seconds a short-term item lives (default 3600). */
+  shortTermTtlSeconds: 'ORCHESTRA_SHORT_TERM_TTL_SECONDS',
+  /** Turns kept per conversation in short-term memory (default 20). */
+  recentMessages: 'ORCHESTRA_RECENT_MESSAGES',
+  /** Days a MEDIUM item lives in mid-term memory (default 30; HIGH items are kept). */
+  midTermTtlDays: 'ORCHESTRA_MID_TERM_TTL_DAYS',
+  /** Per-layer time budget of a context retrieval, in milliseconds (default 1500). */
+  layerTimeoutMs: 'ORCHESTRA_LAYER_TIMEOUT_MS',
+
+  /** Short-term memory: Memorystore for Redis, by host (as deployed) or by URL (local). */
+  redisUrl: 'ORCHESTRA_REDIS_URL',
+  redisHost: 'ORCHESTRA_REDIS_HOST',
+  redisPort: 'ORCHESTRA_REDIS_PORT',
+  /** AUTH string, from Secret Manager. */
+  redisPassword: 'ORCHESTRA_REDIS_PASSWORD',
+  /** `true` when the server requires in-transit encryption. */
+  redisTls: 'ORCHESTRA_REDIS_TLS',
+  /** PEM of the server's CA, to verify Memorystore's TLS certificate. */
+  redisCaCert: 'ORCHESTRA_REDIS_CA_CERT',
+
+  /** Mid-term memory: a MongoDB connection string (Firestore with MongoDB compatibility or external). */
+  mongoUri: 'ORCHESTRA_MONGODB_URI',
+  mongoDatabase: 'ORCHESTRA_MONGODB_DATABASE',
+
+  /** Long-term memory: Vertex AI Vector Search. */
+  vectorIndex: 'ORCHESTRA_VECTOR_INDEX',
+  vectorIndexEndpoint: 'ORCHESTRA_VECTOR_INDEX_ENDPOINT',
+  vectorDeployedIndexId: 'ORCHESTRA_VECTOR_DEPLOYED_INDEX_ID',
+  /** Host that serves FindNeighbors: the endpoint's public domain, or its PSC address. */
+  vectorQueryHost: 'ORCHESTRA_VECTOR_QUERY_HOST',
+  embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
+  /** Embedding width: the vector index's (default: the embedding model's own, 768 for text-embedding-005). */
+  vectorDimensions: 'ORCHESTRA_VECTOR_DIMENSIONS',
+  /** Host of the regional Vertex AI API (default `<region>-aiplatform.googleapis.com`). */
+  vertexApiHost: 'ORCHESTRA_VERTEX_API_HOST',
+
+  /**
+   * API keys accepted on `/v1` routes, from Secret Manager: comma-separated, each `tenant=key` or
+   * a bare key (tenant `default`). Required outside local development.
+   */
+  apiKeys: 'ORCHESTRA_API_KEYS',
+
+  /** Port to listen on; Cloud Run sets it (default 8080). */
+  port: 'PORT',
+  /** Address to bind (default 127.0.0.1 locally, 0.0.0.0 elsewhere). */
+  host: 'ORCHESTRA_HOST',
+  /** pino level (default info). */
+  logLevel: 'ORCHESTRA_LOG_LEVEL',
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimitBytes: 'ORCHESTRA_BODY_LIMIT_BYTES',
+  /** Requests per minute per API key (or per client address without auth); default 600. */
+  rateLimitPerMinute: 'ORCHESTRA_RATE_LIMIT_PER_MINUTE',
+  /** Directory of team configs, *.yaml / *.json (default: the teams shipped with the runtime). */
+  teamsDir: 'ORCHESTRA_TEAMS_DIR',
+  /** LLM deployments, fallbacks and limits: inline JSON or a path to a JSON/YAML file (default: offline). */
+  llmConfig: 'ORCHESTRA_LLM_CONFIG',
+} as const;
+
+export type RuntimeSettingName = (typeof RuntimeSettings)[keyof typeof RuntimeSettings];
+
+/** The variable carrying the API key of the LLM provider called `provider` (e.g. `openai`, `my-proxy`). */
+export function llmApiKeySetting(provider: string): string {
+  return `ORCHESTRA_LLM_${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`;
+}
+
+const LLM_API_KEY_SETTING = /^ORCHESTRA_LLM_([A-Z][A-Z0-9_]*)_API_KEY$/;
+
+/** The provider whose key `variable` carries (`ORCHESTRA_LLM_MY_PROXY_API_KEY` → `my-proxy`), or undefined. */
+export function llmProviderOfSetting(variable: string): string | undefined {
+  const match = LLM_API_KEY_SETTING.exec(variable);
+  return match ? match[1].toLowerCase().replace(/_/g, '-') : undefined;
+}

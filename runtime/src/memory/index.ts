@@ -1,0 +1,16 @@
+// The layered memory's public API (`@orchestra/runtime/memory`): the layer contracts, the manager,
+// the embedded and production stores, and `createMemory`, which picks them from the settings.
+// Google's client modules load only when a Vertex AI store first connects.
+export * from './types';
+export * from './errors';
+export * from './manager';
+export { createMemory } from './create-memory';
+export { EmbeddedShortTermStore, type EmbeddedShortTermOptions } from './short-term/embedded-short-term';
+export { RedisShortTermStore, type RedisShortTermOptions } from './short-term/redis-short-term';
+export { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
+export { MongoMidTermStore, type MongoMidTermOptions } from './mid-term/mongo-mid-term';
+export { EmbeddedLongTermStore, type EmbeddedLongTermOptions } from './long-term/embedded-long-term';
+export { HashingEmbedder } from './long-term/hashing-embedder';
+export { VertexEmbedder, type VertexEmbedderOptions } from './long-term/vertex-embedder';
+export { VertexLongTermStore, type VertexLongTermOptions, TENANT_NAMESPACE, CONVERSATION_NAMESPACE } from './long-term/vertex-long-term';
+export { VertexCredentialsError } from '../google/client';
