@@ -23,8 +23,8 @@ export class TeamStack extends TerraformStack {
       serviceAccount: identity,
       vpc: { networkId: network.networkId, subnetId: network.subnetId },
       env: { INDEX_ENDPOINT: vectors.indexEndpointName, DEPLOYED_INDEX_ID: vectors.deployedIndexId },
-      // The service reads the key by reference and is granted access to this secret only.
-      secretEnv: { PARTNER_API_KEY: new Secret(this, 'partner-key', { secretId: 'acme-partner-api-key' }) },
+      // A secret that exists already: the service reads it by reference and is granted access to it only.
+      secretEnv: { PARTNER_API_KEY: Secret.fromSecretId(this, 'partner-key', 'acme-partner-api-key') },
       invokers: [{ member: 'group:search-clients@acme.example' }],
     });
   }

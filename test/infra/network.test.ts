@@ -4,7 +4,7 @@ import { ComputeNetwork } from '@cdktf/provider-google/lib/compute-network';
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-networking-connection';
-import { Network } from '../../infra/src/networking/network';
+import { type INetwork, Network } from '../../infra/src/networking/network';
 import { cidrsOverlap, isIpv4Cidr } from '../../infra/src/networking/cidr';
 import { resourcesOf, synth } from '../helpers/synth';
 
@@ -57,6 +57,29 @@ describe('Network', () => {
     expect(() =>
       synth((s) => new Network(s, 'net', { region: 'us-east1', subnetCidr: '10.0.0.0/28', privateServicesCidr: '10.20.0.1/16' })),
     ).toThrow(/subnetCidr: "10\.0\.0\.0\/28" must be an IPv4 CIDR of \/26 or larger[\s\S]*privateServicesCidr: "10\.20\.0\.1\/16"/);
+  });
+});
+
+describe('Network.fromAttributes', () => {
+  it('names an existing VPC and subnet the way the Compute API does, creating nothing', () => {
+    let network: INetwork | undefined;
+    const { json } = synth((s) => {
+      network = Network.fromAttributes(s, 'shared', { project: 'acme-host', networkName: 'shared-vpc', subnetName: 'apps-euw4', region: 'europe-west4' });
+    });
+    expect(json.resource ?? {}).toEqual({});
+    expect(network).toMatchObject({
+      networkId: 'projects/acme-host/global/networks/shared-vpc',
+      networkSelfLink: 'https://www.googleapis.com/compute/v1/projects/acme-host/global/networks/shared-vpc',
+      subnetId: 'projects/acme-host/regions/europe-west4/subnetworks/apps-euw4',
+      region: 'europe-west4',
+    });
+    expect(network?.privateServicesConnection).toBeUndefined();
+  });
+
+  it('refuses names that cannot be a project, network, subnet or region, all at once', () => {
+    expect(() => synth((s) => Network.fromAttributes(s, 'x', { project: 'Acme', networkName: 'Shared VPC', subnetName: '-', region: 'mars' }))).toThrow(
+      /project: [\s\S]*networkName: [\s\S]*subnetName: [\s\S]*region: "mars" must be a Google Cloud region/,
+    );
   });
 });
 

@@ -1,3 +1,5 @@
+import { Construct } from 'constructs';
+import { TerraformResource, dependable } from 'cdktf';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
@@ -92,6 +94,33 @@ describe('ProjectServices', () => {
     });
     expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
     expect(onlyResource(json, 'google_project_service').depends_on).toBeUndefined();
+  });
+
+  it('covers resources created after requiredBy too (applied at synth, whatever the order of composition)', () => {
+    const { json } = synth((s) => {
+      new ProjectServices(s, 'apis', { services: ['run.googleapis.com'] }).requiredBy(s);
+      const later = new Secret(s, 'later', { secretId: 'later' });
+      later.grantRead({ member: 'group:readers@example.com' });
+    });
+    expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
+  });
+
+  it('adds to what a resource waits for already, without duplicates, and only under its scope', () => {
+    const { json } = synth((s) => {
+      const apis = new ProjectServices(s, 'apis', { services: ['run.googleapis.com'] });
+      const inside = new Construct(s, 'inside');
+      const first = new Secret(inside, 'first', { secretId: 'first' });
+      const second = new Secret(inside, 'second', { secretId: 'second' });
+      (second.node.findChild('secret') as TerraformResource).dependsOn = [dependable(first.node.findChild('secret') as TerraformResource)];
+      new Secret(s, 'outside', { secretId: 'outside' });
+      apis.requiredBy(inside);
+      apis.requiredBy(inside);
+    });
+    const byId = Object.fromEntries(resourcesOf(json, 'google_secret_manager_secret').map((r) => [r.secret_id, r.depends_on]));
+    expect(byId.first).toEqual([expect.stringMatching(/^google_project_service\./)]);
+    expect(byId.second).toEqual([expect.stringMatching(/^google_secret_manager_secret\.inside_first/), expect.stringMatching(/^google_project_service\./)]);
+    expect(byId.outside).toBeUndefined();
   });
 });
 

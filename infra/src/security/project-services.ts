@@ -36,6 +36,7 @@ export interface ProjectServicesProps {
 export class ProjectServices extends Construct {
   /** The `google_project_service` resources, keyed by API name. */
   public readonly services: Readonly<Record<string, ProjectService>>;
+  private requirement?: RequireServices;
 
   constructor(scope: Construct, id: string, props: ProjectServicesProps = {}) {
     super(scope, id);
@@ -57,7 +58,11 @@ export class ProjectServices extends Construct {
    * after this call wait too, whatever the order of composition.
    */
   requiredBy(scope: IConstruct): void {
-    Aspects.of(scope).add(new RequireServices(Object.values(this.services)));
+    // One aspect for all scopes: its dependency tokens are the same strings wherever it applies,
+    // so a resource under two of them (or one named twice) waits once.
+    this.requirement ??= new RequireServices(Object.values(this.services));
+    const aspects = Aspects.of(scope);
+    if (!aspects.all.includes(this.requirement)) aspects.add(this.requirement);
   }
 }
 

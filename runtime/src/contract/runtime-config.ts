@@ -258,7 +258,9 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.bodyLimitBytes, server.bodyLimitBytes);
   plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
   plain(S.teamsDir, server.teamsDir);
-  sensitive<readonly ApiKey[]>(S.apiKeys, server.apiKeys, (keys) => keys.map((k) => `${k.tenant}=${k.key}`).join(','));
+  // No keys is auth off (local development only), which is the variable unset, not set empty.
+  const apiKeys = Array.isArray(server.apiKeys) && server.apiKeys.length === 0 ? undefined : server.apiKeys;
+  sensitive<readonly ApiKey[]>(S.apiKeys, apiKeys, (keys) => keys.map((k) => `${k.tenant}=${k.key}`).join(','));
 
   if (settings.llm) {
     const document = llmDocumentOf(settings.llm);
