@@ -131,7 +131,7 @@ export const EnvironmentSchema = z
     /**
      * Continuous delivery from GitHub Actions (.github/workflows/infrastructure.yml): the stack
      * creates a workload identity pool + provider trusting only this repository and a deployer
-     * service account (infra/security/deployer-identity.ts). Unset: no deployer identity.
+     * service account (infra/src/security/deployer-identity.ts). Unset: no deployer identity.
      */
     delivery: z
       .strictObject({
@@ -139,7 +139,7 @@ export const EnvironmentSchema = z
         githubRepository: z.string().regex(GITHUB_REPOSITORY_PATTERN, 'must be a GitHub repository "owner/name"'),
       })
       .optional(),
-    /** Synth-time guardrails switched off, each with a written reason (infra/guardrails). */
+    /** Synth-time guardrails switched off, each with a written reason (infra/src/guardrails). */
     guardrails: z
       .strictObject({
         disabled: z

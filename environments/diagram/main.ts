@@ -1,24 +1,21 @@
-// `npm run diagram`: redraws each environment in README.md from what the code synthesizes.
-// `npm run diagram -- --check`: exits 1, writing nothing, when the README's pictures are stale.
+// `npm run diagram`: redraws each environment in docs/environments.md from what the code synthesizes.
+// `npm run diagram -- --check`: exits 1, writing nothing, when the document is stale or missing.
 import * as fs from 'node:fs';
-import { README, expectedSection, readSection, writeSection } from './readme';
+import * as path from 'node:path';
+import { DOCUMENT, expectedDocument, readDocument, staleness } from './document';
 
+const name = path.relative(process.cwd(), DOCUMENT) || DOCUMENT;
 const check = process.argv.slice(2).includes('--check');
-const readme = fs.readFileSync(README, 'utf8');
-const section = expectedSection();
+const actual = readDocument();
+const expected = expectedDocument();
+const problem = staleness(actual, expected);
 
-if (check) {
-  if (readSection(readme) !== section) {
-    console.error('README.md: the environment diagrams differ from what the code synthesizes. Run `npm run diagram` and commit README.md.');
-    process.exitCode = 1;
-  } else {
-    console.log('README.md: the environment diagrams are up to date.');
-  }
+if (problem === undefined) console.log(`${name}: the environment diagrams are up to date.`);
+else if (check) {
+  console.error(`${name} ${problem}. Run \`npm run diagram\` and commit ${name}.`);
+  process.exitCode = 1;
 } else {
-  const updated = writeSection(readme, section);
-  if (updated === readme) console.log('README.md: the environment diagrams are up to date.');
-  else {
-    fs.writeFileSync(README, updated);
-    console.log('README.md: environment diagrams redrawn.');
-  }
+  fs.mkdirSync(path.dirname(DOCUMENT), { recursive: true });
+  fs.writeFileSync(DOCUMENT, expected);
+  console.log(`${name}: environment diagrams redrawn.`);
 }

@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
 # A second opinion on the synthesized infrastructure: checkov's terraform_json framework over every
-# cdktf.out/stacks/orchestra-*/cdk.tf.json, configured by infra/checkov.yaml (each skip there carries
+# cdktf.out/stacks/orchestra-*/cdk.tf.json, configured by environments/scripts/checkov.yaml (each skip there carries
 # its reason). Prints passed/failed/skipped per stack and exits non-zero on any failed check.
 #
-#   bash infra/scan.sh              synthesize, then scan
-#   bash infra/scan.sh --no-synth   scan the cdktf.out already there (e.g. right after `npm run synth`)
+#   bash environments/scripts/scan.sh              synthesize, then scan
+#   bash environments/scripts/scan.sh --no-synth   scan the cdktf.out already there (e.g. right after `npm run synth`)
 #
 # checkov comes from PyPI, pinned, in a virtualenv cached under ~/.cache/orchestra (keyed by the
 # version, reused across runs). The scan itself is offline: no platform API key, no mapping or
 # guideline download, no update check, no upload.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 CHECKOV_VERSION=3.3.30
-CONFIG=infra/checkov.yaml
+CONFIG=environments/scripts/checkov.yaml
 VENV="${XDG_CACHE_HOME:-$HOME/.cache}/orchestra/checkov-$CHECKOV_VERSION"
 RUN_TIMEOUT=300
 synth=true
 case "${1:-}" in
   "") ;;
   --no-synth) synth=false ;;
-  *) echo "usage: bash infra/scan.sh [--no-synth]" >&2; exit 2 ;;
+  *) echo "usage: bash environments/scripts/scan.sh [--no-synth]" >&2; exit 2 ;;
 esac
 
 start=$(date +%s)

@@ -4,12 +4,12 @@
 # MPL-2.0 Go source on the Go module proxy and served from a local filesystem mirror: terraform never
 # talks to a registry (the Terraform registry is out of reach, see DESIGN.md "Terraform validation").
 #
-#   bash infra/validate.sh              synthesize, then validate every stack
-#   bash infra/validate.sh --no-synth   validate the cdktf.out already there
-#   bash infra/validate.sh --plan       also `terraform plan -refresh=false` with a local backend, an
+#   bash environments/scripts/validate.sh              synthesize, then validate every stack
+#   bash environments/scripts/validate.sh --no-synth   validate the cdktf.out already there
+#   bash environments/scripts/validate.sh --plan       also `terraform plan -refresh=false` with a local backend, an
 #                                       empty state and a dummy access token; offline (see below)
-#   bash infra/validate.sh --build-only build/check the cached provider and exit
-#   bash infra/validate.sh --out DIR    validate DIR/stacks/*/cdk.tf.json instead (implies --no-synth)
+#   bash environments/scripts/validate.sh --build-only build/check the cached provider and exit
+#   bash environments/scripts/validate.sh --out DIR    validate DIR/stacks/*/cdk.tf.json instead (implies --no-synth)
 #
 # PROVIDER VERSION. The stacks pin google = 6.50.0, but the Go module proxy does not serve
 # github.com/hashicorp/terraform-provider-google at v6.50.0 (its v2+ tags have no /vN module path,
@@ -29,7 +29,7 @@
 # TERRAFORM CLI. $TERRAFORM_BINARY_NAME (which cdktf honours too), else `terraform` on PATH, else
 # OpenTofu (MPL-2.0) built once from the Go module proxy (see TOFU_VERSION below).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 GO_MODULE=github.com/hashicorp/terraform-provider-google
 GO_VERSION=v1.20.1-0.20260828184646-f3721fb45fa3   # main after 8.0.0; v6.50.0 is not served
@@ -40,7 +40,7 @@ BUILD_TIMEOUT=3600
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 
 synth=true plan=false build_only=false out=cdktf.out
-usage="usage: bash infra/validate.sh [--no-synth] [--plan] [--build-only] [--out DIR]"
+usage="usage: bash environments/scripts/validate.sh [--no-synth] [--plan] [--build-only] [--out DIR]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-synth) synth=false ;;

@@ -1,4 +1,4 @@
-// infra/validate.sh: `terraform validate` (and an offline `plan -refresh=false`) of the synthesized
+// environments/scripts/validate.sh: `terraform validate` (and an offline `plan -refresh=false`) of the synthesized
 // stacks against the hashicorp/google provider built from the Go module proxy. The build is done by
 // `npm run validate` (cached under ~/.cache/orchestra/terraform-providers); without terraform or that
 // cached build these tests are skipped with a note rather than starting a multi-minute build here.
@@ -6,10 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ENVIRONMENTS } from '../../environments';
-import { synthesizeEnvironments } from '../../environments/app';
+import { ENVIRONMENTS, synthesizeEnvironments } from '../../environments';
 
-const script = path.join(__dirname, '..', '..', 'infra', 'validate.sh');
+const script = path.join(__dirname, '..', '..', 'environments', 'scripts', 'validate.sh');
 const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'orchestra', 'terraform-providers');
 const hasTerraform = spawnSync('bash', ['-c', 'command -v "${TERRAFORM_BINARY_NAME:-terraform}"']).status === 0;
 const providerBuilt = fs.existsSync(path.join(cache, 'mirror'));
@@ -26,7 +25,7 @@ function run(args: string[]) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-(ready ? describe : describe.skip)('infra/validate.sh', () => {
+(ready ? describe : describe.skip)('environments/scripts/validate.sh', () => {
   beforeAll(() => synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} }));
 
   it('finds every synthesized stack valid and plans it offline', () => {

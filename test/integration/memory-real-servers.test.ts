@@ -41,13 +41,18 @@ beforeAll(async () => {
     startMongo(),
     startVertexServer({ indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED }),
   ]);
+  const longTerm = new VertexLongTermStore(
+    localStoreOptions(vertex.port, { project: PROJECT, region: REGION, indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED }),
+  );
+  // First, on its own: loading the Google client modules blocks the event loop for a while (longer
+  // on a busy machine), which would otherwise eat into the MongoDB driver's short server selection
+  // timeout below (short so the tests with the server down fail fast) and fail the start at random.
+  await longTerm.init();
   memory = new LayeredMemoryManager(
     {
       shortTerm: new RedisShortTermStore({ url: redis.url, prefix: uniqueId('it') }),
       midTerm: new MongoMidTermStore({ uri: mongo.uri, database: 'integration', clientOptions: { serverSelectionTimeoutMS: 1000 } }),
-      longTerm: new VertexLongTermStore(
-        localStoreOptions(vertex.port, { project: PROJECT, region: REGION, indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED }),
-      ),
+      longTerm,
     },
     { layerTimeoutMs: 1500, writeTimeoutMs: 3000, recentMessages: 3 },
   );

@@ -104,7 +104,13 @@ export interface LlmConfig {
 }
 
 /** What a deployment sets: the document (left out: the offline model) and the keys it names, by value or secret reference. */
-export interface LlmSettingsInput<Ref = never> extends Partial<LlmConfigDocument> {
+export interface LlmSettingsInput<Ref = never> {
+  readonly deployments?: readonly LlmDeploymentConfig[];
+  readonly fallbacks?: Readonly<Record<string, readonly string[]>>;
+  readonly contextWindowFallbacks?: Readonly<Record<string, readonly string[]>>;
+  readonly retries?: number;
+  readonly timeoutMs?: number;
+  readonly cooldownMs?: number;
   readonly apiKeys?: Readonly<Record<string, Sensitive<string | SecretValue, Ref>>>;
 }
 
@@ -164,10 +170,10 @@ export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
 }
 
 /** The document fields of `input` that are set, in the document's shape (what ORCHESTRA_LLM_CONFIG carries). */
-export function llmDocumentOf(input: LlmSettingsInput<unknown>): Partial<LlmConfigDocument> | undefined {
+export function llmDocumentOf(input: LlmSettingsInput<unknown>): Omit<LlmSettingsInput, 'apiKeys'> | undefined {
   const { apiKeys: _keys, ...document } = input;
   const set = Object.fromEntries(Object.entries(document).filter(([, v]) => v !== undefined));
-  return Object.keys(set).length === 0 ? undefined : (set as Partial<LlmConfigDocument>);
+  return Object.keys(set).length === 0 ? undefined : set;
 }
 
 /** The setting's content as data: inline JSON when it starts with `{`, else a file (YAML unless it ends in .json). */

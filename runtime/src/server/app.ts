@@ -10,7 +10,7 @@ import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
-import { Context, ErrorResponse, Item } from './schemas';
+import { Context, ErrorResponse, Item, TraceStep } from './schemas';
 
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
@@ -64,9 +64,10 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   app.addSchema(ErrorResponse);
   app.addSchema(Item);
   app.addSchema(Context);
+  app.addSchema(TraceStep);
 
   await app.register(swagger, {
-    // Shared schemas keep their names in the document (ErrorResponse, Item, Context).
+    // Shared schemas keep their names in the document (ErrorResponse, Item, Context, TraceStep).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',

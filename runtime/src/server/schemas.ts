@@ -1,10 +1,14 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TUnsafe } from '@sinclair/typebox';
 
 // Ids a client names are stored tenant-scoped (`<tenant>:<id>`), so they are shorter than the
 // memory's own limit.
 export const ClientId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$', description: 'letters, digits, . _ : @ -; at most 128' });
 
 const Json = Type.Unknown();
+
+/** A string from a fixed set, as a plain JSON Schema `enum` (clients generated from OpenAPI read it better than anyOf/const). */
+const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> =>
+  Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
 
 export const ErrorResponse = Type.Object(
   {
@@ -47,6 +51,44 @@ export const Context = Type.Object(
     degraded: Type.Array(Type.String(), { description: '"<layer>: <reason>" for each memory layer that failed or timed out' }),
   },
   { $id: 'Context' },
+);
+
+/**
+ * One LLM call attempt (`Attempt` in llm/types.ts). The response serializer keeps only the fields
+ * named here: a field added to `Attempt` or `TraceStep` must be added here too (the server tests
+ * check the two agree).
+ */
+export const LlmAttempt = Type.Object(
+  {
+    deployment: Type.String({ description: 'The configured deployment name (e.g. primary, fallback-gemini)' }),
+    provider: Type.String(),
+    model: Type.String(),
+    outcome: StringEnum(['ok', 'error', 'skipped-cooldown']),
+    errorKind: Type.Optional(
+      StringEnum(['rate-limit', 'server', 'timeout', 'network', 'auth', 'not-found', 'context-window', 'bad-request', 'content-filter'], {
+        description: 'Why the attempt failed (LlmErrorKind)',
+      }),
+    ),
+    status: Type.Optional(Type.Integer({ description: 'HTTP status of the failed call, when there was one' })),
+    durationMs: Type.Number({ description: 'Milliseconds the attempt took' }),
+  },
+  { description: 'One attempt at an LLM call: which deployment, how it ended, how long it took' },
+);
+
+/** One thing an agent did while a team answered a message (`TraceStep` in agents/trace.ts). */
+export const TraceStep = Type.Object(
+  {
+    agent: Type.String({ description: 'The agent that acted (for delegate, the one that delegated)' }),
+    action: StringEnum(['delegate', 'answer', 'llm-call', 'tool-call']),
+    detail: Type.Optional(Type.String({ description: "Human-readable: the delegate's name and task, a finish reason, why a step failed" })),
+    deployment: Type.Optional(Type.String({ description: 'For llm-call: the deployment that answered' })),
+    provider: Type.Optional(Type.String()),
+    model: Type.Optional(Type.String()),
+    attempts: Type.Optional(Type.Array(LlmAttempt, { description: 'For llm-call: every attempt, in order, the successful one last' })),
+    startedAt: Type.String({ format: 'date-time', description: 'When the step started (ISO-8601)' }),
+    durationMs: Type.Number({ description: 'Milliseconds the step took' }),
+  },
+  { $id: 'TraceStep', description: 'One thing an agent did while the team answered' },
 );
 
 export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Json, { maxProperties: 32 });

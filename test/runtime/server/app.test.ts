@@ -1,4 +1,6 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { TraceStep } from '../../../runtime/src/agents/trace';
 import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
 import { LlmRouterError } from '../../../runtime/src/llm/router';
 import { LlmError } from '../../../runtime/src/llm/types';
@@ -10,6 +12,16 @@ import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/e
 import type { MidTermStore } from '../../../runtime/src/memory/types';
 import { buildApp } from '../../../runtime/src/server/app';
 import type { TeamDirectory, TeamMessage } from '../../../runtime/src/server/deps';
+import { TraceStep as TraceStepSchema } from '../../../runtime/src/server/schemas';
+
+// The reply schema of /messages is what the serializer keeps, so it must name every field of the
+// agents' TraceStep (and Attempt): this fails to compile when the two drift apart.
+type Plain<T> = T extends readonly (infer U)[] ? Plain<U>[] : T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T;
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const traceSchemaMatchesTraceStep: Same<Static<typeof TraceStepSchema>, Plain<TraceStep>> = true;
+
+/** A step as a TraceRecorder records it (startedAt and durationMs are always set). */
+const ECHO_STEP: TraceStep = { agent: 'echo', action: 'answer', startedAt: '2025-01-01T00:00:00.000Z', durationMs: 0 };
 
 const ACME_KEY = 'acme-key-0123456789abcdef';
 const GLOBEX_KEY = 'globex-key-0123456789abcdef';
@@ -27,7 +39,7 @@ function echoTeams(memory: LayeredMemoryManager, received: TeamMessage[] = []): 
       const context = await memory.retrieveContext(message.content, message.conversationId);
       return {
         reply: { content: `heard ${context.recent.length} turn(s)`, agent: 'echo', model: 'offline', provider: 'offline' },
-        trace: [{ agent: 'echo', action: 'answer' }],
+        trace: [ECHO_STEP],
         memory: { degraded: context.degraded },
       };
     },
@@ -120,10 +132,43 @@ describe('POST /v1/teams/:teamId/messages', () => {
     expect(response.json()).toEqual({
       conversationId: 'conv-1',
       reply: { content: 'heard 1 turn(s)', agent: 'echo', model: 'offline', provider: 'offline' },
-      trace: [{ agent: 'echo', action: 'answer' }],
+      trace: [ECHO_STEP],
       degraded: [],
     });
     expect(received.at(-1)).toEqual({ conversationId: 'acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
+  });
+
+  it('returns every field of every trace step, attempts included', async () => {
+    expect(traceSchemaMatchesTraceStep).toBe(true);
+    const trace: TraceStep[] = [
+      { agent: 'coordinator', action: 'delegate', detail: 'planner: plan the trip', startedAt: '2025-03-01T10:00:00.000Z', durationMs: 1234.56 },
+      {
+        agent: 'planner',
+        action: 'llm-call',
+        detail: 'stop',
+        deployment: 'fallback-gemini',
+        provider: 'vertex-gemini',
+        model: 'gemini-2.5-flash',
+        attempts: [
+          { deployment: 'primary', provider: 'openai-compatible', model: 'gpt-4o', outcome: 'skipped-cooldown', durationMs: 0 },
+          { deployment: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', outcome: 'error', errorKind: 'rate-limit', status: 429, durationMs: 12.5 },
+          { deployment: 'fallback-gemini', provider: 'vertex-gemini', model: 'gemini-2.5-flash', outcome: 'ok', durationMs: 830.25 },
+        ],
+        startedAt: '2025-03-01T10:00:00.100Z',
+        durationMs: 845.1,
+      },
+      { agent: 'planner', action: 'tool-call', detail: 'search: flights', startedAt: '2025-03-01T10:00:01.000Z', durationMs: 3 },
+      { agent: 'planner', action: 'answer', startedAt: '2025-03-01T10:00:01.200Z', durationMs: 0 },
+    ];
+    const tracing: TeamDirectory = {
+      get: () => ({ processMessage: async () => ({ reply: { content: 'done', agent: 'planner' }, trace, memory: { degraded: [] } }) }),
+      describe: () => [],
+    };
+    const traced = await build(withKeys, memoryWith(), tracing);
+    const response = await traced.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'x' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().trace).toEqual(trace);
+    await traced.close();
   });
 
   it('keeps tenants apart even with the same conversation id', async () => {
@@ -275,6 +320,30 @@ describe('service surface', () => {
       ['/healthz', '/readyz', '/v1/agents', '/v1/conversations/{conversationId}', '/v1/memory', '/v1/memory/search', '/v1/teams/{teamId}/messages'].sort(),
     );
     expect(doc.components.schemas.ErrorResponse).toBeDefined();
+    await app.close();
+  });
+
+  it('describes the trace steps of a message reply in the OpenAPI document', async () => {
+    const app = await build({});
+    const doc = (await app.inject('/docs/json')).json();
+    const step = doc.components.schemas.TraceStep;
+    expect(Object.keys(step.properties).sort()).toEqual(['action', 'agent', 'attempts', 'deployment', 'detail', 'durationMs', 'model', 'provider', 'startedAt'].sort());
+    expect(step.required.sort()).toEqual(['action', 'agent', 'durationMs', 'startedAt']);
+    expect(step.properties.action).toMatchObject({ type: 'string', enum: ['delegate', 'answer', 'llm-call', 'tool-call'] });
+    expect(step.properties.startedAt).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(step.properties.durationMs.type).toBe('number');
+
+    const attempt = step.properties.attempts.items;
+    expect(step.properties.attempts.type).toBe('array');
+    expect(Object.keys(attempt.properties).sort()).toEqual(['deployment', 'durationMs', 'errorKind', 'model', 'outcome', 'provider', 'status'].sort());
+    expect(attempt.required.sort()).toEqual(['deployment', 'durationMs', 'model', 'outcome', 'provider']);
+    expect(attempt.properties.outcome.enum).toEqual(['ok', 'error', 'skipped-cooldown']);
+    expect(attempt.properties.errorKind.enum.sort()).toEqual(
+      ['rate-limit', 'server', 'timeout', 'network', 'auth', 'not-found', 'context-window', 'bad-request', 'content-filter'].sort(),
+    );
+
+    const reply = doc.paths['/v1/teams/{teamId}/messages'].post.responses['200'].content['application/json'].schema;
+    expect(reply.properties.trace).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/TraceStep' } });
     await app.close();
   });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AgentDirectory, TeamDirectory } from '../deps';
 import { commonErrors } from '../schemas';
@@ -10,9 +10,11 @@ const Listing = Type.Object({
   ),
 });
 
-export default async function agentRoutes(app: FastifyInstance, options: { agents: AgentDirectory; teams: TeamDirectory }): Promise<void> {
+const agentRoutes: FastifyPluginAsyncTypebox<{ agents: AgentDirectory; teams: TeamDirectory }> = async (app, options) => {
   app.get('/agents', { schema: { summary: 'Registered agent types and the teams built from them', response: { 200: Listing, ...commonErrors } } }, async () => ({
     agents: options.agents.list().map((a) => ({ name: a.name, description: a.description, capabilities: [...a.capabilities] })),
     teams: options.teams.describe().map((t) => ({ ...t, agents: [...t.agents] })),
   }));
-}
+};
+
+export default agentRoutes;

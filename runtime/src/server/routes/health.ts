@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
 
@@ -18,7 +18,7 @@ export interface HealthOptions {
   readonly onFirstReady?: () => void;
 }
 
-export default async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) => {
   let firstReady = options.onFirstReady;
   app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
@@ -32,4 +32,6 @@ export default async function healthRoutes(app: FastifyInstance, options: Health
     }
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'degraded', layers });
   });
-}
+};
+
+export default healthRoutes;

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
 import { ClientId, Metadata, commonErrors } from '../schemas';
 
@@ -42,10 +42,10 @@ const Forgotten = Type.Object({
 });
 
 /** Memory for applications: store, search and forget, always within the caller's tenant. */
-export default async function memoryRoutes(app: FastifyInstance, options: { memory: LayeredMemoryManager }): Promise<void> {
+const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> = async (app, options) => {
   const { memory } = options;
 
-  app.post<{ Body: Static<typeof StoreBody> }>(
+  app.post(
     '/memory',
     { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, ...commonErrors } } },
     async (request, reply) => {
@@ -64,7 +64,7 @@ export default async function memoryRoutes(app: FastifyInstance, options: { memo
     },
   );
 
-  app.post<{ Body: Static<typeof SearchBody> }>(
+  app.post(
     '/memory/search',
     { schema: { summary: 'Context for a query: recent turns, older ones, semantic matches', body: SearchBody, response: { 200: Type.Ref('Context'), ...commonErrors } } },
     async (request) => {
@@ -84,7 +84,7 @@ export default async function memoryRoutes(app: FastifyInstance, options: { memo
     },
   );
 
-  app.delete<{ Params: Static<typeof ConversationParams> }>(
+  app.delete(
     '/conversations/:conversationId',
     { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, ...commonErrors } } },
     async (request) => {
@@ -93,4 +93,6 @@ export default async function memoryRoutes(app: FastifyInstance, options: { memo
       return { conversationId, removed };
     },
   );
-}
+};
+
+export default memoryRoutes;

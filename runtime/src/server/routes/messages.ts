@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { TeamDirectory } from '../deps';
 import { TeamNotFound } from '../errors';
 import { ClientId, Metadata, commonErrors } from '../schemas';
@@ -21,12 +21,12 @@ const Reply = Type.Object({
     model: Type.Optional(Type.String()),
     provider: Type.Optional(Type.String()),
   }),
-  trace: Type.Array(Type.Unknown(), { description: 'Which agent did what, which model answered, timings, every LLM attempt' }),
+  trace: Type.Array(Type.Ref('TraceStep'), { description: 'Which agent did what, which model answered, timings, every LLM attempt' }),
   degraded: Type.Array(Type.String()),
 });
 
-export default async function messageRoutes(app: FastifyInstance, options: { teams: TeamDirectory }): Promise<void> {
-  app.post<{ Params: Static<typeof Params>; Body: Static<typeof Body> }>(
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async (app, options) => {
+  app.post(
     '/teams/:teamId/messages',
     {
       schema: {
@@ -49,4 +49,6 @@ export default async function messageRoutes(app: FastifyInstance, options: { tea
       return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded] };
     },
   );
-}
+};
+
+export default messageRoutes;
