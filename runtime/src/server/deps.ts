@@ -1,3 +1,4 @@
+import type { TraceStep } from '../agents/trace';
 import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
 
@@ -11,7 +12,7 @@ export interface TeamMessage {
 
 export interface TeamResponse {
   readonly reply: { readonly content: string; readonly agent: string; readonly model?: string; readonly provider?: string };
-  readonly trace: readonly unknown[];
+  readonly trace: readonly TraceStep[];
   readonly memory: { readonly degraded: readonly string[] };
 }
 
