@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
+import { problemsFromZod } from '../contract';
 import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type LanguageModel, type LlmErrorKind, type ToolCall } from './types';
 
 export interface OpenAICompatibleModelOptions {
@@ -98,8 +99,8 @@ export class OpenAICompatibleModel implements LanguageModel {
   private result(raw: unknown, warnings: string[]): ChatResult {
     const parsed = completionSchema.safeParse(raw);
     if (!parsed.success) {
-      const problem = parsed.error.issues[0];
-      throw this.error('server', `malformed response: ${problem.path.join('.') || 'body'}: ${problem.message}`);
+      const problems = problemsFromZod(parsed.error).map((p) => `${p.path}: ${p.message}`);
+      throw this.error('server', `malformed response: ${problems.join('; ')}`);
     }
     const completion = parsed.data;
     const [choice] = completion.choices;

@@ -144,7 +144,7 @@ describe('OpenAICompatibleModel response mapping', () => {
     server.enqueue(reply.malformedJson(), reply.raw('{"id": "x", "choices": []}'), reply.raw('{"choices": [{"message": {"content": 42}}]}'));
     expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: 'openai-compatible gpt-test: malformed response: the body is not valid JSON' });
     expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: expect.stringContaining('choices: expected at least one choice') });
-    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: expect.stringContaining('choices.0.message.content') });
+    expect(await failure(model().doChat(hello))).toMatchObject({ kind: 'server', message: expect.stringContaining('choices[0].message.content') });
   });
 });
 
