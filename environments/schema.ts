@@ -4,6 +4,7 @@ import {
   GITHUB_REPOSITORY_PATTERN,
   GUARDRAIL_RULE_IDS,
   MIN_DISABLE_REASON_LENGTH,
+  NETWORK_RANGES,
   type ShardSize,
   cidrsOverlap,
   isDomainName,
@@ -64,10 +65,10 @@ export const EnvironmentSchema = z
     deletionProtection: z.boolean(),
     network: z
       .strictObject({
-        subnetCidr: cidr(26).default('10.10.0.0/24'),
-        privateServicesCidr: cidr(24).default('10.20.0.0/16'),
+        subnetCidr: cidr(NETWORK_RANGES.subnet.maxPrefixLength).default(NETWORK_RANGES.subnet.default),
+        privateServicesCidr: cidr(NETWORK_RANGES.privateServices.maxPrefixLength).default(NETWORK_RANGES.privateServices.default),
       })
-      .default({ subnetCidr: '10.10.0.0/24', privateServicesCidr: '10.20.0.0/16' }),
+      .default({ subnetCidr: NETWORK_RANGES.subnet.default, privateServicesCidr: NETWORK_RANGES.privateServices.default }),
     redis: z.strictObject({
       tier: z.enum(['BASIC', 'STANDARD_HA']),
       memorySizeGb: count(1, 300).default(1),

@@ -12,6 +12,16 @@ import { isIpv4Cidr } from './cidr';
 import { PropsValidator } from '../props-validator';
 import { isResourceName, prefixed } from '../naming';
 
+/**
+ * The network's default ranges and the smallest each may be: Direct VPC egress takes Cloud Run's
+ * addresses from the subnet (Google recommends /26 or larger), private services access needs /24
+ * or larger.
+ */
+export const NETWORK_RANGES = Object.freeze({
+  subnet: Object.freeze({ default: '10.10.0.0/24', maxPrefixLength: 26 }),
+  privateServices: Object.freeze({ default: '10.20.0.0/16', maxPrefixLength: 24 }),
+});
+
 export interface NetworkProps {
   /** Region of the subnet, router and NAT. */
   readonly region: string;
@@ -105,14 +115,15 @@ export class Network extends Construct implements INetwork {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const subnetCidr = props.subnetCidr ?? '10.10.0.0/24';
-    const privateServicesCidr = props.privateServicesCidr ?? '10.20.0.0/16';
+    const ranges = NETWORK_RANGES;
+    const subnetCidr = props.subnetCidr ?? ranges.subnet.default;
+    const privateServicesCidr = props.privateServicesCidr ?? ranges.privateServices.default;
     const name = (n: string) => prefixed(props.prefix, n);
 
     new PropsValidator(this.node.path)
       .check('prefix', props.prefix, props.prefix === undefined || isResourceName(props.prefix, 40), 'must be a lowercase resource name of at most 40 characters')
-      .check('subnetCidr', subnetCidr, isIpv4Cidr(subnetCidr, { maxPrefixLength: 26 }), `"${subnetCidr}" must be an IPv4 CIDR of /26 or larger`)
-      .check('privateServicesCidr', privateServicesCidr, isIpv4Cidr(privateServicesCidr, { maxPrefixLength: 24 }), `"${privateServicesCidr}" must be an IPv4 CIDR of /24 or larger`)
+      .check('subnetCidr', subnetCidr, isIpv4Cidr(subnetCidr, ranges.subnet), `"${subnetCidr}" must be an IPv4 CIDR of /${ranges.subnet.maxPrefixLength} or larger`)
+      .check('privateServicesCidr', privateServicesCidr, isIpv4Cidr(privateServicesCidr, ranges.privateServices), `"${privateServicesCidr}" must be an IPv4 CIDR of /${ranges.privateServices.maxPrefixLength} or larger`)
       .throwIfInvalid();
 
     const vpc = new ComputeNetwork(this, 'vpc', {
