@@ -39,6 +39,13 @@ describe('the service on its embedded defaults (what `npm start` serves)', () =>
     }
   });
 
+  it('closes the LLM router with the app (a Gemini channel would otherwise outlive SIGTERM)', async () => {
+    const { app, llm } = await createService({}, { logger: false });
+    const close = jest.spyOn(llm, 'close');
+    await app.close();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses to start with a bad configuration, naming every variable', async () => {
     const error = await createService({ [S.environment]: 'prod', [S.redisPort]: 'x', [S.llmConfig]: '{"deployments": 3}' }, { logger: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
