@@ -76,20 +76,27 @@ interface Timed {
 let tempRoot: string | undefined;
 let timeFileCount = 0;
 
+interface TimedOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** What of the child's output a failure shows (its last 40 lines of that). @default all of it */
+  readonly failureOutput?: (output: string) => string;
+}
+
 /** Runs `node <script> <args>` under /usr/bin/time; throws with its output if it exits non-zero. */
-function timed(label: string, script: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Timed {
+function timed(label: string, script: string, args: readonly string[], cwd: string, options: TimedOptions = {}): Timed {
   const timeFile = path.join(requireTempRoot(), `time-${timeFileCount++}.txt`);
   const command = [process.execPath, script, ...args];
   const run = spawnSync(TIME, ['-f', '%e %M', '-o', timeFile, ...command], {
     cwd,
-    env,
+    env: options.env ?? process.env,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
   if (run.error) throw new CommandFailed(`${label}: could not start ${TIME}: ${run.error.message}`);
   if (run.status !== 0) {
     const how = run.signal ? `was killed by ${run.signal}` : `exited with status ${run.status}`;
-    const output = `${run.stdout}${run.stderr}`.trim().split('\n').slice(-40).join('\n');
+    const shown = (options.failureOutput ?? ((output: string) => output))(`${run.stdout}${run.stderr}`);
+    const output = shown.trim().split('\n').slice(-40).join('\n');
     throw new CommandFailed(`${label} ${how}\n  $ ${command.join(' ')}\n${output}`);
   }
   // GNU time writes only the format line on success.
@@ -137,10 +144,15 @@ interface SynthSample extends ChildResult {
   readonly stacks: ReadonlyMap<string, string>;
 }
 
+/** A line of `--listFiles` output (an absolute path), not an error message (`file(line,col): error TS…`). */
+const isListedFile = (line: string) => path.isAbsolute(line) && !/: error TS\d+:/.test(line);
+
 function typecheck(variant: Variant, listFiles = false): TypecheckSample {
   const args = ['--noEmit', '-p', variant.tsconfig, ...(listFiles ? ['--listFiles'] : [])];
-  const run = timed(`type-check (${variant.name})`, TSC, args, variant.root);
-  const files = listFiles ? run.stdout.split('\n').filter((line) => line.length > 0) : [];
+  // A failure shows tsc's errors, not the file list after them.
+  const failureOutput = (output: string) => output.split('\n').filter((line) => !isListedFile(line)).join('\n');
+  const run = timed(`type-check (${variant.name})`, TSC, args, variant.root, { failureOutput });
+  const files = listFiles ? run.stdout.split('\n').filter(isListedFile) : [];
   return { wallS: run.wallS, peakRssKb: run.peakRssKb, files };
 }
 
@@ -149,7 +161,7 @@ function synth(variant: Variant): SynthSample {
   try {
     const label = `synth (${variant.name})`;
     const args = ['--tsconfig', path.join(variant.root, 'tsconfig.json'), __filename, '--child', variant.root, outdir];
-    const run = timed(label, TSX, args, variant.root, childEnv());
+    const run = timed(label, TSX, args, variant.root, { env: childEnv() });
     const line = run.stdout.split('\n').find((l) => l.startsWith(CHILD_RESULT));
     if (line === undefined) throw new CommandFailed(`${label}: the child printed no result\n${run.stdout}`);
     const result = JSON.parse(line.slice(CHILD_RESULT.length)) as ChildResult;

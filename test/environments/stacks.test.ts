@@ -184,6 +184,22 @@ describe('the app entry point', () => {
     expect(result.written).toEqual(['orchestra-dev', 'orchestra-prod', 'orchestra-staging']);
   });
 
+  it('is what the cdktf CLI runs (cdktf.json), on the project\'s Node: `cdktf synth` writes the three stacks', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-cli-'));
+    try {
+      // The CLI's pseudo-terminal module has no prebuilt binary for Node 24: the postinstall builds it.
+      const result = spawnSync(path.join('node_modules', '.bin', 'cdktf'), ['synth', '--output', dir], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CHECKPOINT_DISABLE: '1', CI: 'true' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/ERR_DLOPEN_FAILED|pty\.node/) });
+      expect(fs.readdirSync(path.join(dir, 'stacks')).sort()).toEqual(['orchestra-dev', 'orchestra-prod', 'orchestra-staging']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('exits non-zero with one message naming environment, field and rule, writing nothing', () => {
     const result = run({ ORCHESTRA_PROD_PROJECT_ID: 'Not_A_Project' });
     expect(result.status).toBe(1);
