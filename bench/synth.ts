@@ -11,8 +11,9 @@
 // compile cache), then BENCH_RUNS times, alternating between the variants.
 // Wall time and peak RSS come from `/usr/bin/time -f '%e %M'` around each child process; children
 // run on the Node that runs this script.
-// The script doubles as the synth child: `tsx bench/synth.ts --child <root> <outdir>`. The child
-// evaluates this module's top-level imports too, so they stay Node built-ins only.
+// The script doubles as the synth child: `tsx --tsconfig <root>/tsconfig.json bench/synth.ts --child
+// <root> <outdir>` (tsx applies that config's `paths`). The child evaluates this module's top-level
+// imports too, so they stay Node built-ins only.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
