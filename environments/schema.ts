@@ -16,7 +16,6 @@ import {
 import {
   DEFAULT_EMBEDDING_MODEL,
   EMBEDDING_MODEL,
-  EMBEDDING_MODELS,
   ENVIRONMENT_NAME,
   FIRESTORE_LOCATION,
   LLM_PROVIDER_NAME,
@@ -25,6 +24,7 @@ import {
   REGION,
   type Rule,
   defaultEmbeddingDimensions,
+  embeddingWidthProblem,
 } from '@orchestra/runtime/contract';
 
 const matching = (rule: Rule) => z.string().regex(rule.pattern, `must be ${rule.expected}`);
@@ -181,11 +181,8 @@ export const EnvironmentSchema = z
       }
     });
     const model = env.vectorSearch.embeddingModel;
-    const widest = EMBEDDING_MODELS[model]?.maxDimensions;
-    const width = env.vectorSearch.dimensions ?? defaultEmbeddingDimensions(model);
-    if (widest !== undefined && width > widest) {
-      fail(['vectorSearch', 'dimensions'], `${model} gives at most ${widest} dimensions, got ${width}`);
-    }
+    const tooWide = embeddingWidthProblem(model, env.vectorSearch.dimensions ?? defaultEmbeddingDimensions(model));
+    if (tooWide) fail(['vectorSearch', 'dimensions'], tooWide);
     if (env.kind !== 'development') {
       if (!env.redis.authEnabled) fail(['redis', 'authEnabled'], `must be true outside development (kind "${env.kind}")`);
       if (!env.redis.transitEncryption) fail(['redis', 'transitEncryption'], `must be true outside development (kind "${env.kind}")`);

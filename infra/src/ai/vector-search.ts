@@ -5,7 +5,7 @@ import { ComputeForwardingRule } from '@cdktf/provider-google/lib/compute-forwar
 import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
 import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
-import { DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODEL, EMBEDDING_MODELS, type MemorySettingsInput, defaultEmbeddingDimensions, matches } from '@orchestra/runtime/contract';
+import { DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODEL, type MemorySettingsInput, defaultEmbeddingDimensions, embeddingWidthProblem, matches } from '@orchestra/runtime/contract';
 import { IGrantable, grantProjectRole } from '../iam';
 import { PropsValidator } from '../props-validator';
 import { isResourceName, prefixed } from '../naming';
@@ -110,7 +110,7 @@ export class VectorSearch extends Construct {
     super(scope, id);
     const embeddingModel = props.embeddingModel ?? DEFAULT_EMBEDDING_MODEL;
     const dimensions = props.dimensions ?? defaultEmbeddingDimensions(embeddingModel);
-    const widest = EMBEDDING_MODELS[embeddingModel]?.maxDimensions;
+    const tooWide = embeddingWidthProblem(embeddingModel, dimensions);
     const shardSize = props.shardSize ?? 'SHARD_SIZE_SMALL';
     const minReplicas = props.minReplicas ?? 1;
     const maxReplicas = props.maxReplicas ?? 2;
@@ -123,7 +123,7 @@ export class VectorSearch extends Construct {
       .check('prefix', props.prefix, props.prefix === undefined || isResourceName(props.prefix, 40), 'must be a lowercase resource name of at most 40 characters')
       .check('embeddingModel', embeddingModel, matches(EMBEDDING_MODEL, embeddingModel), `"${embeddingModel}" must be ${EMBEDDING_MODEL.expected}`)
       .check('dimensions', dimensions, Number.isInteger(dimensions) && dimensions > 0, `${dimensions} must be a positive whole number`)
-      .check('dimensions', dimensions, widest === undefined || dimensions <= widest, `${embeddingModel} gives at most ${widest} dimensions, got ${dimensions}`)
+      .check('dimensions', dimensions, tooWide === undefined, tooWide ?? '')
       .check('leafNodesToSearchPercent', leafPercent, leafPercent > 0 && leafPercent <= 100, `${leafPercent} must be in (0, 100]`)
       .check('minReplicas', minReplicas, Number.isInteger(minReplicas) && minReplicas >= 1, `${minReplicas} must be a whole number, at least 1`)
       .check('maxReplicas', maxReplicas, maxReplicas >= minReplicas, `${maxReplicas} must be at least minReplicas (${minReplicas})`)

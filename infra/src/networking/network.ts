@@ -13,9 +13,10 @@ import { PropsValidator } from '../props-validator';
 import { isResourceName, prefixed } from '../naming';
 
 /**
- * The network's default ranges and the smallest each may be: Direct VPC egress takes Cloud Run's
- * addresses from the subnet (Google recommends /26 or larger), private services access needs /24
- * or larger.
+ * The network's default ranges and the smallest each may be. Cloud Run's Direct VPC egress takes
+ * its addresses from the subnet, 16 at a time, and Google's "Direct VPC egress with a VPC network"
+ * page requires the subnet's IPv4 range to be /26 or larger; the private services access range is
+ * kept at /24 or larger, room for several Google-managed services (Memorystore and others).
  */
 export const NETWORK_RANGES = Object.freeze({
   subnet: Object.freeze({ default: '10.10.0.0/24', maxPrefixLength: 26 }),

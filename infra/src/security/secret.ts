@@ -56,7 +56,10 @@ export interface SecretImportOptions {
   readonly project?: string;
 }
 
-const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
+/** Secret Manager's rule for a secret id, checked for created and imported secrets alike. */
+function checkSecretId(validator: PropsValidator, secretId: string): PropsValidator {
+  return validator.check('secretId', secretId, /^[A-Za-z0-9_-]{1,255}$/.test(secretId), `"${secretId}" must be 1-255 letters, digits, hyphens or underscores`);
+}
 
 function grantSecretRead(scope: Construct, secretId: string, grantee: IGrantable): SecretManagerSecretIamMember {
   assertNamedPrincipal(scope.node.path, grantee);
@@ -89,8 +92,7 @@ export class Secret extends Construct implements ISecret {
 
   constructor(scope: Construct, id: string, props: SecretProps) {
     super(scope, id);
-    new PropsValidator(this.node.path)
-      .check('secretId', props.secretId, SECRET_ID.test(props.secretId), `"${props.secretId}" must be 1-255 letters, digits, hyphens or underscores`)
+    checkSecretId(new PropsValidator(this.node.path), props.secretId)
       .check('replicaLocations', props.replicaLocations, props.replicaLocations === undefined || props.replicaLocations.length > 0, 'give at least one location, or leave it unset for automatic replication')
       .throwIfInvalid();
     // Not routed through PropsValidator: a literal must fail even though it is a string.
@@ -133,9 +135,7 @@ class ImportedSecret extends Construct implements ISecret {
     options: SecretImportOptions,
   ) {
     super(scope, id);
-    new PropsValidator(this.node.path)
-      .check('secretId', secretId, SECRET_ID.test(secretId), `"${secretId}" must be 1-255 letters, digits, hyphens or underscores`)
-      .throwIfInvalid();
+    checkSecretId(new PropsValidator(this.node.path), secretId).throwIfInvalid();
     this.reference = options.project === undefined ? secretId : `projects/${options.project}/secrets/${secretId}`;
   }
 

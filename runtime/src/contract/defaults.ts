@@ -34,22 +34,23 @@ export const DEFAULTS = Object.freeze({
 } as const);
 
 export interface EmbeddingModel {
-  /** The width of the model's vectors when no output dimensionality is asked for. */
+  /**
+   * The width of the model's vectors, and the widest it gives: a narrower index asks for its own
+   * width (`outputDimensionality`), a wider one cannot be filled.
+   */
   readonly dimensions: number;
-  /** The widest output dimensionality the model gives (narrower is a truncation, `outputDimensionality`). */
-  readonly maxDimensions: number;
 }
 
 /**
  * Vertex AI text embedding models by id (Google's "Get text embeddings" page: gemini-embedding-001
  * gives 3072-d vectors and can be reduced; the text-embedding-00x and multilingual models 768).
- * A model not listed here is accepted; its width must then be given.
+ * A model not listed here is accepted, at any width; left unset, its width is the default model's.
  */
 export const EMBEDDING_MODELS: Readonly<Record<string, EmbeddingModel>> = Object.freeze({
-  'text-embedding-005': { dimensions: 768, maxDimensions: 768 },
-  'text-embedding-004': { dimensions: 768, maxDimensions: 768 },
-  'text-multilingual-embedding-002': { dimensions: 768, maxDimensions: 768 },
-  'gemini-embedding-001': { dimensions: 3072, maxDimensions: 3072 },
+  'text-embedding-005': { dimensions: 768 },
+  'text-embedding-004': { dimensions: 768 },
+  'text-multilingual-embedding-002': { dimensions: 768 },
+  'gemini-embedding-001': { dimensions: 3072 },
 });
 
 /** The model long-term memory embeds with, and so the vector index's width, unless configured. */
@@ -58,6 +59,15 @@ export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-005';
 /** The width of `model`'s vectors: its own for a known model, else the default model's. */
 export function defaultEmbeddingDimensions(model: string = DEFAULT_EMBEDDING_MODEL): number {
   return (EMBEDDING_MODELS[model] ?? EMBEDDING_MODELS[DEFAULT_EMBEDDING_MODEL]).dimensions;
+}
+
+/**
+ * Why an index of `dimensions` cannot hold `model`'s vectors (wider than the model gives), or
+ * undefined when it can: checked by the environment schema, the index construct and the runtime.
+ */
+export function embeddingWidthProblem(model: string, dimensions: number): string | undefined {
+  const widest = EMBEDDING_MODELS[model]?.dimensions;
+  return widest !== undefined && dimensions > widest ? `${model} gives at most ${widest} dimensions, got ${dimensions}` : undefined;
 }
 
 /** API keys shorter than this are refused: guessable keys are no auth. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODELS, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions } from './defaults';
+import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
 import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, matches, vertexResourceName } from './rules';
@@ -175,10 +175,8 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
   });
   const embeddingModel = read(S.embeddingModel, ruleSchema(EMBEDDING_MODEL), DEFAULT_EMBEDDING_MODEL)!;
   const embedding: EmbeddingConfig = { model: embeddingModel, dimensions: read(S.vectorDimensions, positiveInt(4096), defaultEmbeddingDimensions(embeddingModel))! };
-  const widest = EMBEDDING_MODELS[embedding.model]?.maxDimensions;
-  if (widest !== undefined && embedding.dimensions > widest) {
-    problems.push({ path: S.vectorDimensions, message: `${embedding.model} gives at most ${widest} dimensions, got ${embedding.dimensions}` });
-  }
+  const tooWide = embeddingWidthProblem(embedding.model, embedding.dimensions);
+  if (tooWide) problems.push({ path: S.vectorDimensions, message: tooWide });
   const memory: MemoryConfig = omitUndefined({
     namespace: read(S.memoryNamespace, z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'), DEFAULTS.memoryNamespace)!,
     shortTermTtlSeconds: read(S.shortTermTtlSeconds, positiveInt(30 * 24 * 3600), DEFAULTS.shortTermTtlSeconds)!,

@@ -22,6 +22,11 @@ interface Classified {
 
 type Coded = Error & { readonly code: string } & Record<string, unknown>;
 
+/** A backend the request needs is unreachable: the client may retry (writes are idempotent). */
+function backendUnavailable(e: Coded): Classified {
+  return { status: 503, code: e.code, message: e.message, details: { failures: e.failures } };
+}
+
 /**
  * How the errors of the other layers reach a client, by their stable `code`: what the status is,
  * and what of the error a client may see. An error whose code is not here is a 500 unless it
@@ -30,9 +35,8 @@ type Coded = Error & { readonly code: string } & Record<string, unknown>;
 const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   // The client's item or query does not validate; every problem is named.
   MEMORY_INVALID_ITEM: (e) => ({ status: 400, code: e.code, message: e.message, details: { problems: (e as unknown as ValidationError).problems } }),
-  // A backend the request needs is unreachable: the client may retry (writes are idempotent).
-  MEMORY_WRITE_FAILED: (e) => ({ status: 503, code: e.code, message: e.message, details: { failures: e.failures } }),
-  MEMORY_FORGET_FAILED: (e) => ({ status: 503, code: e.code, message: e.message, details: { failures: e.failures } }),
+  MEMORY_WRITE_FAILED: backendUnavailable,
+  MEMORY_FORGET_FAILED: backendUnavailable,
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   AGENT_DELEGATION_LIMIT: (e) => ({ status: 508, code: 'ORCH_DELEGATION_LIMIT', message: e.message }),
   // fastify's schema validation of the body, params or query: ajv's errors as problems.
