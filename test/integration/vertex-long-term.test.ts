@@ -5,10 +5,16 @@ import path from 'node:path';
 import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { VertexEmbedder, type VertexEmbedderOptions } from '../../runtime/src/memory/long-term/vertex-embedder';
-import { VertexLongTermStore, type VertexLongTermOptions } from '../../runtime/src/memory/long-term/vertex-long-term';
+import {
+  PRIVATE_MATCH_PORT,
+  VectorSearchAccessError,
+  VertexLongTermStore,
+  type VertexLongTermOptions,
+  queryTargetOf,
+} from '../../runtime/src/memory/long-term/vertex-long-term';
 import { dot } from '../../runtime/src/memory/long-term/vectors';
 import type { Embedder, StoredItem } from '../../runtime/src/memory/types';
-import { startVertexServer, type IndexDatapoint, type VertexServer } from '../servers/vertex-server';
+import { PRIVATE_MATCH_SERVICE, loadPrivateDefinition, startVertexServer, type IndexDatapoint, type VertexServer } from '../servers/vertex-server';
 import { uniqueId } from '../runtime/contracts/harness';
 import { longTermContract } from '../runtime/contracts/long-term-contract';
 
@@ -338,6 +344,218 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
 longTermContract('VertexLongTermStore on a local Vertex AI', async () => {
   const store = new VertexLongTermStore(options());
   return { store, teardown: () => store.close() };
+});
+
+longTermContract('VertexLongTermStore on a local Vertex AI, private endpoint (container MatchService)', async () => {
+  const store = new VertexLongTermStore(options({ access: 'private', queryHost: server.privateHost }));
+  return { store, teardown: () => store.close() };
+});
+
+describe('VertexLongTermStore on a private endpoint (Private Service Connect / private services access)', () => {
+  const privately = (overrides: Partial<VertexLongTermOptions> = {}) => openStore({ access: 'private', queryHost: server.privateHost, ...overrides });
+
+  it('queries the private port with Match and writes through the public IndexService', async () => {
+    const store = await privately();
+    const tenantId = uniqueId('tenant');
+    await store.upsert([item(`${tenantId}-a`, 'the cat sat on the mat', { tenantId, conversationId: 'c1' })]);
+
+    const matches = await store.search('the cat on the mat', { limit: 4, tenantId, conversationId: 'c1' });
+
+    expect(matches.map((m) => m.id)).toEqual([`${tenantId}-a`]);
+    expect(matches[0].score).toBeCloseTo(dot(local.embedOne('the cat on the mat'), local.embedOne('the cat sat on the mat')), 5);
+    expect(server.requestsOf('UpsertDatapoints')).toHaveLength(1);
+    expect(server.requestsOf('FindNeighbors')).toHaveLength(0);
+    const [match] = server.requestsOf('Match');
+    expect(match).toMatchObject({ deployedIndexId: DEPLOYED, numNeighbors: 4, numericRestricts: [], embeddingEnabled: false });
+    expect(match.floatVal).toHaveLength(768);
+    expect(norm(match.floatVal)).toBeCloseTo(1, 5);
+    expect(match.restricts).toEqual([
+      { name: 'tenant', allowTokens: [tenantId], denyTokens: [] },
+      { name: 'conversation', allowTokens: ['c1'], denyTokens: [] },
+    ]);
+  });
+
+  it('filters by restricts exactly as the public path does', async () => {
+    const [pub, priv] = [await openStore(), await privately()];
+    const [t1, t2] = [uniqueId('t'), uniqueId('t')];
+    await pub.upsert([
+      item(`${t1}-x`, 'notes about the deployment', { tenantId: t1, conversationId: 'c1' }),
+      item(`${t1}-y`, 'notes about the rollback', { tenantId: t1, conversationId: 'c2' }),
+      item(`${t1}-z`, 'notes without a conversation', { tenantId: t1 }),
+      item(`${t2}-x`, 'notes about the deployment', { tenantId: t2, conversationId: 'c1' }),
+      item(uniqueId('nobody'), 'notes about the deployment'),
+    ]);
+    for (const filter of [{ tenantId: t1 }, { tenantId: t2 }, { tenantId: t1, conversationId: 'c1' }, { tenantId: t1, conversationId: 'c3' }, { tenantId: uniqueId('t') }]) {
+      const [a, b] = await Promise.all([pub.search('deployment notes', { limit: 10, ...filter }), priv.search('deployment notes', { limit: 10, ...filter })]);
+      expect(b.map((m) => m.id)).toEqual(a.map((m) => m.id));
+      b.forEach((m, i) => expect(m.score).toBeCloseTo(a[i].score, 5));
+    }
+    expect((await priv.search('deployment notes', { limit: 10, tenantId: t1 })).map((m) => m.id).sort()).toEqual([`${t1}-x`, `${t1}-y`, `${t1}-z`]);
+  });
+
+  it('fails with a clear error when configured private but pointed at the public endpoint', async () => {
+    const store = await privately({ queryHost: server.host, embedder: local });
+    const search = store.search('x', { limit: 1 });
+    await expect(search).rejects.toBeInstanceOf(VectorSearchAccessError);
+    await expect(search).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, cause: expect.objectContaining({ code: grpc.status.UNIMPLEMENTED }) });
+    await expect(search).rejects.toThrow(`${server.host} does not serve ${PRIVATE_MATCH_SERVICE}.Match (UNIMPLEMENTED): access "private"`);
+    expect(server.requestsOf('FindNeighbors')).toHaveLength(0);
+    expect(await store.status()).toMatchObject({ ok: false, detail: expect.stringContaining('takes access "public"') });
+  });
+
+  it('fails with a clear error when configured public but pointed at the private endpoint', async () => {
+    const store = await openStore({ queryHost: server.privateHost, embedder: local });
+    const search = store.search('x', { limit: 1 });
+    await expect(search).rejects.toBeInstanceOf(VectorSearchAccessError);
+    await expect(search).rejects.toThrow(`${server.privateHost} does not serve google.cloud.aiplatform.v1.MatchService.FindNeighbors (UNIMPLEMENTED): access "public"`);
+    await expect(search).rejects.toThrow('takes access "private"');
+    expect(server.requestsOf('Match')).toHaveLength(0);
+  });
+
+  it('cannot reach the plaintext private port over TLS', async () => {
+    // What the public path's real credentials do (TLS), pointed at a private address.
+    // By name: TLS to an IP literal draws Node's RFC 6066 server-name warning.
+    const store = await openStore({ queryHost: `localhost:${server.privatePort}`, embedder: local, clientOptions: { sslCreds: grpc.credentials.createSsl() } });
+    await expect(store.search('x', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(server.requestsOf('Match')).toHaveLength(0);
+    expect(server.requestsOf('FindNeighbors')).toHaveLength(0);
+  });
+
+  it('rejects with the service status, reports it in status(), and recovers when a probe succeeds', async () => {
+    const store = await privately();
+    server.failNext('Match', grpc.status.PERMISSION_DENIED, 2, 'caller is not on the PSC allowlist');
+    await expect(store.search('anything', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    const down = await store.status();
+    expect(down).toMatchObject({ ok: false, detail: expect.stringContaining('PSC allowlist') });
+    expect(server.requestsOf('Match').map((m) => m.numNeighbors)).toEqual([1, 1]); // the search, then the probe
+    expect(server.requestsOf('Predict')).toHaveLength(1); // the probe spends no embedding quota
+    expect(await store.status()).toMatchObject({ ok: true, detail: expect.stringContaining(`via ${server.privateHost} (private: ${PRIVATE_MATCH_SERVICE}.Match, plaintext)`) });
+  });
+
+  it('rejects with NOT_FOUND when the deployed index id is wrong', async () => {
+    const store = await privately({ deployedIndexId: 'someone_else', embedder: local });
+    await expect(store.search('x', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+
+  it('rejects with UNAVAILABLE when nothing listens at the address', async () => {
+    const gone = await startVertexServer({ indexName: INDEX, indexEndpointName: ENDPOINT, deployedIndexId: DEPLOYED });
+    await gone.stop();
+    const store = await privately({ queryHost: gone.privateHost, embedder: local });
+    await expect(store.search('x', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    expect(await store.status()).toMatchObject({ ok: false, detail: expect.stringContaining('UNAVAILABLE') });
+  });
+
+  it('recovers after the private endpoint restarts', async () => {
+    const store = await privately({ embedder: local });
+    await store.search('before the restart', { limit: 1 });
+    await server.restart();
+    await expect(store.search('after the restart', { limit: 1 })).resolves.toEqual(expect.any(Array));
+    expect(server.requestsOf('Match')).toHaveLength(2);
+  });
+
+  it('dials the private address on port 10000 without TLS unless a port is given', () => {
+    expect(PRIVATE_MATCH_PORT).toBe(10000);
+    expect(queryTargetOf('10.60.0.5', 'private')).toEqual({ access: 'private', address: '10.60.0.5:10000', tls: false, service: `${PRIVATE_MATCH_SERVICE}.Match` });
+    expect(queryTargetOf('10.60.0.5:10001', 'private').address).toBe('10.60.0.5:10001');
+    expect(queryTargetOf('1234.us-central1-5678.vdb.vertexai.goog')).toEqual({
+      access: 'public',
+      address: '1234.us-central1-5678.vdb.vertexai.goog:443',
+      tls: true,
+      service: 'google.cloud.aiplatform.v1.MatchService.FindNeighbors',
+    });
+    expect(() => new VertexLongTermStore(options({ access: 'psc' as never }))).toThrow(/access: must be "public" or "private", got "psc"/);
+  });
+});
+
+describe('the local Vertex AI server', () => {
+  type Unary = (request: object, callback: (err: grpc.ServiceError | null, response?: unknown) => void) => void;
+  const call = (Client: grpc.ServiceClientConstructor, host: string, method: string, request: object, creds = grpc.credentials.createInsecure()) =>
+    new Promise<unknown>((resolve, reject) => {
+      const client = new Client(host, creds) as unknown as Record<string, Unary> & grpc.Client;
+      client[method](request, (err, response) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(response);
+      });
+    });
+  const privateService = () => grpc.loadPackageDefinition(loadPrivateDefinition()).google as unknown as {
+    cloud: { aiplatform: { container: { v1: { MatchService: grpc.ServiceClientConstructor } } } };
+  };
+
+  it('serves the container MatchService only on the private port, plaintext', async () => {
+    const { MatchService } = privateService().cloud.aiplatform.container.v1;
+    const query = { deployedIndexId: DEPLOYED, floatVal: Array.from(local.embedOne('x')), numNeighbors: 1 };
+    await expect(call(MatchService, server.privateHost, 'Match', query)).resolves.toMatchObject({ neighbor: expect.any(Array) });
+    await expect(call(MatchService, server.host, 'Match', query)).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    await expect(call(MatchService, `localhost:${server.privatePort}`, 'Match', query, grpc.credentials.createSsl())).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    await expect(call(MatchService, server.privateHost, 'BatchGetEmbeddings', { deployedIndexId: DEPLOYED, id: ['a'] })).rejects.toMatchObject({
+      code: grpc.status.UNIMPLEMENTED,
+    });
+  });
+
+  it('answers BatchMatch per deployed index, an unknown one in its own status', async () => {
+    const { MatchService } = privateService().cloud.aiplatform.container.v1;
+    const id = uniqueId('batch');
+    await (await openStore()).upsert([item(id, 'batch match me')]);
+    const floatVal = Array.from(local.embedOne('batch match me'));
+    const response = (await call(MatchService, server.privateHost, 'BatchMatch', {
+      requests: [
+        { deployedIndexId: DEPLOYED, requests: [{ deployedIndexId: DEPLOYED, floatVal, numNeighbors: 1 }] },
+        { deployedIndexId: 'someone_else', requests: [{ deployedIndexId: 'someone_else', floatVal, numNeighbors: 1 }] },
+      ],
+    })) as { responses: { deployedIndexId: string; responses: { neighbor: { id: string }[] }[]; status: { code: number } }[] };
+    expect(response.responses.map((r) => [r.deployedIndexId, r.status.code])).toEqual([
+      [DEPLOYED, grpc.status.OK],
+      ['someone_else', grpc.status.NOT_FOUND],
+    ]);
+    expect(response.responses[0].responses[0].neighbor[0].id).toBe(id);
+  });
+
+  it('refuses what it does not model instead of ignoring it', async () => {
+    const { MatchService } = privateService().cloud.aiplatform.container.v1;
+    const floatVal = Array.from(local.embedOne('x'));
+    await expect(
+      call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5, op: 'LESS' }] }),
+    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal: [1, 0] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  it('loads the container proto with the field numbers of Google’s match_service.proto', () => {
+    // From googleapis/python-aiplatform google/cloud/aiplatform/matching_engine/_protos/match_service.proto,
+    // the wire format the private endpoint speaks: a renumbered field would be silently misread.
+    interface Descriptor {
+      name: string;
+      field: { name: string; number: number }[];
+      nestedType: Descriptor[];
+    }
+    const numbers = (message: string) => {
+      const [outer, ...nested] = message.split('.');
+      const top = (loadPrivateDefinition()[`google.cloud.aiplatform.container.v1.${outer}`] as { type: Descriptor }).type;
+      const type = nested.reduce((d, name) => d.nestedType.find((n) => n.name === name)!, top);
+      // The loader camel-cases names (keepCase: false); the proto spells them snake_case.
+      return Object.fromEntries(type.field.map((f) => [f.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), f.number]));
+    };
+    expect(numbers('MatchRequest')).toEqual({
+      deployed_index_id: 1,
+      float_val: 2,
+      num_neighbors: 3,
+      restricts: 4,
+      per_crowding_attribute_num_neighbors: 5,
+      approx_num_neighbors: 6,
+      leaf_nodes_to_search_percent_override: 7,
+      embedding_enabled: 8,
+      fraction_leaf_nodes_to_search_override: 9,
+      embedding_id: 10,
+      numeric_restricts: 11,
+      sparse_embedding: 12,
+      rrf: 13,
+    });
+    expect(numbers('MatchResponse')).toEqual({ neighbor: 1, embeddings: 2 });
+    expect(numbers('MatchResponse.Neighbor')).toEqual({ id: 1, distance: 2, crowding_attribute: 3, sparse_distance: 4 });
+    expect(numbers('Namespace')).toEqual({ name: 1, allow_tokens: 2, deny_tokens: 3 });
+    expect(numbers('NumericNamespace')).toEqual({ name: 1, value_int: 2, value_float: 3, value_double: 4, op: 5 });
+    expect(numbers('BatchMatchRequest.BatchMatchRequestPerIndex')).toEqual({ deployed_index_id: 1, requests: 2, low_level_batch_size: 3 });
+  });
 });
 
 describe('VertexEmbedder', () => {

@@ -1,6 +1,6 @@
 // Runs the local Vertex AI gRPC server as its own process (benchmarks: its CPU work then does not
 // share the client's event loop, as the real service would not). Prints `port <n>` when ready
-// and stops on SIGTERM.
+// (then ` private-port <m>`, the private match service's) and stops on SIGTERM.
 import { startVertexServer } from './vertex-server';
 
 const [indexName, indexEndpointName, deployedIndexId] = process.argv.slice(2);
@@ -10,6 +10,6 @@ if (!indexName || !indexEndpointName || !deployedIndexId) {
 }
 
 startVertexServer({ indexName, indexEndpointName, deployedIndexId }).then((server) => {
-  console.log(`port ${server.port}`);
+  console.log(`port ${server.port} private-port ${server.privatePort}`);
   process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
 });

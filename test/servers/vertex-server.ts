@@ -6,6 +6,16 @@ import type { VertexLongTermOptions } from '../../runtime/src/memory/long-term/v
  * deterministic Gemini answers from GenerateContent (see `generateContent` below).
  * Every request is recorded; calls can be made to fail or wait on demand.
  *
+ * Two ports, as Google serves two places. `port`: the public API (google.cloud.aiplatform.v1
+ * IndexService, MatchService.FindNeighbors, PredictionService), what the regional host and an
+ * endpoint's public domain serve. `privatePort`: only google.cloud.aiplatform.container.v1
+ * MatchService (Match, BatchMatch), plaintext, what a Private Service Connect / private services
+ * access endpoint serves on `<ip>:10000` (Google's "Query private services access (VPC Network
+ * Peering) or Private Service Connect indexes"; python-aiplatform's
+ * `_instantiate_private_match_service_stub`; the proto is runtime/protos/…/container/v1). Each
+ * port answers the other's services UNIMPLEMENTED, as any gRPC server does for a service it lacks.
+ * Both search the same datapoints with the same restrict rule.
+ *
  * Connect a client with `{apiEndpoint: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure()}`
  * and `METADATA_SERVER_DETECTION=none` in the environment.
  */
@@ -15,7 +25,7 @@ import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { dot } from '../../runtime/src/memory/long-term/vectors';
 
-export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict' | 'GenerateContent';
+export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict' | 'GenerateContent' | 'Match' | 'BatchMatch';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -47,6 +57,28 @@ export interface FindNeighborsRequest {
   deployedIndexId: string;
   queries: { datapoint: IndexDatapoint | null; neighborCount: number }[];
   returnFullDatapoint: boolean;
+}
+
+/** `Namespace` of the container MatchService: a token restrict (AND across namespaces). */
+export interface Namespace {
+  name: string;
+  allowTokens: string[];
+  denyTokens: string[];
+}
+
+/** The container MatchService's MatchRequest as decoded (the fields this server models). */
+export interface MatchRequest {
+  deployedIndexId: string;
+  floatVal: number[];
+  numNeighbors: number;
+  restricts: Namespace[];
+  numericRestricts: unknown[];
+  embeddingEnabled: boolean;
+  embeddingId: string;
+}
+
+export interface BatchMatchRequest {
+  requests: { deployedIndexId: string; requests: MatchRequest[]; lowLevelBatchSize: number }[];
 }
 
 /** Predict as recorded: `instances` and `parameters` converted from google.protobuf.Value to plain JSON. */
@@ -86,6 +118,8 @@ export interface RequestOf {
   RemoveDatapoints: RemoveDatapointsRequest;
   Predict: PredictRequest;
   GenerateContent: GenerateContentRequest;
+  Match: MatchRequest;
+  BatchMatch: BatchMatchRequest;
 }
 
 export type RecordedRequest = { [M in VertexMethod]: { method: M; request: RequestOf[M] } }[VertexMethod];
@@ -101,12 +135,18 @@ export interface VertexServerOptions {
   readonly dimensions?: number;
   /** @default 0 (any free port) */
   readonly port?: number;
+  /** Of the private match service. @default 0 (any free port) */
+  readonly privatePort?: number;
 }
 
 export interface VertexServer {
   readonly port: number;
-  /** `127.0.0.1:<port>`, for the store's `queryHost` / `apiHost`. */
+  /** `127.0.0.1:<port>`, for the store's `queryHost` (access public) / `apiHost`. */
   readonly host: string;
+  /** The private match service's port: plaintext, container MatchService only. */
+  readonly privatePort: number;
+  /** `127.0.0.1:<privatePort>`, for the store's `queryHost` with access private. */
+  readonly privateHost: string;
   /** Every request received, in arrival order (failed and delayed ones included). */
   readonly requests: RecordedRequest[];
   requestsOf<M extends VertexMethod>(method: M): RequestOf[M][];
@@ -119,7 +159,7 @@ export interface VertexServer {
   /** Forgets recorded requests, pending failures and delays (not datapoints). */
   clearRequests(): void;
   stop(): Promise<void>;
-  /** Stops and listens again on the same port; datapoints survive. */
+  /** Stops and listens again on the same ports; datapoints survive. */
   restart(): Promise<void>;
 }
 
@@ -130,20 +170,25 @@ const PROTO_ROOTS = [
 ];
 const PROTO_FILES = ['match_service', 'index_service', 'prediction_service'].map((f) => `google/cloud/aiplatform/v1/${f}.proto`);
 const SERVICES = ['MatchService', 'IndexService', 'PredictionService'] as const;
+// The runtime's own copy: @google-cloud/aiplatform does not ship the container protos.
+const PRIVATE_PROTO_ROOT = path.resolve(__dirname, '../../runtime/protos');
+const PRIVATE_PROTO_FILE = 'google/cloud/aiplatform/container/v1/match_service.proto';
+export const PRIVATE_MATCH_SERVICE = 'google.cloud.aiplatform.container.v1.MatchService';
+
+const LOADER_OPTIONS: protoLoader.Options = { keepCase: false, longs: String, enums: String, defaults: true, arrays: true, oneofs: true };
 
 let definition: protoLoader.PackageDefinition | undefined;
+let privateDefinition: protoLoader.PackageDefinition | undefined;
 
 function loadDefinition(): protoLoader.PackageDefinition {
-  definition ??= protoLoader.loadSync(PROTO_FILES, {
-    includeDirs: PROTO_ROOTS,
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-    arrays: true,
-    oneofs: true,
-  });
+  definition ??= protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: PROTO_ROOTS });
   return definition;
+}
+
+/** The container MatchService's definition (its google/rpc/status.proto import comes with google-gax). */
+export function loadPrivateDefinition(): protoLoader.PackageDefinition {
+  privateDefinition ??= protoLoader.loadSync(PRIVATE_PROTO_FILE, { ...LOADER_OPTIONS, includeDirs: [PRIVATE_PROTO_ROOT, ...PROTO_ROOTS.slice(1)] });
+  return privateDefinition;
 }
 
 interface Fault {
@@ -209,6 +254,45 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
       };
     },
     GenerateContent: generateContent,
+    Match(request: MatchRequest) {
+      if (request.deployedIndexId !== options.deployedIndexId) throw grpcError(grpc.status.NOT_FOUND, `DeployedIndex ${request.deployedIndexId} not found`);
+      return match(request);
+    },
+    BatchMatch(request: BatchMatchRequest) {
+      // Per the proto, a failure of one index's batch is its `status`, not the call's.
+      return {
+        responses: request.requests.map((batch) => {
+          if (batch.deployedIndexId !== options.deployedIndexId) {
+            return { deployedIndexId: batch.deployedIndexId, responses: [], status: { code: grpc.status.NOT_FOUND, message: `DeployedIndex ${batch.deployedIndexId} not found`, details: [] } };
+          }
+          try {
+            return { deployedIndexId: batch.deployedIndexId, responses: batch.requests.map(match), status: { code: grpc.status.OK, message: '', details: [] } };
+          } catch (err) {
+            const e = err as grpc.ServiceError;
+            return { deployedIndexId: batch.deployedIndexId, responses: [], status: { code: e.code, message: e.details, details: [] } };
+          }
+        }),
+      };
+    },
+  };
+
+  // The private endpoint names no index endpoint: the address is the deployed index's.
+  const match = (request: MatchRequest) => {
+    // Not modelled here: refused rather than ignored, so a test relying on them fails loudly.
+    if (request.numericRestricts.length > 0) throw grpcError(grpc.status.INVALID_ARGUMENT, 'numeric restricts are not modelled by the local server');
+    if (request.floatVal.length === 0 && request.embeddingId) throw grpcError(grpc.status.INVALID_ARGUMENT, 'queries by embedding_id are not modelled by the local server');
+    const query: IndexDatapoint = {
+      datapointId: '',
+      featureVector: request.floatVal,
+      restricts: request.restricts.map((n) => ({ namespace: n.name, allowList: n.allowTokens, denyList: n.denyTokens })),
+    };
+    const found = nearest([...indexOf(options.indexName).values()], query, request.numNeighbors, dimensions, true) as { datapoint: IndexDatapoint; distance: number }[];
+    return {
+      neighbor: found.map((n) => ({ id: n.datapoint.datapointId, distance: n.distance })),
+      embeddings: request.embeddingEnabled
+        ? found.map(({ datapoint: d }) => ({ id: d.datapointId, floatVal: d.featureVector, restricts: d.restricts.map((r) => ({ name: r.namespace, allowTokens: r.allowList, denyTokens: r.denyList })) }))
+        : [],
+    };
   };
 
   const unary = (method: VertexMethod): grpc.handleUnaryCall<unknown, object> => (call, callback) => {
@@ -238,26 +322,34 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     PredictionService: { Predict: unary('Predict'), GenerateContent: unary('GenerateContent') },
   };
 
-  let server: grpc.Server | undefined;
+  let servers: grpc.Server[] = [];
   let port = options.port ?? 0;
+  let privatePort = options.privatePort ?? 0;
+
+  const bind = (s: grpc.Server, at: number) =>
+    new Promise<number>((resolve, reject) =>
+      s.bindAsync(`127.0.0.1:${at}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
 
   const start = async () => {
-    const s = new grpc.Server();
+    const pub = new grpc.Server();
     const def = loadDefinition();
     for (const name of SERVICES) {
-      s.addService(def[`google.cloud.aiplatform.v1.${name}`] as grpc.ServiceDefinition, implementations[name]);
+      pub.addService(def[`google.cloud.aiplatform.v1.${name}`] as grpc.ServiceDefinition, implementations[name]);
     }
-    port = await new Promise<number>((resolve, reject) =>
-      s.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-    );
-    server = s;
+    // BatchGetEmbeddings is left out: grpc-js answers it UNIMPLEMENTED.
+    const priv = new grpc.Server();
+    priv.addService(loadPrivateDefinition()[PRIVATE_MATCH_SERVICE] as grpc.ServiceDefinition, { Match: unary('Match'), BatchMatch: unary('BatchMatch') });
+    servers = [pub, priv];
+    port = await bind(pub, port);
+    privatePort = await bind(priv, privatePort);
   };
 
   const stop = async () => {
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    server?.forceShutdown();
-    server = undefined;
+    for (const s of servers) s.forceShutdown();
+    servers = [];
   };
 
   const takeFault = (method: VertexMethod, request: unknown): Fault => {
@@ -279,6 +371,12 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     },
     get host() {
       return `127.0.0.1:${port}`;
+    },
+    get privatePort() {
+      return privatePort;
+    },
+    get privateHost() {
+      return `127.0.0.1:${privatePort}`;
     },
     requests,
     requestsOf: <M extends VertexMethod>(method: M) =>

@@ -4,18 +4,56 @@ import type { MatchServiceClient } from '@google-cloud/aiplatform/build/src/v1/m
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
 import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
-import { type Problem, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
-import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
+import { type Problem, VECTOR_QUERY_ACCESS, type VectorQueryAccess, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
+import { endpointOf, googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
 import { MemoryOptionsError } from '../errors';
 import { VertexEmbedder } from './vertex-embedder';
+import { PRIVATE_MATCH_PORT, PRIVATE_MATCH_SERVICE, PrivateMatchClient } from './vertex-private-match';
 
 export { VertexCredentialsError } from '../../google/client';
+export { PRIVATE_MATCH_PORT } from './vertex-private-match';
 
 type Restriction = protos.google.cloud.aiplatform.v1.IndexDatapoint.IRestriction;
 
 /** Restrict namespaces written on every datapoint and matched by every search. */
 export const TENANT_NAMESPACE = 'tenant';
 export const CONVERSATION_NAMESPACE = 'conversation';
+
+const PUBLIC_MATCH_SERVICE = 'google.cloud.aiplatform.v1.MatchService';
+const UNIMPLEMENTED = 12; // grpc.status.UNIMPLEMENTED, without loading grpc-js to name it
+
+/**
+ * The query host does not serve the protocol `access` speaks (gRPC UNIMPLEMENTED: the service is
+ * unknown there): a private address asked for the public FindNeighbors, or the reverse.
+ */
+export class VectorSearchAccessError extends Error {
+  override readonly name = 'VectorSearchAccessError';
+  readonly code = UNIMPLEMENTED;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Where and how the store sends queries, derived from `access` and `queryHost`. */
+export interface QueryTarget {
+  readonly access: VectorQueryAccess;
+  /** `host:port` dialled. */
+  readonly address: string;
+  readonly tls: boolean;
+  readonly service: string;
+}
+
+/**
+ * `public`: the host's port, else 443, over TLS (the Google client's defaults), FindNeighbors.
+ * `private`: the host's port, else 10000, plaintext, the container MatchService.
+ */
+export function queryTargetOf(queryHost: string, access: VectorQueryAccess = 'public'): QueryTarget {
+  const { apiEndpoint, port } = endpointOf(queryHost);
+  return access === 'private'
+    ? { access, address: `${apiEndpoint}:${port ?? PRIVATE_MATCH_PORT}`, tls: false, service: `${PRIVATE_MATCH_SERVICE}.Match` }
+    : { access, address: `${apiEndpoint}:${port ?? 443}`, tls: true, service: `${PUBLIC_MATCH_SERVICE}.FindNeighbors` };
+}
 
 // Per upsertDatapoints / removeDatapoints call: 1000 × 768 floats keeps a request near 3 MB.
 const WRITE_BATCH = 1000;
@@ -30,9 +68,25 @@ export interface VertexLongTermOptions {
   /** `projects/…/locations/…/indexEndpoints/…`: a resource name, not a URL. */
   readonly indexEndpointName: string;
   readonly deployedIndexId: string;
-  /** `host` or `host:port` serving findNeighbors: the endpoint's public domain (`…vdb.vertexai.goog`) or its PSC address. */
+  /**
+   * `host` or `host:port` serving queries: the endpoint's public domain (`…vdb.vertexai.goog`),
+   * or the IP address of its Private Service Connect / private services access endpoint.
+   */
   readonly queryHost: string;
-  /** Where writes go. @default `${region}-aiplatform.googleapis.com` */
+  /**
+   * How queries reach the deployed index (see `queryTargetOf`). `clientOptions` apply to the
+   * public query client only: the private one is plaintext and carries no credentials.
+   * @default "public"
+   */
+  readonly access?: VectorQueryAccess;
+  /**
+   * Where writes (and embeddings) go, whatever `access` is: Google documents upsert/remove as calls
+   * on the index resource at `${region}-aiplatform.googleapis.com`, and private networking as
+   * needed only for online queries ("Set up a VPC Network Peering connection": "The VPC Network
+   * Peering connection is required only for vector matching online queries"); the Python SDK's
+   * `MatchingEngineIndex.upsert_datapoints` calls the regional IndexService for every endpoint kind.
+   * @default `${region}-aiplatform.googleapis.com`
+   */
   readonly apiHost?: string;
   /** Used by the default embedder. @default "text-embedding-005" */
   readonly embeddingModel?: string;
@@ -54,9 +108,17 @@ export interface VertexLongTermOptions {
   readonly clientOptions?: ClientOptions;
 }
 
+type TokenRestrict = { readonly namespace: string; readonly allow: readonly string[] };
+
+/** One query path: FindNeighbors on the public endpoint, or Match on the private one. */
+interface QueryClient {
+  neighbors(featureVector: number[], limit: number, restricts: readonly TokenRestrict[], timeout?: number): Promise<VectorMatch[]>;
+  close(): Promise<void>;
+}
+
 interface Connection {
   readonly index: IndexServiceClient;
-  readonly match: MatchServiceClient;
+  readonly query: QueryClient;
   readonly embedder: Embedder;
   /** The default embedder, which this store closes; an injected one belongs to the caller. */
   readonly ownedEmbedder?: VertexEmbedder;
@@ -65,10 +127,12 @@ interface Connection {
 /**
  * Long-term memory on Vertex AI Vector Search: contents embedded as documents and streamed into
  * the index (writes on the regional API host), searched through the deployed index's endpoint
- * with tenant and conversation restricts. Upserts become searchable within seconds, not at once.
+ * (public FindNeighbors, or the private Match; see `access`) with tenant and conversation
+ * restricts. Upserts become searchable within seconds, not at once.
  */
 export class VertexLongTermStore implements LongTermStore {
   private readonly dimensions: number;
+  private readonly target: QueryTarget;
   private connection?: Promise<Connection>;
   private lastError?: unknown;
 
@@ -76,6 +140,7 @@ export class VertexLongTermStore implements LongTermStore {
     this.dimensions = options.dimensions ?? options.embedder?.dimensions ?? defaultEmbeddingDimensions(options.embeddingModel);
     const problems = optionProblems(options, this.dimensions);
     if (problems.length > 0) throw new MemoryOptionsError('VertexLongTermStore', problems);
+    this.target = queryTargetOf(options.queryHost, options.access);
   }
 
   /**
@@ -104,7 +169,7 @@ export class VertexLongTermStore implements LongTermStore {
     const connection = this.connection;
     this.connection = undefined;
     const c = await connection?.catch(() => undefined);
-    if (c) await Promise.all([c.index.close(), c.match.close(), c.ownedEmbedder?.close()]);
+    if (c) await Promise.all([c.index.close(), c.query.close(), c.ownedEmbedder?.close()]);
   }
 
   async upsert(items: readonly StoredItem[]): Promise<void> {
@@ -125,10 +190,10 @@ export class VertexLongTermStore implements LongTermStore {
 
   async search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]> {
     if (options.limit < 1) return [];
-    return this.tracked(async ({ match, embedder }) => {
+    return this.tracked(async ({ query: client, embedder }) => {
       const [vector] = await embedder.embed([query], 'query');
       this.checkDimensions([vector]);
-      return this.findNeighbors(match, Array.from(vector), options.limit, restrictsOf(options.tenantId, options.conversationId));
+      return client.neighbors(Array.from(vector), options.limit, tokenRestricts(options.tenantId, options.conversationId));
     });
   }
 
@@ -143,7 +208,7 @@ export class VertexLongTermStore implements LongTermStore {
 
   /**
    * Healthy while the last call succeeded, at no cost. After a failure it probes the query path
-   * (findNeighbors of a fixed vector, one neighbour, no Predict quota spent): the probe's success
+   * (a query of a fixed vector, one neighbour, no Predict quota spent): the probe's success
    * clears the error, so a passing blip doesn't leave the layer reported down until traffic returns.
    */
   async status(): Promise<LayerStatus> {
@@ -158,31 +223,71 @@ export class VertexLongTermStore implements LongTermStore {
     if (failedInit !== undefined) return { ...base, ok: false, detail: messageOf(failedInit) };
     if (this.lastError !== undefined) await this.tracked((c) => this.probe(c)).catch(() => undefined);
     if (this.lastError !== undefined) return { ...base, ok: false, detail: messageOf(this.lastError) };
-    return { ...base, ok: true, detail: `${this.options.indexEndpointName} (${this.options.deployedIndexId}) via ${this.options.queryHost}` };
+    const { address, access, tls, service } = this.target;
+    const via = `${address} (${access}: ${service}${tls ? ', TLS' : ', plaintext'})`;
+    return { ...base, ok: true, detail: `${this.options.indexEndpointName} (${this.options.deployedIndexId}) via ${via}` };
   }
 
-  private async findNeighbors(match: MatchServiceClient, featureVector: number[], limit: number, restricts: Restriction[], timeout?: number): Promise<VectorMatch[]> {
-    const [response] = await match.findNeighbors(
-      {
-        indexEndpoint: this.options.indexEndpointName,
-        deployedIndexId: this.options.deployedIndexId,
-        queries: [{ datapoint: { datapointId: 'query', featureVector, restricts }, neighborCount: limit }],
-        returnFullDatapoint: false,
+  // Nearest first, as the service answers. With DOT_PRODUCT_DISTANCE on unit vectors `distance`
+  // is the cosine similarity (higher is closer), on both paths, which is what VectorMatch.score means.
+  private publicQuery(match: MatchServiceClient): QueryClient {
+    return {
+      neighbors: async (featureVector, limit, restricts, timeout) => {
+        const [response] = await match
+          .findNeighbors(
+            {
+              indexEndpoint: this.options.indexEndpointName,
+              deployedIndexId: this.options.deployedIndexId,
+              queries: [{ datapoint: { datapointId: 'query', featureVector, restricts: restricts.map(asRestriction) }, neighborCount: limit }],
+              returnFullDatapoint: false,
+            },
+            timeout === undefined ? undefined : { timeout },
+          )
+          .catch((err: unknown) => this.rethrow(err));
+        return (response.nearestNeighbors?.[0]?.neighbors ?? [])
+          .filter((n) => n.datapoint?.datapointId)
+          .map((n) => ({ id: n.datapoint?.datapointId as string, score: n.distance ?? 0 }));
       },
-      timeout === undefined ? undefined : { timeout },
-    );
-    const neighbors = response.nearestNeighbors?.[0]?.neighbors ?? [];
-    // Nearest first, as the service answers. With DOT_PRODUCT_DISTANCE on unit vectors
-    // `distance` is the cosine similarity (higher is closer), which is what VectorMatch.score means.
-    return neighbors
-      .filter((n) => n.datapoint?.datapointId)
-      .map((n) => ({ id: n.datapoint?.datapointId as string, score: n.distance ?? 0 }));
+      close: () => match.close(),
+    };
   }
 
-  private async probe({ match }: Connection): Promise<void> {
+  // The private Match names no endpoint: the address is the deployed index's.
+  private privateQuery(client: PrivateMatchClient): QueryClient {
+    return {
+      neighbors: async (featureVector, limit, restricts, timeout) => {
+        const neighbors = await client
+          .match(
+            {
+              deployedIndexId: this.options.deployedIndexId,
+              floatVal: featureVector,
+              numNeighbors: limit,
+              restricts: restricts.map((r) => ({ name: r.namespace, allowTokens: r.allow })),
+            },
+            timeout,
+          )
+          .catch((err: unknown) => this.rethrow(err));
+        return neighbors.map((n) => ({ id: n.id, score: n.distance }));
+      },
+      close: () => client.close(),
+    };
+  }
+
+  /** UNIMPLEMENTED from the query host means the other protocol is spoken there: say which. */
+  private rethrow(err: unknown): never {
+    if ((err as { code?: unknown } | null)?.code !== UNIMPLEMENTED) throw err;
+    const { address, access, service } = this.target;
+    const hint =
+      access === 'private'
+        ? `access "private" speaks plaintext gRPC to the IP address of a Private Service Connect or private services access endpoint (port ${PRIVATE_MATCH_PORT}); an endpoint's public domain (…vdb.vertexai.goog) takes access "public"`
+        : `access "public" speaks TLS to an endpoint's public domain (…vdb.vertexai.goog); the IP address of a Private Service Connect or private services access endpoint takes access "private"`;
+    throw new VectorSearchAccessError(`Vector Search query host ${address} does not serve ${service} (UNIMPLEMENTED): ${hint}`, { cause: err });
+  }
+
+  private async probe({ query }: Connection): Promise<void> {
     const unit = new Array<number>(this.dimensions).fill(0);
     unit[0] = 1;
-    await this.findNeighbors(match, unit, 1, [], this.options.probeTimeoutMs ?? 5000);
+    await query.neighbors(unit, 1, [], this.options.probeTimeoutMs ?? 5000);
   }
 
   /** Runs `op` on the open clients and remembers whether it failed (for status()); errors still propagate. */
@@ -209,16 +314,25 @@ export class VertexLongTermStore implements LongTermStore {
     const auth = clientOptions?.sslCreds ? undefined : await verifiedGoogleAuth(this.options.credentialsTimeoutMs ?? 10_000);
     const apiHost = this.options.apiHost ?? `${region}-aiplatform.googleapis.com`;
     // Loaded here, not at start-up: the client modules take ~0.2 s, which a cold start would pay.
-    const [{ IndexServiceClient }, { MatchServiceClient }] = await Promise.all([
-      import('@google-cloud/aiplatform/build/src/v1/index_service_client.js'),
-      import('@google-cloud/aiplatform/build/src/v1/match_service_client.js'),
-    ]);
+    const { IndexServiceClient } = await import('@google-cloud/aiplatform/build/src/v1/index_service_client.js');
     const index = new IndexServiceClient(googleClientOptions(apiHost, auth, clientOptions));
-    const match = new MatchServiceClient(googleClientOptions(this.options.queryHost, auth, clientOptions));
-    await initializeAll([index, match]);
-    if (this.options.embedder) return { index, match, embedder: this.options.embedder };
+    let query: QueryClient;
+    if (this.target.access === 'private') {
+      await initializeAll([index]);
+      const client = await PrivateMatchClient.open(this.target.address).catch(async (err: unknown) => {
+        await index.close();
+        throw err;
+      });
+      query = this.privateQuery(client);
+    } else {
+      const { MatchServiceClient } = await import('@google-cloud/aiplatform/build/src/v1/match_service_client.js');
+      const match = new MatchServiceClient(googleClientOptions(this.options.queryHost, auth, clientOptions));
+      await initializeAll([index, match]);
+      query = this.publicQuery(match);
+    }
+    if (this.options.embedder) return { index, query, embedder: this.options.embedder };
     const own = this.defaultEmbedder(apiHost, auth);
-    return { index, match, embedder: own, ownedEmbedder: own };
+    return { index, query, embedder: own, ownedEmbedder: own };
   }
 
   private defaultEmbedder(apiHost: string, auth: GoogleAuth | undefined): VertexEmbedder {
@@ -227,11 +341,20 @@ export class VertexLongTermStore implements LongTermStore {
   }
 }
 
-function restrictsOf(tenantId: string | undefined, conversationId: string | undefined): Restriction[] {
-  const restricts: Restriction[] = [];
-  if (tenantId !== undefined) restricts.push({ namespace: TENANT_NAMESPACE, allowList: [tenantId] });
-  if (conversationId !== undefined) restricts.push({ namespace: CONVERSATION_NAMESPACE, allowList: [conversationId] });
+// One list for writes and both query protocols, so the two paths filter by the same tokens.
+function tokenRestricts(tenantId: string | undefined, conversationId: string | undefined): TokenRestrict[] {
+  const restricts: TokenRestrict[] = [];
+  if (tenantId !== undefined) restricts.push({ namespace: TENANT_NAMESPACE, allow: [tenantId] });
+  if (conversationId !== undefined) restricts.push({ namespace: CONVERSATION_NAMESPACE, allow: [conversationId] });
   return restricts;
+}
+
+function asRestriction(r: TokenRestrict): Restriction {
+  return { namespace: r.namespace, allowList: [...r.allow] };
+}
+
+function restrictsOf(tenantId: string | undefined, conversationId: string | undefined): Restriction[] {
+  return tokenRestricts(tenantId, conversationId).map(asRestriction);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -247,6 +370,9 @@ function optionProblems(o: VertexLongTermOptions, dimensions: number): Problem[]
     if (!matches(rule, o[field])) problems.push({ path: field, message: `must be ${rule.expected}, got "${o[field]}"` });
   }
   if (!o.deployedIndexId) problems.push({ path: 'deployedIndexId', message: 'is required' });
+  if (o.access !== undefined && !VECTOR_QUERY_ACCESS.includes(o.access)) {
+    problems.push({ path: 'access', message: `must be ${VECTOR_QUERY_ACCESS.map((a) => `"${a}"`).join(' or ')}, got "${String(o.access)}"` });
+  }
   for (const [name, host] of [['queryHost', o.queryHost], ['apiHost', o.apiHost]] as const) {
     if (host !== undefined && (host === '' || host.includes('/'))) problems.push({ path: name, message: `must be a host or host:port without a scheme or path, got "${host}"` });
   }
