@@ -51,7 +51,8 @@ beforeAll(async () => {
   memory = new LayeredMemoryManager(
     {
       shortTerm: new RedisShortTermStore({ url: redis.url, prefix: uniqueId('it') }),
-      midTerm: new MongoMidTermStore({ uri: mongo.uri, database: 'integration', clientOptions: { serverSelectionTimeoutMS: 1000 } }),
+      // FerretDB stands for a self-hosted server, where the runtime may create its own indexes.
+      midTerm: new MongoMidTermStore({ uri: mongo.uri, database: 'integration', manageIndexes: true, clientOptions: { serverSelectionTimeoutMS: 1000 } }),
       longTerm,
     },
     { layerTimeoutMs: 1500, writeTimeoutMs: 3000, recentMessages: 3 },

@@ -1,6 +1,8 @@
 import { MongoClient } from 'mongodb';
+import { MID_TERM_INDEXES, midTermCollectionName } from '../../runtime/src/contract';
 import { MongoMidTermStore } from '../../runtime/src/memory/mid-term/mongo-mid-term';
 import { startMongo } from '../servers/mongo-server';
+import { RefusingProxy, startRefusingProxy } from '../servers/refusing-mongo-proxy';
 import { sleep, uniqueId } from '../runtime/contracts/harness';
 import { midTermContract } from '../runtime/contracts/mid-term-contract';
 
@@ -10,14 +12,15 @@ beforeAll(async () => {
 });
 afterAll(async () => server.dispose());
 
+// FerretDB stands for a self-hosted server where the runtime's user may create indexes.
 midTermContract('mongodb (FerretDB)', async () => {
-  const store = new MongoMidTermStore({ uri: server.uri, database: 'contract', collectionPrefix: uniqueId('p') });
+  const store = new MongoMidTermStore({ uri: server.uri, database: 'contract', collectionPrefix: uniqueId('p'), manageIndexes: true });
   return { store, advance: sleep, now: Date.now, teardown: () => store.close() };
 });
 
 describe('MongoMidTermStore', () => {
   it('stores each item as its own document with conversation, timestamps and expiry', async () => {
-    const store = new MongoMidTermStore({ uri: server.uri, database: 'layout', collectionPrefix: 'orchestra' });
+    const store = new MongoMidTermStore({ uri: server.uri, database: 'layout', collectionPrefix: 'orchestra', manageIndexes: true });
     await store.init();
     const client = await MongoClient.connect(server.uri);
     try {
@@ -29,10 +32,12 @@ describe('MongoMidTermStore', () => {
       expect(docs[0]).toMatchObject({ _id: 'turn-1', conversationId: 'c1', createdAt: new Date('2026-01-01T00:00:00.000Z'), expiresAt: expires });
       expect(docs[0].updatedAt).toBeInstanceOf(Date);
       expect(docs[1].expiresAt).toBeNull();
-      const indexes = (await client.db('layout').collection('orchestra_memories').indexes()).map((i) => i.name);
-      expect(indexes).toEqual(expect.arrayContaining(['conversation_recent', 'expiry']));
-      // FerretDB v1 has no TTL indexes: the store knows, and filters expired documents itself.
+      const indexes = await client.db('layout').collection('orchestra_memories').indexes();
+      expect(indexes).toContainEqual(expect.objectContaining({ name: 'conversation_recent', key: { conversationId: 1, createdAt: -1 } }));
+      // FerretDB v1 has no TTL indexes: the store knows, filters expired documents itself, and
+      // does not warn about what no one can fix.
       expect(store.serverSideExpiry).toBe(false);
+      expect(store.indexCheck).toMatchObject({ listed: true, missing: [], warnings: [] });
     } finally {
       await client.close();
       await store.close();
@@ -64,5 +69,135 @@ describe('MongoMidTermStore', () => {
     const store = new MongoMidTermStore({ uri: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'x', clientOptions: { serverSelectionTimeoutMS: 300 } });
     await expect(store.init()).rejects.toThrow(/ECONNREFUSED|connect/);
     await store.close();
+  });
+});
+
+/** A store on `uri` whose driver reports every command it starts, and a logger that keeps warnings. */
+function observed(uri: string, options: { manageIndexes?: boolean; database?: string; prefix?: string } = {}) {
+  const commands: string[] = [];
+  const warnings: string[] = [];
+  const client = new MongoClient(uri, { monitorCommands: true, serverSelectionTimeoutMS: 2000 });
+  client.on('commandStarted', (event) => commands.push(event.commandName));
+  const store = new MongoMidTermStore({
+    uri,
+    client,
+    database: options.database ?? 'privileges',
+    collectionPrefix: options.prefix ?? uniqueId('p'),
+    manageIndexes: options.manageIndexes,
+    logger: { warn: (_obj, msg) => void warnings.push(msg) },
+  });
+  return { store, commands, warnings };
+}
+
+describe('MongoMidTermStore indexes: declared by the deployer, verified by the runtime', () => {
+  it('never creates an index on its own: init lists them and warns about missing ones', async () => {
+    const { store, commands, warnings } = observed(server.uri);
+    try {
+      await store.init();
+      expect(commands).toContain('listIndexes');
+      expect(commands).not.toContain('createIndexes');
+      expect(store.indexCheck).toMatchObject({ listed: true, missing: MID_TERM_INDEXES.map((i) => i.name), serverSideExpiry: false });
+      expect(warnings).toEqual([expect.stringMatching(/conversation_recent .*not found/), expect.stringMatching(/no TTL index .*expiresAt/)]);
+      // Missing indexes make reads slower, not wrong: the layer is up, and says what is missing.
+      const status = await store.status();
+      expect(status).toMatchObject({ ok: true, detail: expect.stringContaining('missing indexes: conversation_recent') });
+      await store.upsert({ id: uniqueId('i'), content: 'works without indexes', conversationId: 'c', createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(await store.byConversation('c', 5)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('recognises an index the deployer created under another name, by its key', async () => {
+    const prefix = uniqueId('p');
+    const admin = await MongoClient.connect(server.uri);
+    try {
+      // A Firestore index declared through the admin API (Terraform) has a server-chosen name.
+      await admin.db('privileges').collection(midTermCollectionName(prefix)).createIndex({ conversationId: 1, createdAt: -1 }, { name: 'server_chosen_name' });
+      const { store, commands, warnings } = observed(server.uri, { prefix });
+      await store.init();
+      await store.close();
+      expect(commands).not.toContain('createIndexes');
+      expect(store.indexCheck?.missing).toEqual([]);
+      expect(warnings.join('\n')).not.toMatch(/conversation_recent/);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('does not take an index on other fields or in another order for the contract one', async () => {
+    const prefix = uniqueId('p');
+    const admin = await MongoClient.connect(server.uri);
+    try {
+      await admin.db('privileges').collection(midTermCollectionName(prefix)).createIndex({ conversationId: 1, createdAt: 1 }, { name: 'conversation_recent' });
+      const { store } = observed(server.uri, { prefix });
+      await store.init();
+      await store.close();
+      expect(store.indexCheck?.missing).toEqual(['conversation_recent']);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  describe('on a server that refuses index creation (Unauthorized, as to an account without the index-admin role)', () => {
+    let proxy: RefusingProxy;
+    beforeAll(async () => {
+      proxy = await startRefusingProxy({ host: '127.0.0.1', port: server.port }, ['createIndexes']);
+    });
+    afterAll(async () => proxy.close());
+
+    it('starts, warns, and never asks by default', async () => {
+      const before = proxy.refused.length;
+      const { store, warnings } = observed(proxy.uri);
+      try {
+        await expect(store.init()).resolves.toBeUndefined();
+        expect(proxy.refused.length).toBe(before);
+        expect(warnings.length).toBeGreaterThan(0);
+        expect((await store.status()).ok).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('starts with manageIndexes too, warning that it was not allowed', async () => {
+      const before = proxy.refused.length;
+      const { store, commands, warnings } = observed(proxy.uri, { manageIndexes: true });
+      try {
+        await expect(store.init()).resolves.toBeUndefined();
+        expect(commands).toContain('createIndexes');
+        expect(proxy.refused.length).toBeGreaterThan(before);
+        expect(warnings).toContainEqual(expect.stringMatching(/not allowed to create index conversation_recent .*not authorized/));
+        expect(store.indexCheck?.missing).toEqual(['conversation_recent']);
+        expect(await store.status()).toMatchObject({ ok: true, detail: expect.stringContaining('missing indexes: conversation_recent') });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  it('treats a refused listIndexes as unknown: starts, warns, and says so in status', async () => {
+    const proxy = await startRefusingProxy({ host: '127.0.0.1', port: server.port }, ['listIndexes']);
+    const { store, warnings } = observed(proxy.uri);
+    try {
+      await expect(store.init()).resolves.toBeUndefined();
+      expect(store.indexCheck).toMatchObject({ listed: false, serverSideExpiry: undefined });
+      expect(store.serverSideExpiry).toBeUndefined();
+      expect(warnings).toEqual([expect.stringMatching(/could not list the indexes .*not authorized/)]);
+      expect(await store.status()).toMatchObject({ ok: true, detail: expect.stringContaining('indexes unknown') });
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+
+  it('fails an explicit ensureIndexes on any other server error, instead of hiding it', async () => {
+    const proxy = await startRefusingProxy({ host: '127.0.0.1', port: server.port }, ['createIndexes'], 2);
+    const { store } = observed(proxy.uri, { manageIndexes: true });
+    try {
+      await expect(store.init()).rejects.toThrow(/refused by the test proxy with code 2/);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
   });
 });

@@ -48,7 +48,7 @@ export function createMemory(
     ? new RedisShortTermStore({ url: redisUrl(redis), password: redis.password, tls: redis.tls, caCert: redis.caCert, prefix: config.namespace, ttlSeconds: config.shortTermTtlSeconds })
     : new EmbeddedShortTermStore({ ttlSeconds: config.shortTermTtlSeconds });
   const midTerm = mongo
-    ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace })
+    ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace, logger: options.logger })
     : new EmbeddedMidTermStore();
   // The embedded store embeds as wide as the configured model would, so switching to Vertex AI keeps every width the same.
   const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google) : new EmbeddedLongTermStore({ embedder: new HashingEmbedder(config.embedding.dimensions) });

@@ -31,7 +31,13 @@ export async function createService(
 ): Promise<Service> {
   const config = parseRuntimeConfig(env);
   const llm = createLlmClient(config.llm, config.google);
-  const memory = createMemory(config.memory, config.google);
+  // Memory warns while it starts (e.g. a missing index), before the app and its logger exist:
+  // held until then, and written to the app's log in order.
+  const early: [object, string][] = [];
+  let warn = (obj: object, msg: string): void => {
+    early.push([obj, msg]);
+  };
+  const memory = createMemory(config.memory, config.google, { logger: { warn: (obj, msg) => warn(obj, msg) } });
   try {
     await memory.init();
     const registry = createDefaultRegistry();
@@ -47,6 +53,10 @@ export async function createService(
         })),
     };
     const app = await buildApp({ config, memory, teams, agents: registry }, options);
+    for (const [obj, msg] of early) app.log.warn(obj, msg);
+    warn = (obj, msg) => {
+      app.log.warn(obj, msg);
+    };
     // Closing the app (SIGTERM) closes the router's clients too: a Gemini gRPC channel would
     // otherwise hold the process open past Cloud Run's 10 s.
     app.addHook('onClose', async () => llm.close());

@@ -1,5 +1,5 @@
-import { Collection, MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
-import { DEFAULTS } from '../../contract';
+import { Collection, Document, MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
+import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, midTermCollectionName, mongoIndexKey } from '../../contract';
 import type { Json, LayerStatus, MidTermStore, StoredItem } from '../types';
 
 export interface MongoMidTermOptions {
@@ -14,6 +14,33 @@ export interface MongoMidTermOptions {
   readonly collectionPrefix?: string;
   /** Extra driver options (tests: timeouts). */
   readonly clientOptions?: MongoClientOptions;
+  /**
+   * A client to use instead of one built from `uri` and `clientOptions` (a shared pool, or one
+   * with command monitoring); `close()` closes it.
+   */
+  readonly client?: MongoClient;
+  /**
+   * Create missing indexes in `init()` (see `ensureIndexes()`). Only for servers where the
+   * runtime's user may create indexes: self-hosted MongoDB, FerretDB. On Firestore the indexes
+   * belong to the infrastructure (`FirestoreMongoDatabase`), whose deployer has the index-admin
+   * role that the runtime's `roles/datastore.user` lacks.
+   * @default false - `init()` only lists the indexes and warns about missing ones
+   */
+  readonly manageIndexes?: boolean;
+  /** pino-compatible; told about missing indexes. @default - silent (still in `indexCheck` and `status()`) */
+  readonly logger?: { warn(obj: object, msg: string): void };
+}
+
+/** What `init()` found out about the indexes of the collection; problems are warnings, not errors. */
+export interface MidTermIndexCheck {
+  /** False when the server refused to list the indexes: nothing is known about them. */
+  readonly listed: boolean;
+  /** Names (from the contract's MID_TERM_INDEXES) of the query indexes not found. */
+  readonly missing: readonly string[];
+  /** Whether a TTL index deletes expired documents (undefined when not listed). */
+  readonly serverSideExpiry: boolean | undefined;
+  /** One sentence per problem, also given to the logger. */
+  readonly warnings: readonly string[];
 }
 
 /** One document per item: each turn its own document, never appended to a shared one (hot documents). */
@@ -30,6 +57,9 @@ interface MemoryDocument {
   expiresAt: Date | null;
 }
 
+// MongoDB's error codes (src/mongo/base/error_codes.yml in the MongoDB server repository).
+const UNAUTHORIZED = 13;
+const NAMESPACE_NOT_FOUND = 26;
 const NOT_IMPLEMENTED = 238;
 
 /**
@@ -41,40 +71,121 @@ const NOT_IMPLEMENTED = 238;
 export class MongoMidTermStore implements MidTermStore {
   private readonly client: MongoClient;
   private readonly collection: Collection<MemoryDocument>;
-  private ttlIndex: boolean | undefined;
+  private check: MidTermIndexCheck | undefined;
 
   constructor(private readonly options: MongoMidTermOptions) {
-    this.client = new MongoClient(options.uri, {
-      appName: 'orchestra-runtime',
-      serverSelectionTimeoutMS: 3000,
-      ...options.clientOptions,
-    });
-    this.collection = this.client.db(options.database).collection<MemoryDocument>(`${options.collectionPrefix ?? DEFAULTS.memoryNamespace}_memories`);
+    this.client =
+      options.client ??
+      new MongoClient(options.uri, {
+        appName: 'orchestra-runtime',
+        serverSelectionTimeoutMS: 3000,
+        ...options.clientOptions,
+      });
+    this.collection = this.client.db(options.database).collection<MemoryDocument>(midTermCollectionName(options.collectionPrefix));
   }
 
+  /**
+   * Connects and checks the indexes (creating missing ones only with `manageIndexes`). Missing
+   * or unlistable indexes are warnings: reads stay correct without them (expired documents are
+   * filtered by query), only slower, and a start that failed on them would fail every cold start.
+   */
   async init(): Promise<void> {
     await this.client.connect();
-    await this.collection.createIndex({ conversationId: 1, createdAt: -1 }, { name: 'conversation_recent' });
-    try {
-      await this.collection.createIndex({ expiresAt: 1 }, { name: 'expiry', expireAfterSeconds: 0 });
-      this.ttlIndex = true;
-    } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error;
-      this.ttlIndex = false;
-      await this.collection.createIndex({ expiresAt: 1 }, { name: 'expiry' });
-    }
+    if (this.options.manageIndexes) await this.ensureIndexes();
+    else this.remember(await this.verifyIndexes());
   }
 
-  /** Whether the server deletes expired documents itself (known after init). */
+  /**
+   * Creates the contract's indexes that the collection lacks, one `createIndexes` each (Firestore
+   * with MongoDB compatibility takes one index per request: its "Manage indexes" page), then
+   * checks again. For servers where the runtime's user may create indexes; a refusal
+   * (Unauthorized) is a warning, and the TTL index is skipped where the server has none
+   * (FerretDB v1 answers NotImplemented).
+   */
+  async ensureIndexes(): Promise<MidTermIndexCheck> {
+    const before = await this.verifyIndexes();
+    const warnings: string[] = [];
+    const refused = (error: unknown, what: string): boolean => {
+      if (!(error instanceof MongoServerError && error.code === UNAUTHORIZED)) return false;
+      warnings.push(`not allowed to create ${what} on ${this.collection.collectionName} (${error.message}): create it as the deployer (FirestoreMongoDatabase declares it)`);
+      return true;
+    };
+    for (const index of MID_TERM_INDEXES.filter((i) => before.missing.includes(i.name))) {
+      try {
+        await this.collection.createIndex(mongoIndexKey(index), { name: index.name });
+      } catch (error) {
+        if (!refused(error, `index ${index.name}`)) throw error;
+      }
+    }
+    let ttlUnsupported = false;
+    if (before.serverSideExpiry !== true) {
+      try {
+        await this.collection.createIndex({ [MID_TERM_TTL.field]: 1 }, { name: MID_TERM_TTL.name, expireAfterSeconds: MID_TERM_TTL.expireAfterSeconds });
+      } catch (error) {
+        ttlUnsupported = error instanceof MongoServerError && error.code === NOT_IMPLEMENTED;
+        if (!ttlUnsupported && !refused(error, `TTL index ${MID_TERM_TTL.name}`)) throw error;
+      }
+    }
+    const after = await this.verifyIndexes();
+    // A server without TTL indexes is a known limit, not something an operator can fix: no warning.
+    const afterWarnings = ttlUnsupported ? after.warnings.filter((w) => !w.startsWith('no TTL index')) : after.warnings;
+    return this.remember({ ...after, warnings: [...warnings, ...afterWarnings] });
+  }
+
+  /** The outcome of the last index check (after `init()`). */
+  get indexCheck(): MidTermIndexCheck | undefined {
+    return this.check;
+  }
+
+  /** Whether the server deletes expired documents itself (known after init; undefined if the indexes could not be listed). */
   get serverSideExpiry(): boolean | undefined {
-    return this.ttlIndex;
+    return this.check?.serverSideExpiry;
+  }
+
+  /**
+   * Lists the collection's indexes and compares them, by key, with the contract's: an index the
+   * infrastructure declared has a server-chosen name. Listing needs only
+   * `datastore.indexes.list` on Firestore (Google's IAM page for Firestore with MongoDB
+   * compatibility), not the index-admin role; a refusal leaves the indexes unknown.
+   */
+  private async verifyIndexes(): Promise<MidTermIndexCheck> {
+    const name = this.collection.collectionName;
+    let listed: Document[];
+    try {
+      listed = await this.collection.listIndexes().toArray();
+    } catch (error) {
+      if (!(error instanceof MongoServerError)) throw error;
+      if (error.code === NAMESPACE_NOT_FOUND) {
+        listed = [];
+      } else {
+        return {
+          listed: false,
+          missing: MID_TERM_INDEXES.map((i) => i.name),
+          serverSideExpiry: undefined,
+          warnings: [`could not list the indexes of ${name} (${error.message}); whether ${MID_TERM_INDEXES.map((i) => i.name).join(', ')} exist is unknown`],
+        };
+      }
+    }
+    const missing = MID_TERM_INDEXES.filter((index) => !listed.some((l) => sameKey(l.key, index))).map((i) => i.name);
+    const ttl = listed.some((l) => typeof l.expireAfterSeconds === 'number' && Object.keys(l.key ?? {}).join() === MID_TERM_TTL.field);
+    const warnings = MID_TERM_INDEXES.filter((i) => missing.includes(i.name)).map(
+      (i) => `index ${i.name} ${JSON.stringify(mongoIndexKey(i))} not found on ${name}: ${i.serves} scan the whole collection`,
+    );
+    if (!ttl) warnings.push(`no TTL index on ${name}.${MID_TERM_TTL.field}: expired documents are never returned, but stay stored until forgotten`);
+    return { listed: true, missing, serverSideExpiry: ttl, warnings };
+  }
+
+  private remember(check: MidTermIndexCheck): MidTermIndexCheck {
+    this.check = check;
+    for (const warning of check.warnings) this.options.logger?.warn({ layer: 'mid-term', collection: this.collection.collectionName }, warning);
+    return check;
   }
 
   async status(): Promise<LayerStatus> {
     const base = { layer: 'mid-term', backend: 'mongodb', embedded: false } as const;
     try {
       await this.client.db(this.options.database).command({ ping: 1 });
-      return { ...base, ok: true, detail: `database ${this.options.database}${this.ttlIndex === false ? ', expiry by query (no TTL index on this server)' : ''}` };
+      return { ...base, ok: true, detail: `database ${this.options.database}${indexDetail(this.check)}` };
     } catch (error) {
       return { ...base, ok: false, detail: (error as Error).message };
     }
@@ -136,6 +247,21 @@ export class MongoMidTermStore implements MidTermStore {
   private unexpired() {
     return { $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] };
   }
+}
+
+/** Index problems for `status()`: not failures (the layer answers), but worth seeing on /readyz. */
+function indexDetail(check: MidTermIndexCheck | undefined): string {
+  if (!check) return '';
+  if (!check.listed) return ', indexes unknown (listIndexes refused)';
+  const parts = check.missing.length > 0 ? [`missing indexes: ${check.missing.join(', ')}`] : [];
+  if (!check.serverSideExpiry) parts.push('expiry by query (no TTL index)');
+  return parts.map((p) => `, ${p}`).join('');
+}
+
+/** Whether a listed index key is the contract's index: same fields, same order, same directions. */
+function sameKey(key: Document | undefined, index: MidTermIndex): boolean {
+  const entries = Object.entries(key ?? {});
+  return entries.length === index.fields.length && index.fields.every((f, i) => entries[i][0] === f.field && Number(entries[i][1]) === f.direction);
 }
 
 function toItem(doc: MemoryDocument): StoredItem {
