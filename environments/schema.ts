@@ -25,6 +25,7 @@ import {
   type Rule,
   defaultEmbeddingDimensions,
   embeddingWidthProblem,
+  geminiLlmConfig,
 } from '@orchestra/runtime/contract';
 
 const matching = (rule: Rule) => z.string().regex(rule.pattern, `must be ${rule.expected}`);
@@ -103,9 +104,12 @@ export const EnvironmentSchema = z
       maxReplicas: count(1, 100),
     }),
     runtime: z.strictObject({
-      /** Create the Cloud Run service (false for the first deploy, before the image and secrets exist). */
+      /** Create the Cloud Run service (false leaves it out). */
       deploy: z.boolean().default(true),
-      /** Image reference (default: `<repository>/runtime:latest`). */
+      /**
+       * Image reference, normally a `…/runtime@sha256:…` digest pushed to the stack's repository
+       * (default: Google's placeholder container, PLACEHOLDER_IMAGE, until the first push).
+       */
       image: z.string().min(1).optional(),
       cpu: z.enum(['1', '2', '4', '8']).default('1'),
       memory: z.string().regex(/^\d+(Mi|Gi)$/, 'must be a size such as 512Mi or 2Gi').default('512Mi'),
@@ -113,19 +117,31 @@ export const EnvironmentSchema = z
       maxInstances: count(1, 1000),
       concurrency: count(1, 1000).default(80),
       ingress: z.enum(['all', 'internal', 'internal-and-load-balancer']),
-      /** Principals allowed to invoke the service. */
+      /**
+       * Principals allowed to invoke the service with a Google identity token (ingress "all" or
+       * "internal"; anyone with run.routes.invoke on the project, e.g. its owners, may as well).
+       */
       invokers: z.array(member).default([]),
       /** Let anyone invoke the service (the runtime's API keys remain the gate). */
       allowPublicInvocation: z.boolean().default(false),
-      /** Domains served by an HTTPS load balancer in front of the service (none: no load balancer). */
+      /**
+       * Domains served by an HTTPS load balancer in front of the service (none: no load
+       * balancer). Needs ingress "internal-and-load-balancer": the service then runs without
+       * Cloud Run's IAM check (the load balancer sends no identity token), behind Cloud Armor and
+       * the runtime's API keys.
+       */
       domains: z.array(domain).default([]),
-      /** LLM providers whose API keys the runtime reads (one secret each). */
-      llmProviders: z.array(matching(LLM_PROVIDER_NAME)).default(['openai']),
+      /** Cloud Armor's throttle at the load balancer: requests per minute per client IP (with `domains`). */
+      edgeRequestsPerMinutePerIp: count(1, 1_000_000).default(600),
+      /** LLM providers whose API keys the runtime reads (one secret each), for openai-compatible deployments. */
+      llmProviders: z.array(matching(LLM_PROVIDER_NAME)).default([]),
       /**
        * The runtime's LLM deployments, fallbacks and limits, passed as ORCHESTRA_LLM_CONFIG and
-       * checked here by the runtime's own schema (default: the offline model).
+       * checked here by the runtime's own schema. Default: Gemini on Vertex AI as the runtime's
+       * service account, a primary model and a fallback (`geminiLlmConfig()`; pass it other
+       * models, or add an openai-compatible deployment).
        */
-      llm: LlmConfigDocumentSchema.optional(),
+      llm: LlmConfigDocumentSchema.default(() => geminiLlmConfig()),
     }),
     /** Replica regions of every secret (default: automatic replication). */
     secretReplicaLocations: z.array(region).min(1).optional(),
@@ -171,10 +187,14 @@ export const EnvironmentSchema = z
     env.runtime.invokers.forEach((m, i) => {
       if (isPublicPrincipal(m)) fail(['runtime', 'invokers', i], `"${m}" is public; set runtime.allowPublicInvocation: true instead, deliberately`);
     });
-    if (env.runtime.domains.length > 0 && env.runtime.ingress === 'internal') {
-      fail(['runtime', 'ingress'], 'must allow the load balancer ("internal-and-load-balancer" or "all") when runtime.domains are set');
+    if (env.runtime.domains.length > 0 && env.runtime.ingress !== 'internal-and-load-balancer') {
+      // "all" would leave the run.app URL open without the IAM check the load balancer needs off.
+      fail(['runtime', 'ingress'], `must be "internal-and-load-balancer" when runtime.domains are set, got "${env.runtime.ingress}"`);
     }
-    env.runtime.llm?.deployments.forEach((d, i) => {
+    if (env.runtime.domains.length === 0 && env.runtime.ingress === 'internal-and-load-balancer') {
+      fail(['runtime', 'domains'], 'give the load balancer its domains: with ingress "internal-and-load-balancer" and no load balancer, nothing outside the VPC can reach the service (or use ingress "all" with IAM invokers)');
+    }
+    env.runtime.llm.deployments.forEach((d, i) => {
       // The runtime refuses to start without the key a deployment names: each needs its secret.
       if (d.apiKeyProvider !== undefined && !env.runtime.llmProviders.includes(d.apiKeyProvider)) {
         fail(['runtime', 'llm', 'deployments', i, 'apiKeyProvider'], `"${d.apiKeyProvider}" has no key secret: add it to runtime.llmProviders (${env.runtime.llmProviders.join(', ') || 'none'})`);

@@ -14,8 +14,10 @@ import {
   RuntimeService,
   Secret,
   ServiceAccount,
+  PLACEHOLDER_IMAGE,
   VectorSearch,
   applyGuardrails,
+  grantModelUse,
 } from '@orchestra/infra';
 import { type MemorySettingsInput, RuntimeSettings, fromSecret, llmApiKeySetting } from '@orchestra/runtime/contract';
 import type { EnvironmentConfig } from './schema';
@@ -48,6 +50,9 @@ export class OrchestraStack extends TerraformStack {
   /** The identity CI deploys as, when `delivery` is configured. */
   public readonly deployer?: DeployerIdentity;
   private readonly midTerm: MidTerm;
+  private get stateBucket(): string {
+    return this.config.state.bucket ?? `${this.config.projectId}-tfstate`;
+  }
 
   constructor(scope: Construct, readonly config: EnvironmentConfig) {
     super(scope, stackName(config.name));
@@ -79,7 +84,7 @@ export class OrchestraStack extends TerraformStack {
     // would become "cost_center"); overrides are written verbatim.
     provider.addOverride('default_labels', { app: 'orchestra', env: config.name, 'managed-by': 'cdktf', ...config.labels });
     new GcsBackend(this, {
-      bucket: config.state.bucket ?? `${config.projectId}-tfstate`,
+      bucket: this.stateBucket,
       prefix: config.state.prefix ?? `orchestra/${config.name}`,
     });
   }
@@ -117,6 +122,8 @@ export class OrchestraStack extends TerraformStack {
   private operatorSecret(id: string, name: string): Secret {
     return new Secret(this, id, {
       secretId: `${this.config.prefix}-${name}`,
+      // A first deploy creates the service before anyone has added a value (README: Deploy).
+      placeholder: true,
       replicaLocations: this.config.secretReplicaLocations,
       deletionProtection: this.config.deletionProtection,
       labels: { component: 'security' },
@@ -199,13 +206,18 @@ export class OrchestraStack extends TerraformStack {
     if (!config.runtime.deploy) return { repository };
 
     // Grants the runtime checks at start (its readiness probe reaches every backend).
-    const startupGrants = [this.midTerm.grant, this.vectorSearch.grantUse(this.runtimeIdentity)].filter((g): g is ITerraformDependable => g !== undefined);
+    const modelGrant = config.runtime.llm.deployments.some((d) => d.provider === 'vertex-gemini')
+      ? grantModelUse(this, { project: config.projectId, prefix: config.prefix }, this.runtimeIdentity)
+      : undefined;
+    const startupGrants = [this.midTerm.grant, this.vectorSearch.grantUse(this.runtimeIdentity), modelGrant].filter((g): g is ITerraformDependable => g !== undefined);
     const secret = (variable: string) => fromSecret<ISecret>(this.operatorSecrets[variable]);
     const llmKeys = Object.fromEntries(config.runtime.llmProviders.map((p) => [p, secret(llmApiKeySetting(p))]));
     const service = new RuntimeService(this, 'runtime', {
       name: `${config.prefix}-runtime`,
       region: config.region,
-      image: config.runtime.image ?? `${repository.url}/runtime:latest`,
+      // Until the first push the repository is empty; Google's sample container stands in
+      // (README: Deploy), so a first `cdktf deploy` on a fresh project succeeds in one run.
+      image: config.runtime.image ?? PLACEHOLDER_IMAGE,
       serviceAccount: this.runtimeIdentity,
       cpu: config.runtime.cpu,
       memory: config.runtime.memory,
@@ -213,6 +225,9 @@ export class OrchestraStack extends TerraformStack {
       maxInstances: config.runtime.maxInstances,
       concurrency: config.runtime.concurrency,
       ingress: config.runtime.ingress,
+      // Behind the load balancer, whose serverless NEG sends no identity token, Cloud Armor and
+      // the runtime's API keys are the gates (the schema requires internal-and-load-balancer).
+      invokerIamDisabled: config.runtime.domains.length > 0,
       vpc: this.network,
       invokers: config.runtime.invokers.map((member) => ({ member })),
       allowPublicInvocation: config.runtime.allowPublicInvocation,
@@ -230,15 +245,22 @@ export class OrchestraStack extends TerraformStack {
     new TerraformOutput(this, 'service_url', { value: service.uri, description: 'URL of the runtime on Cloud Run' });
 
     if (config.runtime.domains.length > 0) {
-      const lb = new HttpsLoadBalancer(this, 'load-balancer', { prefix: config.prefix, region: config.region, serviceName: service.name, domains: config.runtime.domains });
+      const lb = new HttpsLoadBalancer(this, 'load-balancer', {
+        prefix: config.prefix,
+        region: config.region,
+        serviceName: service.name,
+        domains: config.runtime.domains,
+        requestsPerMinutePerIp: config.runtime.edgeRequestsPerMinutePerIp,
+      });
       new TerraformOutput(this, 'load_balancer_ip', { value: lb.ipAddress, description: `Point ${config.runtime.domains.join(', ')} here (A record)` });
     }
     return { repository, service };
   }
 
   /**
-   * The identity GitHub Actions deploys this stack as (workload identity federation, no keys).
-   * Pull requests may `cdktf diff`; deploys run in the GitHub environment of the same name.
+   * The identities GitHub Actions uses for this stack (workload identity federation, no keys):
+   * the deployer for jobs of the GitHub environment of the same name, a read-only planner for
+   * pull requests' `cdktf diff`.
    */
   private delivery(): DeployerIdentity | undefined {
     const { config } = this;
@@ -253,7 +275,11 @@ export class OrchestraStack extends TerraformStack {
       project: config.projectId,
       prefix: config.prefix,
       repository: repo,
-      subjects: [`repo:${repo}:pull_request`, `repo:${repo}:environment:${config.name}`],
+      // Deploys run as jobs of the GitHub environment of the same name (guard prod with required
+      // reviewers there); pull requests only plan, as the read-only planner.
+      deploySubjects: [`repo:${repo}:environment:${config.name}`],
+      planSubjects: [`repo:${repo}:pull_request`],
+      stateBucket: this.stateBucket,
     });
     deployer.manageServiceAccount(this.runtimeIdentity);
     deliveryApis.requiredBy(deployer);
@@ -265,6 +291,12 @@ export class OrchestraStack extends TerraformStack {
       value: deployer.serviceAccountEmail,
       description: `GitHub variable GCP_DEPLOYER_${config.name.toUpperCase()} (google-github-actions/auth service_account)`,
     });
+    if (deployer.planner) {
+      new TerraformOutput(this, 'planner_service_account', {
+        value: deployer.planner.email,
+        description: `GitHub variable GCP_PLANNER_${config.name.toUpperCase()} (pull requests: cdktf diff, read-only)`,
+      });
+    }
     return deployer;
   }
 

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENVIRONMENTS, type EnvironmentInput, synthesizeEnvironments } from '../../environments';
-import { RuntimeSettings, parseRuntimeConfig } from '../../runtime/src/contract';
+import { DEFAULT_GEMINI_MODELS, RuntimeSettings, geminiLlmConfig, parseRuntimeConfig } from '../../runtime/src/contract';
+import { type CloudRunEnvVar, runtimeEnvironment } from '../helpers/runtime-env';
 import { TerraformJson, allResources, onlyResource } from '../helpers/synth';
 
 // The one contract between infra and runtime: what the compute construct sets on Cloud Run must
@@ -30,55 +31,21 @@ function indexDimensions(json: TerraformJson): number {
   return onlyResource(json, 'google_vertex_ai_index').metadata.config.dimensions as number;
 }
 
-interface EnvVar {
-  name: string;
-  value?: string;
-  value_source?: { secret_key_ref: { secret: string; version: string } };
-}
-
-/** What a deploy-time reference resolves to, by the attribute it reads: a value of that shape. */
-function resolveReferences(value: string): string {
-  return value.replace(/\$\{([^}]+)\}/g, (_all, expression: string) => {
-    const attribute = expression.split('.').at(-1)!;
-    if (/google_vertex_ai_index\.[^.]+\.id$/.test(expression)) return 'projects/123/locations/us-central1/indexes/456';
-    if (/google_vertex_ai_index_endpoint\.[^.]+\.id$/.test(expression)) return 'projects/123/locations/us-central1/indexEndpoints/789';
-    const byAttribute: Record<string, string> = {
-      host: '10.20.0.3',
-      port: '6378',
-      cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
-      uid: 'a1b2c3',
-      deployed_index_id: 'orchestra_memory',
-      address: '10.10.0.9',
-      public_endpoint_domain_name: '1234.us-central1-5678.vdb.vertexai.goog',
-    };
-    if (!(attribute in byAttribute)) throw new Error(`no placeholder for the reference \${${expression}}: the contract test needs one`);
-    return byAttribute[attribute];
-  });
-}
-
-/** A secret's value, as an operator (or Terraform) would have put it in Secret Manager. */
-function secretValue(variable: string): string {
-  if (variable === RuntimeSettings.apiKeys) return 'acme=0123456789abcdef0123456789abcdef';
-  if (variable === RuntimeSettings.redisPassword) return 'memorystore-auth-string';
-  if (variable === RuntimeSettings.mongoUri) return 'mongodb+srv://app:pw@cluster0.example.mongodb.net/?retryWrites=true';
-  if (/^ORCHESTRA_LLM_[A-Z0-9_]+_API_KEY$/.test(variable)) return 'sk-placeholder-0123456789';
-  throw new Error(`no placeholder for the secret variable ${variable}`);
-}
-
-function runtimeEnvironment(json: TerraformJson): Record<string, string> {
-  const service = onlyResource(json, 'google_cloud_run_v2_service');
-  const vars = service.template.containers[0].env as EnvVar[];
-  return Object.fromEntries(vars.map((v) => [v.name, v.value_source ? secretValue(v.name) : resolveReferences(v.value ?? '')]));
-}
-
 const KNOWN = new Set<string>(Object.values(RuntimeSettings));
 
 describe('an environment with LLM deployments', () => {
   it('passes them to the runtime as ORCHESTRA_LLM_CONFIG, which its parser accepts with the key secrets', () => {
     const llm = { deployments: [{ name: 'primary', provider: 'openai-compatible' as const, model: 'gpt-4o-mini', baseUrl: 'http://litellm.internal:4000/v1', apiKeyProvider: 'openai' }] };
-    const vars = runtimeEnvironment(synthChanged('prod', (input) => ({ ...input, runtime: { ...input.runtime, llm } })));
+    const vars = runtimeEnvironment(synthChanged('prod', (input) => ({ ...input, runtime: { ...input.runtime, llm, llmProviders: ['openai'] } })));
     expect(JSON.parse(vars[RuntimeSettings.llmConfig])).toEqual(llm);
     expect(parseRuntimeConfig(vars).llm.deployments.map((d) => d.name)).toEqual(['primary']);
+    expect(Object.keys(parseRuntimeConfig(vars).llm.apiKeys)).toEqual(['openai']);
+  });
+
+  it('takes other Gemini models per environment', () => {
+    const llm = geminiLlmConfig({ primary: 'gemini-3.8-flash', fallback: 'gemini-3.1-flash-lite' });
+    const vars = runtimeEnvironment(synthChanged('staging', (input) => ({ ...input, runtime: { ...input.runtime, llm } })));
+    expect(parseRuntimeConfig(vars).llm.deployments.map((d) => d.model)).toEqual(['gemini-3.8-flash', 'gemini-3.1-flash-lite']);
   });
 });
 
@@ -93,6 +60,41 @@ describe('the embedding model and width', () => {
     const vars = runtimeEnvironment(json);
     expect(vars[RuntimeSettings.embeddingModel]).toBe(model);
     expect(parseRuntimeConfig(vars).memory.embedding).toEqual({ model, dimensions: width });
+  });
+});
+
+/** Only what long-term memory reads, so these checks do not hang on the other layers' rules. */
+function vectorSearchVariables(vars: Record<string, string>): Record<string, string> {
+  const S = RuntimeSettings;
+  const names: string[] = [S.projectId, S.region, S.vectorIndex, S.vectorIndexEndpoint, S.vectorDeployedIndexId, S.vectorQueryHost, S.vectorQueryAccess];
+  return Object.fromEntries(Object.entries(vars).filter(([name]) => names.includes(name)));
+}
+
+describe('the Vector Search query protocol', () => {
+  // Google: a PSC / private services access index is queried on its IP directly, plaintext on
+  // port 10000, with the container MatchService; a public one on its domain, TLS, FindNeighbors.
+  it.each([
+    ['dev', 'public', '1234.us-central1-5678.vdb.vertexai.goog'],
+    ['staging', 'public', '1234.us-central1-5678.vdb.vertexai.goog'],
+    ['prod', 'private', '10.10.0.9'],
+  ])('follows how %s deploys the index: %s, on %s', (env, access, host) => {
+    const vars = runtimeEnvironment(stack(env));
+    const vectorSearch = parseRuntimeConfig(vectorSearchVariables(vars)).memory.vectorSearch!;
+    expect(vectorSearch.queryHost).toBe(host);
+    expect(vectorSearch.access ?? 'public').toBe(access);
+    expect(vars[RuntimeSettings.vectorQueryAccess]).toBe(access === 'private' ? 'private' : undefined);
+  });
+
+  it('points the private protocol at the PSC forwarding rule’s address', () => {
+    const json = stack('prod');
+    const env = (onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].env as CloudRunEnvVar[]).filter((v) => v.name === RuntimeSettings.vectorQueryHost);
+    expect(env).toEqual([{ name: RuntimeSettings.vectorQueryHost, value: expect.stringMatching(/^\$\{google_compute_address\.[^.}]+\.address\}$/) }]);
+    expect(onlyResource(json, 'google_vertex_ai_index_endpoint').private_service_connect_config).toMatchObject({ enable_private_service_connect: true });
+  });
+
+  it('breaks in prod when the access is dropped (an IP address would be spoken to with the public protocol)', () => {
+    const { [RuntimeSettings.vectorQueryAccess]: _dropped, ...rest } = vectorSearchVariables(runtimeEnvironment(stack('prod')));
+    expect(() => parseRuntimeConfig(rest)).toThrow(new RegExp(`${RuntimeSettings.vectorQueryAccess}: required when ${RuntimeSettings.vectorQueryHost} is an IP address`));
   });
 });
 
@@ -124,9 +126,26 @@ describe.each(['dev', 'staging', 'prod'])('orchestra-%s → runtime settings', (
 
   it('passes credentials only by Secret Manager reference', () => {
     const service = onlyResource(json, 'google_cloud_run_v2_service');
-    const secretVars = (service.template.containers[0].env as EnvVar[]).filter((v) => v.value_source).map((v) => v.name);
-    expect(secretVars).toEqual(expect.arrayContaining([RuntimeSettings.apiKeys, 'ORCHESTRA_LLM_OPENAI_API_KEY']));
+    const secretVars = (service.template.containers[0].env as CloudRunEnvVar[]).filter((v) => v.value_source).map((v) => v.name);
+    expect(secretVars).toContain(RuntimeSettings.apiKeys);
+    // Gemini runs as the service account: no LLM key exists unless an openai-compatible deployment names one.
+    expect(secretVars.filter((v) => /^ORCHESTRA_LLM_/.test(v))).toEqual([]);
     if (env !== 'dev') expect(secretVars).toContain(RuntimeSettings.redisPassword);
+  });
+
+  it('answers with Gemini on Vertex AI, a primary model and a fallback, never the offline model', () => {
+    const llm = parseRuntimeConfig(vars).llm;
+    expect(llm.deployments.map((d) => [d.provider, d.model])).toEqual([
+      ['vertex-gemini', DEFAULT_GEMINI_MODELS.primary],
+      ['vertex-gemini', DEFAULT_GEMINI_MODELS.fallback],
+    ]);
+    expect(llm.fallbacks).toEqual({ [llm.deployments[0].name]: [llm.deployments[1].name] });
+    expect(llm.allowOfflineOnly).toBe(false);
+  });
+
+  it('would refuse to start on the offline model alone (the old default)', () => {
+    const { [RuntimeSettings.llmConfig]: _dropped, ...rest } = vars;
+    expect(() => parseRuntimeConfig(rest)).toThrow(/ORCHESTRA_LLM_CONFIG: only the offline model/);
   });
 
   it('breaks when a setting the runtime needs is missing', () => {
@@ -137,17 +156,23 @@ describe.each(['dev', 'staging', 'prod'])('orchestra-%s → runtime settings', (
   });
 
   it('gives the runtime’s service account exactly the access those settings need, nothing more', () => {
+    // Which permissions each role holds, and that they are the calls' needs: iam-contract.test.ts.
+    const customRoleId = (role: string) => {
+      const ref = /^\$\{google_project_iam_custom_role\.([^.]+)\.name\}$/.exec(role);
+      return ref ? (json.resource!.google_project_iam_custom_role[ref[1]].role_id as string) : undefined;
+    };
     const sa = Object.entries(json.resource?.google_service_account ?? {}).find(([, r]) => r.account_id === 'orchestra-runtime')!;
     const member = `\${google_service_account.${sa[0]}.member}`;
     const grants = allResources(json)
       .filter(([type, r]) => type.endsWith('_iam_member') && r.member === member)
-      .map(([type, r]) => `${type} ${r.role}${r.condition ? ` if ${r.condition.expression}` : ''}`)
+      .map(([type, r]) => `${type} ${customRoleId(r.role) ?? r.role}${r.condition ? ` if ${r.condition.expression}` : ''}`)
       .sort();
-    const mountedSecrets = (onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].env as EnvVar[]).filter((v) => v.value_source).length;
+    const mountedSecrets = (onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].env as CloudRunEnvVar[]).filter((v) => v.value_source).length;
     expect(grants).toEqual(
       [
-        `google_project_iam_member roles/aiplatform.user`,
-        `google_project_iam_member roles/datastore.user if resource.name == "projects/orchestra-${env}/databases/orchestra-memory"`,
+        `google_project_iam_member orchestra_vector_search_user`,
+        `google_project_iam_member orchestra_vertex_model_user`,
+        `google_project_iam_member orchestra_memory_documents if resource.name == "projects/orchestra-${env}/databases/orchestra-memory"`,
         ...Array.from({ length: mountedSecrets }, () => 'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor'),
       ].sort(),
     );

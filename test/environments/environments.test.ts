@@ -6,6 +6,7 @@ import dev from '../../environments/dev';
 import prod from '../../environments/prod';
 import staging from '../../environments/staging';
 import { InvalidEnvironmentsError, synthesizeEnvironments } from '../../environments/app';
+import { geminiLlmConfig } from '../../runtime/src/contract';
 
 /** A deep copy of `base` with `patch` applied at a dotted path. */
 function withField(base: EnvironmentInput, dotted: string, value: unknown): EnvironmentInput {
@@ -37,7 +38,9 @@ describe('environment configs', () => {
     expect(config.prefix).toBe('orchestra');
     expect(config.vectorSearch.dimensions).toBeUndefined(); // the model's own width, decided by the index construct
     expect(config.vectorSearch).toMatchObject({ embeddingModel: 'text-embedding-005', approximateNeighborsCount: 150, leafNodeEmbeddingCount: 500, leafNodesToSearchPercent: 10 });
-    expect(config.runtime).toMatchObject({ deploy: true, concurrency: 80, invokers: [], allowPublicInvocation: false, llmProviders: ['openai'] });
+    expect(config.runtime).toMatchObject({ deploy: true, concurrency: 80, invokers: [], allowPublicInvocation: false, llmProviders: [] });
+    // Gemini on Vertex AI by default: a deployed environment never answers with the offline model.
+    expect(config.runtime.llm).toEqual(geminiLlmConfig());
   });
 
   it('makes production stricter than development where production needs it', () => {
@@ -70,7 +73,9 @@ describe('validation rules (each names the environment, the field and the rule)'
     ['staging without Redis TLS', withField(staging, 'redis.transitEncryption', false), /redis\.transitEncryption: must be true outside development/],
     ['a public invoker', withField(dev, 'runtime.invokers', ['allUsers']), /runtime\.invokers\[0\]: "allUsers" is public; set runtime\.allowPublicInvocation/],
     ['a malformed invoker', withField(dev, 'runtime.invokers', ['bob@example.com']), /runtime\.invokers\[0\]: must be an IAM member/],
-    ['domains behind internal-only ingress', withField(prod, 'runtime.ingress', 'internal'), /runtime\.ingress: must allow the load balancer/],
+    ['domains behind internal-only ingress', withField(prod, 'runtime.ingress', 'internal'), /runtime\.ingress: must be "internal-and-load-balancer" when runtime\.domains are set, got "internal"/],
+    ['domains beside public ingress', withField(withField(prod, 'kind', 'staging'), 'runtime.ingress', 'all'), /runtime\.ingress: must be "internal-and-load-balancer" when runtime\.domains are set, got "all"/],
+    ['a load-balancer ingress with no load balancer', withField(prod, 'runtime.domains', []), /runtime\.domains: give the load balancer its domains: with ingress "internal-and-load-balancer" and no load balancer, nothing outside the VPC can reach the service/],
     ['an unknown field', withField(dev, 'runtime.replicas', 3), /runtime\.replicas: unknown field/],
     ['an unknown redis tier', withField(dev, 'redis.tier', 'PREMIUM'), /redis\.tier: expected one of "BASIC"\|"STANDARD_HA"/],
     ['an unknown mid-term kind', withField(dev, 'midTerm.kind', 'dynamo'), /midTerm\.kind: /],
@@ -80,7 +85,7 @@ describe('validation rules (each names the environment, the field and the rule)'
   });
 
   it('checks the LLM configuration with the runtime’s own parser', () => {
-    const good = withField(prod, 'runtime.llm', {
+    const good = withField(withField(prod, 'runtime.llmProviders', ['openai']), 'runtime.llm', {
       deployments: [{ name: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', baseUrl: 'http://litellm.internal:4000/v1', apiKeyProvider: 'openai' }],
     });
     expect(loadEnvironment(good, {}).runtime.llm).toBeDefined();

@@ -82,6 +82,20 @@ describe('RuntimeService', () => {
     expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(1);
   });
 
+  it('turns the IAM invoker check off only behind the load balancer, never with ingress "all"', () => {
+    const { json } = synth((s) => service(s, { ingress: 'internal-and-load-balancer', invokerIamDisabled: true }));
+    expect(onlyResource(json, 'google_cloud_run_v2_service')).toMatchObject({ invoker_iam_disabled: true, ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' });
+    expect(onlyResource(synth((s) => service(s)).json, 'google_cloud_run_v2_service').invoker_iam_disabled).toBeUndefined();
+    expect(() => synth((s) => service(s, { ingress: 'all', invokerIamDisabled: true }))).toThrow(/invokerIamDisabled: .*with ingress "all" this makes the service public/);
+  });
+
+  it('sends all egress through the VPC when asked (then Cloud NAT carries public destinations)', () => {
+    const vpc = { networkId: 'n', subnetId: 'sn' };
+    const { json } = synth((s) => service(s, { vpc, vpcEgress: 'all-traffic' }));
+    expect(onlyResource(json, 'google_cloud_run_v2_service').template.vpc_access.egress).toBe('ALL_TRAFFIC');
+    expect(() => synth((s) => service(s, { vpcEgress: 'all-traffic' }))).toThrow(/vpcEgress: .*needs vpc/);
+  });
+
   it('adds allUsers only when public invocation is asked for explicitly', () => {
     const { json } = synth((s) => service(s, { allowPublicInvocation: true, ingress: 'all' }));
     expect(onlyResource(json, 'google_cloud_run_v2_service_iam_member').member).toBe('allUsers');
@@ -177,6 +191,34 @@ describe('HttpsLoadBalancer', () => {
     expect(text).toHaveResourceWithProperties(ComputeGlobalForwardingRule, { port_range: '443', load_balancing_scheme: 'EXTERNAL_MANAGED' });
     expect(onlyResource(json, 'google_compute_managed_ssl_certificate').managed).toEqual({ domains: ['api.example.com'] });
     expect(resourcesOf(json, 'google_compute_target_http_proxy')).toHaveLength(0);
+  });
+
+  it('names the certificate after its domains and replaces it create-before-destroy, so changing domains works', () => {
+    const certOf = (domains: string[]) => onlyResource(synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'r', serviceName: 's', domains })).json, 'google_compute_managed_ssl_certificate');
+    const before = certOf(['api.example.com']);
+    const after = certOf(['api.example.com', 'www.example.com']);
+    expect(before.lifecycle).toEqual({ create_before_destroy: true });
+    expect(before.name).toMatch(/^runtime-cert-[0-9a-f]{8}$/);
+    expect(after.name).not.toBe(before.name);
+    expect(certOf(['www.example.com', 'api.example.com']).name).toBe(after.name); // order does not matter
+  });
+
+  it('puts a Cloud Armor policy on the backend: a per-IP throttle, the Log4j rule, allow by default', () => {
+    const { json } = synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'r', serviceName: 's', domains: ['api.example.com'], requestsPerMinutePerIp: 120 }));
+    const policy = onlyResource(json, 'google_compute_security_policy');
+    expect(onlyResource(json, 'google_compute_backend_service').security_policy).toMatch(/^\$\{google_compute_security_policy\.[\w-]+\.id\}$/);
+    expect(policy.rule.map((r: { priority: number; action: string }) => [r.priority, r.action])).toEqual([
+      [900, 'deny(403)'],
+      [1000, 'throttle'],
+      [2147483647, 'allow'],
+    ]);
+    expect(policy.rule[1].rate_limit_options).toEqual({
+      conform_action: 'allow',
+      exceed_action: 'deny(429)',
+      enforce_on_key: 'IP',
+      rate_limit_threshold: { count: 120, interval_sec: 60 },
+    });
+    expect(() => synth((s) => new HttpsLoadBalancer(s, 'lb', { region: 'r', serviceName: 's', domains: ['a.example.com'], requestsPerMinutePerIp: 0 }))).toThrow(/requestsPerMinutePerIp: .*at least 1/);
   });
 
   it('needs at least one valid domain', () => {

@@ -1,10 +1,11 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { DEPLOYER_PROJECT_ROLES, DeployerIdentity, GITHUB_OIDC_ISSUER } from '../../infra/src/security/deployer-identity';
+import { DEPLOYER_PROJECT_ROLES, DeployerIdentity, GITHUB_OIDC_ISSUER, PLANNER_PROJECT_ROLES, STATE_READER_ROLE } from '../../infra/src/security/deployer-identity';
 import { ServiceAccount } from '../../infra/src/security/service-account';
 import { applyGuardrails } from '../../infra/src/guardrails';
 import { PRIMITIVE_ROLES } from '../../infra/src/iam';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
+import { githubClaims, impersonableAccounts } from '../helpers/workload-identity';
 
 const repository = 'acme/orchestra';
 const project = 'acme-ml-dev';
@@ -34,31 +35,54 @@ describe('DeployerIdentity', () => {
     });
     expect(provider.workload_identity_pool_id).toMatch(/^\$\{google_iam_workload_identity_pool\.\w+\.workload_identity_pool_id\}$/);
     expect(provider.attribute_condition).toBe(
-      "assertion.repository == 'acme/orchestra' && (assertion.sub == 'repo:acme/orchestra:pull_request' || assertion.sub == 'repo:acme/orchestra:ref:refs/heads/main')",
+      "assertion.repository == 'acme/orchestra' && (assertion.sub == 'repo:acme/orchestra:ref:refs/heads/main' || assertion.sub == 'repo:acme/orchestra:pull_request')",
     );
   });
 
-  it('takes the allowed subjects, e.g. a GitHub environment', () => {
-    const { json } = build({ subjects: ['repo:acme/orchestra:environment:prod'] });
+  it('takes the deploy and plan subjects, e.g. a GitHub environment', () => {
+    const { json } = build({ deploySubjects: ['repo:acme/orchestra:environment:prod'], planSubjects: [] });
     expect(onlyResource(json, 'google_iam_workload_identity_pool_provider').attribute_condition).toBe(
       "assertion.repository == 'acme/orchestra' && (assertion.sub == 'repo:acme/orchestra:environment:prod')",
     );
+    expect(resourcesOf(json, 'google_service_account').map((a) => a.account_id)).toEqual(['orchestra-deployer']);
   });
 
-  it("lets only the repository's principal set impersonate the deployer", () => {
-    const { json } = build();
+  it('lets each subject impersonate only its own account: pull requests the planner, the environment the deployer', () => {
+    const { json } = build({ deploySubjects: ['repo:acme/orchestra:environment:prod'] });
+    expect(impersonableAccounts(json, githubClaims(repository, { pullRequest: 7 }))).toEqual(['orchestra-planner']);
+    expect(impersonableAccounts(json, githubClaims(repository, { environment: 'prod' }))).toEqual(['orchestra-deployer']);
+    // Refused by the provider's condition: another environment, another branch, another repository.
+    expect(impersonableAccounts(json, githubClaims(repository, { environment: 'dev' }))).toEqual([]);
+    expect(impersonableAccounts(json, githubClaims(repository, { ref: 'refs/heads/feature' }))).toEqual([]);
+    expect(impersonableAccounts(json, githubClaims('evil/orchestra', { environment: 'prod' }))).toEqual([]);
     const bindings = resourcesOf(json, 'google_service_account_iam_member').filter((b) => b.role === 'roles/iam.workloadIdentityUser');
-    expect(bindings).toHaveLength(1);
-    expect(bindings[0].member).toMatch(
-      /^principalSet:\/\/iam\.googleapis\.com\/\$\{google_iam_workload_identity_pool\.\w+\.name\}\/attribute\.repository\/acme\/orchestra$/,
-    );
-    expect(bindings[0].service_account_id).toMatch(/^\$\{google_service_account\.deployer_account_\w+\.name\}$/);
-    expect(onlyResource(json, 'google_service_account')).toMatchObject({ account_id: 'orchestra-deployer', project });
+    for (const b of bindings) expect(b.member).toMatch(/^principal:\/\/iam\.googleapis\.com\/\$\{google_iam_workload_identity_pool\.\w+\.name\}\/subject\/repo:acme\/orchestra:/);
+  });
+
+  it("the model catches the old binding: the repository's whole principal set lets a pull request act as the deployer", () => {
+    // What this construct used to bind (and a regression would bind again).
+    const { json } = build({ deploySubjects: ['repo:acme/orchestra:environment:prod'] });
+    const deployerBinding = Object.values(json.resource!.google_service_account_iam_member).find(
+      (b) => b.role === 'roles/iam.workloadIdentityUser' && String(b.service_account_id).includes('deployer_account'),
+    )!;
+    deployerBinding.member = 'principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.deployer_pool_AB.name}/attribute.repository/acme/orchestra';
+    expect(impersonableAccounts(json, githubClaims(repository, { pullRequest: 7 }))).toEqual(['orchestra-deployer', 'orchestra-planner']);
+  });
+
+  it('gives the planner read-only roles and the state bucket only, and the deployer manages the planner account', () => {
+    const { json } = build({ stateBucket: 'acme-tfstate' });
+    const plannerGrants = resourcesOf(json, 'google_project_iam_member').filter((g) => String(g.member).includes('planner'));
+    expect(plannerGrants.map((g) => g.role).sort()).toEqual([...PLANNER_PROJECT_ROLES.map((r) => r.role), STATE_READER_ROLE].sort());
+    for (const g of plannerGrants) expect(g.role).toMatch(/viewer|reader|Reviewer|Viewer/);
+    expect(plannerGrants.find((g) => g.role === STATE_READER_ROLE)?.condition).toMatchObject({ expression: 'resource.name.startsWith("projects/_/buckets/acme-tfstate/")' });
+    const onPlanner = resourcesOf(json, 'google_service_account_iam_member').filter((b) => String(b.service_account_id).includes('planner'));
+    expect(onPlanner.map((b) => b.role).sort()).toEqual(['roles/iam.serviceAccountAdmin', 'roles/iam.workloadIdentityUser']);
   });
 
   it('grants the listed project roles, none of them basic, and no project-wide service account impersonation', () => {
     const { json } = build();
-    const roles = resourcesOf(json, 'google_project_iam_member').map((g) => g.role as string);
+    const deployerGrants = resourcesOf(json, 'google_project_iam_member').filter((g) => String(g.member).includes('deployer_account'));
+    const roles = deployerGrants.map((g) => g.role as string);
     expect(roles.sort()).toEqual(DEPLOYER_PROJECT_ROLES.map((r) => r.role).sort());
     for (const role of roles) expect(PRIMITIVE_ROLES).not.toContain(role);
     expect(roles).not.toEqual(expect.arrayContaining(['roles/iam.serviceAccountUser']));
@@ -66,7 +90,7 @@ describe('DeployerIdentity', () => {
     expect(roles).not.toContain('roles/iam.serviceAccountTokenCreator');
     for (const r of DEPLOYER_PROJECT_ROLES) expect(r.why.length).toBeGreaterThan(10);
     for (const g of resourcesOf(json, 'google_project_iam_member')) {
-      expect(g).toMatchObject({ project, member: expect.stringMatching(/^\$\{google_service_account\.deployer_account_\w+\.member\}$/) });
+      expect(g).toMatchObject({ project, member: expect.stringMatching(/^\$\{google_service_account\.deployer_(account|planner)_\w+\.member\}$/) });
     }
   });
 
@@ -105,9 +129,12 @@ describe('DeployerIdentity', () => {
   );
 
   it('rejects subjects of another repository or with wildcards, bad ids and basic roles', () => {
-    expect(() => build({ subjects: ['repo:other/repo:pull_request'] })).toThrow(/subjects: "repo:other\/repo:pull_request" must be/);
-    expect(() => build({ subjects: ['repo:acme/orchestra:*'] })).toThrow(/without wildcards/);
-    expect(() => build({ subjects: [] })).toThrow(/subjects: give at least one/);
+    expect(() => build({ deploySubjects: ['repo:other/repo:environment:prod'] })).toThrow(/deploySubjects: "repo:other\/repo:environment:prod" must be/);
+    expect(() => build({ planSubjects: ['repo:acme/orchestra:*'] })).toThrow(/planSubjects: .*without wildcards/);
+    expect(() => build({ deploySubjects: [] })).toThrow(/deploySubjects: give at least one/);
+    expect(() => build({ deploySubjects: ['repo:acme/orchestra:pull_request'] })).toThrow(/deploySubjects: .*pull request's subject; .* may only plan/);
+    expect(() => build({ deploySubjects: ['repo:acme/orchestra:environment:prod'], planSubjects: ['repo:acme/orchestra:environment:prod'] })).toThrow(/also in planSubjects/);
+    expect(() => build({ plannerProjectRoles: ['roles/viewer'] })).toThrow(/basic role/);
     expect(() => build({ poolId: 'gcp-pool' })).toThrow(/poolId: "gcp-pool"/);
     expect(() => build({ providerId: 'GH' })).toThrow(/providerId: "GH"/);
     expect(() => build({ projectRoles: ['roles/editor'] })).toThrow(/basic role/);

@@ -27,6 +27,7 @@ import {
   orchestraGuardrails,
 } from '../../infra/src/guardrails';
 import { OrchestraStack } from '../../environments/stack';
+import { SECRET_PLACEHOLDER } from '../../runtime/src/contract';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-guardrails-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -219,6 +220,33 @@ describe('no-public-principals', () => {
         new StorageBucketIamMember(s, 'public-read', { bucket: 'b', role: 'roles/run.invoker', member: 'allUsers' });
       expect(synthError({ kind: 'development', allowPublicInvoker: true }, bucketGrant)).toMatch(violation('no-public-principals', 'bad/public-read'));
     });
+  });
+});
+
+describe('no-public-principals: the IAM invoker check turned off', () => {
+  const open = (ingress?: string) => (s: TerraformStack) => {
+    const svc = service(s, 'svc');
+    svc.invokerIamDisabled = true;
+    if (ingress === 'unset') svc.resetIngress();
+    else if (ingress) svc.ingress = ingress;
+  };
+
+  it('fails it with ingress "all" (or unset): the same as granting allUsers', () => {
+    expect(synthError({ kind: 'development' }, open('INGRESS_TRAFFIC_ALL'))).toMatch(violation('no-public-principals', 'bad/svc'));
+    expect(synthError({ kind: 'development' }, open('unset'))).toMatch(/invoker_iam_disabled with ingress "INGRESS_TRAFFIC_ALL"/);
+    expect(synthError({ kind: 'development', allowPublicInvoker: true }, open('INGRESS_TRAFFIC_ALL'))).toBeUndefined();
+  });
+
+  it('passes it behind a load balancer', () => {
+    expect(synthError({ kind: 'production', disabled: [{ rule: 'deletion-protection', reason: 'not what this test is about' }] }, open('INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER'))).toBeUndefined();
+  });
+});
+
+describe('no-literal-secrets: the placeholder', () => {
+  it('passes the placeholder marker a first deploy writes, and nothing else literal', () => {
+    const write = (secretData: string) => (s: TerraformStack) => new SecretManagerSecretVersion(s, 'version', { secret: secret(s, 'secret').id, secretData });
+    expect(synthError({ kind: 'development' }, write(SECRET_PLACEHOLDER))).toBeUndefined();
+    expect(synthError({ kind: 'development' }, write(`${SECRET_PLACEHOLDER}x`))).toMatch(violation('no-literal-secrets', 'bad/version'));
   });
 });
 

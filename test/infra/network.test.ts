@@ -6,7 +6,7 @@ import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork
 import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-networking-connection';
 import { type INetwork, Network } from '../../infra/src/networking/network';
 import { cidrsOverlap, isIpv4Cidr } from '../../infra/src/networking/cidr';
-import { resourcesOf, synth } from '../helpers/synth';
+import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 describe('Network', () => {
   const { text, json } = synth((s) => new Network(s, 'net', { region: 'europe-west1', prefix: 'acme' }));
@@ -31,8 +31,12 @@ describe('Network', () => {
     expect(text).toHaveResourceWithProperties(ServiceNetworkingConnection, { service: 'servicenetworking.googleapis.com' });
   });
 
-  it('gives private workloads egress through Cloud NAT', () => {
-    expect(text).toHaveResourceWithProperties(ComputeRouterNat, { nat_ip_allocate_option: 'AUTO_ONLY', region: 'europe-west1' });
+  it('has no Cloud NAT unless asked (Cloud Run sends it nothing with private-ranges-only egress), and lets a destroy abandon the peering', () => {
+    expect(resourcesOf(json, 'google_compute_router_nat')).toHaveLength(0);
+    expect(onlyResource(json, 'google_service_networking_connection').deletion_policy).toBe('ABANDON');
+    const withNat = synth((s) => new Network(s, 'net', { region: 'europe-west1', natEnabled: true, privateServicesDeletionPolicy: 'DELETE' }));
+    expect(withNat.text).toHaveResourceWithProperties(ComputeRouterNat, { nat_ip_allocate_option: 'AUTO_ONLY', region: 'europe-west1' });
+    expect(onlyResource(withNat.json, 'google_service_networking_connection').deletion_policy).toBeUndefined();
   });
 
   it('denies all ingress at the lowest priority, logged', () => {
@@ -43,9 +47,9 @@ describe('Network', () => {
     expect(text).toHaveResource(ComputeFirewall);
   });
 
-  it('takes custom ranges and can leave NAT out', () => {
+  it('takes custom ranges', () => {
     const out = synth((s) =>
-      new Network(s, 'net', { region: 'us-east1', subnetCidr: '172.16.0.0/22', privateServicesCidr: '192.168.0.0/20', natEnabled: false }),
+      new Network(s, 'net', { region: 'us-east1', subnetCidr: '172.16.0.0/22', privateServicesCidr: '192.168.0.0/20' }),
     );
     expect(out.text).toHaveResourceWithProperties(ComputeSubnetwork, { ip_cidr_range: '172.16.0.0/22', name: 'subnet' });
     expect(out.text).toHaveResourceWithProperties(ComputeGlobalAddress, { address: '192.168.0.0', prefix_length: 20 });

@@ -6,7 +6,9 @@ import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-
 import { ServiceAccount as GoogleServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { ORCHESTRA_APIS, ProjectServices } from '../../infra/src/security/project-services';
+import { RESOURCE_APIS } from '../../infra/src/security/resource-apis';
 import { SECRET_ACCESSOR_ROLE, Secret } from '../../infra/src/security/secret';
+import { SECRET_PLACEHOLDER } from '../../runtime/src/contract';
 import { ServiceAccount } from '../../infra/src/security/service-account';
 import { grantProjectRole } from '../../infra/src/iam';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
@@ -32,6 +34,17 @@ describe('ServiceAccount', () => {
 });
 
 describe('Secret', () => {
+  it('with placeholder, writes a first version holding the marker (not a credential) that Terraform never rewrites', () => {
+    let secret!: Secret;
+    const { json } = synth((s) => (secret = new Secret(s, 'k', { secretId: 'api-keys', placeholder: true })));
+    expect(onlyResource(json, 'google_secret_manager_secret_version')).toMatchObject({
+      secret_data: SECRET_PLACEHOLDER,
+      lifecycle: { ignore_changes: ['secret_data'] },
+    });
+    expect(secret.version).toBeDefined(); // readers that need a value at start wait for it
+    expect(resourcesOf(synth((s) => new Secret(s, 'k', { secretId: 'x' })).json, 'google_secret_manager_secret_version')).toHaveLength(0);
+  });
+
   it('is created empty with automatic replication', () => {
     const { text, json } = synth((s) => new Secret(s, 'k', { secretId: 'llm-key' }));
     expect(text).toHaveResourceWithProperties(SecretManagerSecret, { secret_id: 'llm-key', replication: { auto: {} }, deletion_protection: false });
@@ -86,29 +99,39 @@ describe('ProjectServices', () => {
     expect(text).toHaveResourceWithProperties(ProjectService, { service: 'run.googleapis.com', disable_on_destroy: false });
   });
 
-  it('makes every other resource in a scope wait for the APIs', () => {
+  it('makes every other resource in a scope wait for the APIs its type uses (RESOURCE_APIS), and an unknown type for all', () => {
     const { json } = synth((s) => {
-      const apis = new ProjectServices(s, 'apis', { services: ['run.googleapis.com'] });
+      const apis = new ProjectServices(s, 'apis', { services: ['run.googleapis.com', 'secretmanager.googleapis.com'] });
       new Secret(s, 'k', { secretId: 'x' });
+      new TerraformResource(s, 'unknown', { terraformResourceType: 'google_something_new' });
       apis.requiredBy(s);
     });
-    expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
-    expect(onlyResource(json, 'google_project_service').depends_on).toBeUndefined();
+    expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_secretmanager_/)]);
+    expect(onlyResource(json, 'google_something_new').depends_on).toEqual([
+      expect.stringMatching(/^google_project_service\.apis_run_/),
+      expect.stringMatching(/^google_project_service\.apis_secretmanager_/),
+    ]);
+    for (const s of resourcesOf(json, 'google_project_service')) expect(s.depends_on).toBeUndefined();
+  });
+
+  it('enables the Resource Manager API, which every project IAM binding goes through', () => {
+    expect(ORCHESTRA_APIS).toContain('cloudresourcemanager.googleapis.com');
+    expect(RESOURCE_APIS.google_project_iam_member.apis).toEqual(['cloudresourcemanager.googleapis.com']);
   });
 
   it('covers resources created after requiredBy too (applied at synth, whatever the order of composition)', () => {
     const { json } = synth((s) => {
-      new ProjectServices(s, 'apis', { services: ['run.googleapis.com'] }).requiredBy(s);
+      new ProjectServices(s, 'apis', { services: ['secretmanager.googleapis.com'] }).requiredBy(s);
       const later = new Secret(s, 'later', { secretId: 'later' });
       later.grantRead({ member: 'group:readers@example.com' });
     });
-    expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
-    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_run_/)]);
+    expect(onlyResource(json, 'google_secret_manager_secret').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_secretmanager_/)]);
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').depends_on).toEqual([expect.stringMatching(/^google_project_service\.apis_secretmanager_/)]);
   });
 
   it('adds to what a resource waits for already, without duplicates, and only under its scope', () => {
     const { json } = synth((s) => {
-      const apis = new ProjectServices(s, 'apis', { services: ['run.googleapis.com'] });
+      const apis = new ProjectServices(s, 'apis', { services: ['secretmanager.googleapis.com'] });
       const inside = new Construct(s, 'inside');
       const first = new Secret(inside, 'first', { secretId: 'first' });
       const second = new Secret(inside, 'second', { secretId: 'second' });

@@ -4,7 +4,15 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { Network } from '../../infra/src/networking/network';
 import { ServiceAccount } from '../../infra/src/security/service-account';
-import { FIRESTORE_USER_ROLE, FirestoreMongoDatabase } from '../../infra/src/storage/firestore-mongo-database';
+import { FIRESTORE_DOCUMENT_PERMISSIONS, FirestoreMongoDatabase } from '../../infra/src/storage/firestore-mongo-database';
+import {
+  MID_TERM_INDEXES,
+  MID_TERM_TTL,
+  type MemorySettingsInput,
+  midTermCollectionName,
+  parseRuntimeConfig,
+  renderRuntimeSettings,
+} from '../../runtime/src/contract';
 import { BUCKET_READ_ROLE, BUCKET_READ_WRITE_ROLE, PrivateBucket } from '../../infra/src/storage/private-bucket';
 import { RedisCache, RedisCacheProps } from '../../infra/src/storage/redis-cache';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
@@ -122,15 +130,63 @@ describe('FirestoreMongoDatabase', () => {
       const db = new FirestoreMongoDatabase(s, 'db', { project: 'p-123456', name: 'orchestra-memory', locationId: 'us-central1' });
       db.grantReadWrite({ member: 'serviceAccount:rt@p-123456.iam.gserviceaccount.com' });
     });
+    const [roleId, role] = Object.entries(json.resource?.google_project_iam_custom_role ?? {})[0];
+    expect(role).toMatchObject({ project: 'p-123456', role_id: 'orchestra_memory_documents', permissions: [...FIRESTORE_DOCUMENT_PERMISSIONS].sort() });
     expect(onlyResource(json, 'google_project_iam_member')).toMatchObject({
-      role: FIRESTORE_USER_ROLE,
+      role: `\${google_project_iam_custom_role.${roleId}.name}`,
       member: 'serviceAccount:rt@p-123456.iam.gserviceaccount.com',
       condition: { expression: 'resource.name == "projects/p-123456/databases/orchestra-memory"' },
     });
   });
 
-  it('rejects a bad database id and location', () => {
-    expect(() => synth((s) => new FirestoreMongoDatabase(s, 'db', { project: 'p', name: 'DB', locationId: 'moon' }))).toThrow(/name: "DB"[\s\S]*locationId: "moon"/);
+  it("declares the runtime's indexes and TTL policy from its contract, for the MongoDB API, after the database", () => {
+    const { json } = synth((s) => new FirestoreMongoDatabase(s, 'db', { project: 'p-123456', name: 'orchestra-memory', locationId: 'us-central1' }));
+    const indexes = resourcesOf(json, 'google_firestore_index');
+    expect(indexes).toHaveLength(MID_TERM_INDEXES.length);
+    expect(indexes[0]).toMatchObject({
+      project: 'p-123456',
+      database: expect.stringMatching(/^\$\{google_firestore_database\.\S+\.name\}$/),
+      collection: 'orchestra_memories',
+      api_scope: 'MONGODB_COMPATIBLE_API',
+      query_scope: 'COLLECTION_GROUP',
+      density: 'DENSE',
+      fields: [
+        { field_path: 'conversationId', order: 'ASCENDING' },
+        { field_path: 'createdAt', order: 'DESCENDING' },
+      ],
+    });
+    expect(indexes[0].multikey).toBeUndefined();
+    const ttl = onlyResource(json, 'google_firestore_field');
+    expect(ttl).toMatchObject({
+      database: expect.stringMatching(/^\$\{google_firestore_database\.\S+\.name\}$/),
+      collection: 'orchestra_memories',
+      field: MID_TERM_TTL.field,
+      ttl_config: {},
+    });
+    // Enterprise databases have no single-field index configuration to override.
+    expect(ttl.index_config).toBeUndefined();
+    expect(ttl.depends_on).toEqual([expect.stringMatching(/^google_firestore_index\./)]);
+  });
+
+  it('puts the indexes on the collection of a custom namespace and tells the runtime that namespace', () => {
+    let settings: unknown;
+    let defaults: unknown;
+    const { json } = synth((s) => {
+      settings = new FirestoreMongoDatabase(s, 'db', { project: 'p-123456', name: 'orchestra-memory', locationId: 'us-central1', collectionPrefix: 'team_a' }).runtimeSettings;
+      defaults = new FirestoreMongoDatabase(s, 'db2', { project: 'p-123456', name: 'other-memory', locationId: 'us-central1' }).runtimeSettings;
+    });
+    expect(resourcesOf(json, 'google_firestore_index').map((i) => i.collection).sort()).toEqual(['orchestra_memories', midTermCollectionName('team_a')]);
+    expect(settings).toMatchObject({ namespace: 'team_a' });
+    expect(defaults).not.toHaveProperty('namespace');
+    // The runtime parses what the construct hands it into the same collection name.
+    const { env } = renderRuntimeSettings({ memory: { namespace: (settings as MemorySettingsInput).namespace } });
+    expect(midTermCollectionName(parseRuntimeConfig(env).memory.namespace)).toBe('team_a_memories');
+  });
+
+  it('rejects a bad database id, location and collection prefix at once', () => {
+    expect(() => synth((s) => new FirestoreMongoDatabase(s, 'db', { project: 'p', name: 'DB', locationId: 'moon', collectionPrefix: 'a.b' }))).toThrow(
+      /name: "DB"[\s\S]*locationId: "moon"[\s\S]*collectionPrefix: "a.b"/,
+    );
   });
 });
 

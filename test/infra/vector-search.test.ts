@@ -1,7 +1,8 @@
 import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
 import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
-import { VERTEX_USER_ROLE, VectorSearch, VectorSearchProps } from '../../infra/src/ai/vector-search';
+import { VECTOR_PUBLIC_QUERY_PERMISSIONS, VECTOR_WRITE_PERMISSIONS, VectorSearch, VectorSearchProps } from '../../infra/src/ai/vector-search';
+import { MODEL_USER_PERMISSIONS } from '../../infra/src/ai/vertex-models';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 const base: VectorSearchProps = { project: 'p-123456', region: 'us-central1', prefix: 'orchestra' };
@@ -70,9 +71,26 @@ describe('VectorSearch', () => {
     expect(() => build({ dimensions: 1024 })).toThrow(/dimensions: text-embedding-005 gives at most 768 dimensions, got 1024/);
   });
 
-  it('grants use on the project (Vertex AI has no index-level IAM), never a basic role', () => {
-    const { json } = synth((s) => new VectorSearch(s, 'vs', base).grantUse({ member: 'serviceAccount:rt@p-123456.iam.gserviceaccount.com' }));
-    expect(onlyResource(json, 'google_project_iam_member')).toMatchObject({ project: 'p-123456', role: VERTEX_USER_ROLE });
+  it('grants use on the project (Vertex AI has no index-level IAM) through custom roles holding only what the calls check', () => {
+    const member = 'serviceAccount:rt@p-123456.iam.gserviceaccount.com';
+    const rolesOf = (props: VectorSearchProps) => {
+      const { json } = synth((s) => {
+        const vs = new VectorSearch(s, 'vs', props);
+        vs.grantUse({ member });
+        vs.grantUse({ member }); // granting twice is one binding
+      });
+      const roles = Object.entries(json.resource?.google_project_iam_custom_role ?? {});
+      const members = resourcesOf(json, 'google_project_iam_member');
+      expect(members.map((m) => ({ project: m.project, member: m.member }))).toEqual(roles.map(() => ({ project: 'p-123456', member })));
+      expect(members.map((m) => m.role).sort()).toEqual(roles.map(([id]) => `\${google_project_iam_custom_role.${id}.name}`).sort());
+      return Object.fromEntries(roles.map(([, r]) => [r.role_id, r.permissions]));
+    };
+    expect(rolesOf(base)).toEqual({
+      orchestra_vector_search_user: [...VECTOR_WRITE_PERMISSIONS, ...VECTOR_PUBLIC_QUERY_PERMISSIONS].sort(),
+      orchestra_vertex_model_user: [...MODEL_USER_PERMISSIONS],
+    });
+    const psc = rolesOf({ ...base, prefix: 'acme', access: { type: 'private-service-connect', networkId: 'n', subnetId: 's' } });
+    expect(psc).toEqual({ acme_vector_search_user: [...VECTOR_WRITE_PERMISSIONS], acme_vertex_model_user: [...MODEL_USER_PERMISSIONS] });
   });
 
   it('rejects inconsistent sizes and a non-GCS contents URI, all at once', () => {

@@ -24,7 +24,10 @@ describe('README example', () => {
       expect(service.template.containers[0].env.find((e: { name: string }) => e.name === 'PARTNER_API_KEY').value_source).toBeDefined();
       expect(resourcesOf(json, 'google_secret_manager_secret_iam_member')).toHaveLength(1);
       expect(onlyResource(json, 'google_cloud_run_v2_service_iam_member').member).toBe('group:search-clients@acme.example');
-      expect(onlyResource(json, 'google_project_iam_member').role).toBe('roles/aiplatform.user');
+      // Vector Search's grant: custom roles holding only what its calls check, no predefined role.
+      expect(resourcesOf(json, 'google_project_iam_member').map((m) => m.role)).toEqual(
+        Object.keys(json.resource.google_project_iam_custom_role).map((id) => `\${google_project_iam_custom_role.${id}.name}`),
+      );
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

@@ -57,7 +57,7 @@ describe('.github/workflows/infrastructure.yml', () => {
     for (const step of logins) {
       expect(Object.keys(step.with ?? {}).sort()).toEqual(['service_account', 'workload_identity_provider']);
       expect(String(step.with?.workload_identity_provider)).toMatch(/vars(\.GCP_WIF_PROVIDER_|\[format\('GCP_WIF_PROVIDER_)/);
-      expect(String(step.with?.service_account)).toMatch(/vars(\.GCP_DEPLOYER_|\[format\('GCP_DEPLOYER_)/);
+      expect(String(step.with?.service_account)).toMatch(/vars(\.GCP_DEPLOYER_|\[format\('GCP_PLANNER_)/);
     }
   });
 
@@ -88,6 +88,11 @@ describe('.github/workflows/infrastructure.yml', () => {
     expect(diff.environment).toBeUndefined(); // a diff must not wait for prod's reviewers
     expect(diff.strategy?.matrix.include).toEqual(envNames.map((environment) => ({ environment, key: environment.toUpperCase() })));
     expect(runs(diff)).toContain('npx cdktf diff "orchestra-${{ matrix.environment }}"');
+    // A pull request can edit this workflow, so it gets the read-only planner, never the deployer,
+    // and plans without taking the state lock (a write).
+    const login = diff.steps.find((s) => s.uses?.startsWith('google-github-actions/auth@'));
+    expect(login?.with?.service_account).toBe("${{ vars[format('GCP_PLANNER_{0}', matrix.key)] }}");
+    expect(diff.steps.find((s) => s.run?.startsWith('npx cdktf diff'))?.env).toEqual({ TF_CLI_ARGS_plan: '-lock=false' });
   });
 
   it('deploys dev, then staging, then prod, each in its GitHub environment, one run at a time', () => {

@@ -1,4 +1,7 @@
-import { ConfigError, parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
+import { ConfigError, DEFAULT_GEMINI_MODELS, SECRET_PLACEHOLDER, geminiLlmConfig, parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
+
+/** A deployed runtime on the offline model, said on purpose. */
+const OFFLINE_ON_PURPOSE = JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true });
 import { createMemory } from '../../runtime/src/memory/create-memory';
 
 const vertexEnv = {
@@ -115,12 +118,33 @@ describe('server settings', () => {
   });
 
   it('binds every interface outside local development and reads tenant-named keys', () => {
-    const config = parseRuntimeConfig({ [S.environment]: 'prod', [S.port]: '9000', [S.apiKeys]: `acme=${key}, ${key}x` });
+    const config = parseRuntimeConfig({ [S.environment]: 'prod', [S.port]: '9000', [S.apiKeys]: `acme=${key}, ${key}x`, [S.llmConfig]: OFFLINE_ON_PURPOSE });
     expect(config).toMatchObject({ environment: 'prod', local: false, server: { host: '0.0.0.0', port: 9000 } });
     expect(config.server.apiKeys).toEqual([
       { tenant: 'acme', key },
       { tenant: 'default', key: `${key}x` },
     ]);
+  });
+
+  it('refuses to start outside local development on the offline model alone, unless the config says so', () => {
+    const base = { [S.environment]: 'staging', [S.apiKeys]: `acme=${key}` };
+    expect(problems(base)).toMatch(/ORCHESTRA_LLM_CONFIG: only the offline model \(canned answers\) outside local development \(ORCHESTRA_ENV is "staging"\)/);
+    expect(problems({ ...base, [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'o', provider: 'offline', model: 'offline' }] }) })).toMatch(/only the offline model/);
+    expect(parseRuntimeConfig({ ...base, [S.llmConfig]: OFFLINE_ON_PURPOSE }).llm.allowOfflineOnly).toBe(true);
+    // A real model beside it, or local development: no objection.
+    const withGemini = JSON.stringify(geminiLlmConfig());
+    expect(parseRuntimeConfig({ ...base, [S.llmConfig]: withGemini, [S.projectId]: 'acme-prod', [S.region]: 'us-central1' }).llm.deployments.map((d) => d.model)).toEqual([
+      DEFAULT_GEMINI_MODELS.primary,
+      DEFAULT_GEMINI_MODELS.fallback,
+    ]);
+    expect(parseRuntimeConfig({}).llm.deployments.map((d) => d.provider)).toEqual(['offline']);
+  });
+
+  it('refuses a secret that still holds the placeholder the stack wrote, without starting', () => {
+    const message = problems({ [S.environment]: 'prod', [S.apiKeys]: SECRET_PLACEHOLDER, [S.llmConfig]: OFFLINE_ON_PURPOSE });
+    expect(message).toMatch(/ORCHESTRA_API_KEYS: its Secret Manager secret still holds the placeholder the stack wrote: add the real value/);
+    // Reported once, not also as a malformed key.
+    expect(message.match(/ORCHESTRA_API_KEYS/g)).toHaveLength(1);
   });
 
   it('refuses to start outside local development without API keys', () => {

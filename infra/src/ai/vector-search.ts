@@ -5,16 +5,30 @@ import { ComputeForwardingRule } from '@cdktf/provider-google/lib/compute-forwar
 import { VertexAiIndex } from '@cdktf/provider-google/lib/vertex-ai-index';
 import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint';
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
-import { DEFAULT_EMBEDDING_MODEL, EMBEDDING_MODEL, type MemorySettingsInput, defaultEmbeddingDimensions, embeddingWidthProblem, matches } from '@orchestra/runtime/contract';
-import { IGrantable, grantProjectRole } from '../iam';
+import {
+  DEFAULT_EMBEDDING_MODEL,
+  EMBEDDING_MODEL,
+  type MemorySettingsInput,
+  type VectorQueryAccess,
+  defaultEmbeddingDimensions,
+  embeddingWidthProblem,
+  matches,
+} from '@orchestra/runtime/contract';
+import { IGrantable } from '../iam';
+import { CustomRole } from '../security/custom-role';
+import { grantModelUse } from './vertex-models';
 import { PropsValidator } from '../props-validator';
 import { isResourceName, prefixed } from '../naming';
 
 /**
- * Upsert/remove datapoints, query deployed indexes and call embedding models. Vertex AI has no
- * IAM on an index, so this is granted on the project; it holds no admin permissions.
+ * What the runtime's calls of the index need (Google's REST reference, "IAM Permissions" of
+ * `indexes.upsertDatapoints` / `removeDatapoints`, and `indexEndpoints.findNeighbors`):
+ * `roles/aiplatform.user` holds hundreds more. Vertex AI has no IAM on an index, so the custom
+ * role holding these is granted on the project. A private (PSC) endpoint's match service checks
+ * no IAM permission: its callers are whoever reaches the address.
  */
-export const VERTEX_USER_ROLE = 'roles/aiplatform.user';
+export const VECTOR_WRITE_PERMISSIONS: readonly string[] = Object.freeze(['aiplatform.indexes.update']);
+export const VECTOR_PUBLIC_QUERY_PERMISSIONS: readonly string[] = Object.freeze(['aiplatform.indexEndpoints.queryVectors']);
 
 export type ShardSize = 'SHARD_SIZE_SMALL' | 'SHARD_SIZE_MEDIUM' | 'SHARD_SIZE_LARGE';
 
@@ -96,8 +110,14 @@ export class VectorSearch extends Construct {
   public readonly indexEndpointId: string;
   /** The id queries name (`deployed_index_id` in FindNeighbors). */
   public readonly deployedIndexId: string;
-  /** Host that serves FindNeighbors: the public domain, or the PSC address. */
+  /** Host that serves queries: the public domain, or the PSC address. */
   public readonly queryHost: string;
+  /**
+   * The protocol `queryHost` speaks: `public` (TLS 443, FindNeighbors) or `private` (the PSC
+   * address, plaintext on port 10000, the container MatchService, as Google's "Query private
+   * services access or Private Service Connect indexes" and its Python SDK do).
+   */
+  public readonly queryAccess: VectorQueryAccess;
   /** Width of the index's vectors. */
   public readonly dimensions: number;
   /** The model whose vectors the index holds. */
@@ -105,6 +125,9 @@ export class VectorSearch extends Construct {
   /** Regional API host for upserts and removals. */
   public readonly apiHost: string;
   private readonly project: string;
+  private readonly prefix?: string;
+  private readonly publicQueries: boolean;
+  private userRole?: CustomRole;
 
   constructor(scope: Construct, id: string, props: VectorSearchProps) {
     super(scope, id);
@@ -195,11 +218,15 @@ export class VectorSearch extends Construct {
         loadBalancingScheme: '',
       });
       this.queryHost = address.address;
+      this.queryAccess = 'private';
     } else {
       this.queryHost = endpoint.publicEndpointDomainName;
+      this.queryAccess = 'public';
     }
 
     this.project = props.project;
+    this.prefix = props.prefix;
+    this.publicQueries = !psc;
     // The provider's `id` is the full resource name; its `name` is the short id.
     this.indexName = index.id;
     this.indexId = index.name;
@@ -214,13 +241,32 @@ export class VectorSearch extends Construct {
   /** What the Orchestra runtime needs to use this index: where it is, and the model and width of its vectors. */
   get runtimeSettings(): Pick<MemorySettingsInput, 'vectorSearch' | 'embedding'> {
     return {
-      vectorSearch: { indexName: this.indexName, indexEndpointName: this.indexEndpointName, deployedIndexId: this.deployedIndexId, queryHost: this.queryHost },
+      vectorSearch: {
+        indexName: this.indexName,
+        indexEndpointName: this.indexEndpointName,
+        deployedIndexId: this.deployedIndexId,
+        queryHost: this.queryHost,
+        // Unset is the runtime's default, public; private must be said, or the runtime would
+        // speak TLS FindNeighbors to the PSC address (which its parser refuses for an IP anyway).
+        ...(this.queryAccess === 'private' ? { access: this.queryAccess } : {}),
+      },
       embedding: { model: this.embeddingModel, dimensions: this.dimensions },
     };
   }
 
-  /** Lets `grantee` upsert, remove and query datapoints and call embedding models. */
+  /**
+   * Lets `grantee` upsert, remove and query datapoints and call the embedding model, with exactly
+   * the permissions those calls check: a custom role on the project, and the model grant.
+   */
   grantUse(grantee: IGrantable): ProjectIamMember {
-    return grantProjectRole(this, this.project, VERTEX_USER_ROLE, grantee);
+    grantModelUse(this, { project: this.project, prefix: this.prefix }, grantee);
+    this.userRole ??= new CustomRole(this, 'user-role', {
+      project: this.project,
+      roleId: `${this.prefix ? `${this.prefix}_` : ''}vector_search_user`,
+      title: 'Vector Search index user',
+      description: 'Upsert and remove datapoints; query the public endpoint: nothing else',
+      permissions: [...VECTOR_WRITE_PERMISSIONS, ...(this.publicQueries ? VECTOR_PUBLIC_QUERY_PERMISSIONS : [])],
+    });
+    return this.userRole.grant(grantee);
   }
 }

@@ -11,6 +11,15 @@ import { type ISecret } from '../security/secret';
 
 export const INVOKER_ROLE = 'roles/run.invoker';
 
+/**
+ * Google's sample container, what a service runs until the first image is pushed: public, and
+ * answers 200 on $PORT at every path, so the startup and liveness probes pass (its handler is
+ * registered on "/", which Go's ServeMux matches for every path: GoogleCloudPlatform/cloud-run-hello,
+ * service/hello.go). Cloud Run's quickstarts deploy it first
+ * (https://cloud.google.com/run/docs/deploying#sample-container).
+ */
+export const PLACEHOLDER_IMAGE = 'us-docker.pkg.dev/cloudrun/container/hello';
+
 /** Who may reach the service's URL at the network level (IAM still applies on top). */
 export type RuntimeIngress = 'all' | 'internal' | 'internal-and-load-balancer';
 
@@ -37,7 +46,11 @@ export interface RuntimeServiceProps {
   /** Service name: lowercase letters, digits, hyphens; at most 49 characters. */
   readonly name: string;
   readonly region: string;
-  /** Container image reference (`…-docker.pkg.dev/…/runtime:tag` or `…@sha256:…`). */
+  /**
+   * Container image reference (`…-docker.pkg.dev/…/runtime:tag` or `…@sha256:…`). Before the
+   * first image is pushed, `PLACEHOLDER_IMAGE`: a repository that is still empty has no tag to
+   * point at, and Cloud Run refuses a revision whose image does not exist.
+   */
   readonly image: string;
   /** The dedicated identity the container runs as. */
   readonly serviceAccount: IServiceIdentity;
@@ -70,6 +83,13 @@ export interface RuntimeServiceProps {
    * @default - no VPC access
    */
   readonly vpc?: { readonly networkId: string; readonly subnetId: string };
+  /**
+   * Which outbound traffic enters the VPC (`vpc` only): private ranges only, or all of it — then
+   * public destinations leave through the VPC's Cloud NAT, and Google APIs through Private
+   * Google Access on the subnet.
+   * @default 'private-ranges-only'
+   */
+  readonly vpcEgress?: 'private-ranges-only' | 'all-traffic';
   /**
    * The Orchestra runtime's settings, rendered into the container's environment by the runtime's
    * own renderer (its contract): plain values as variables, credentials given as
@@ -112,6 +132,17 @@ export interface RuntimeServiceProps {
    */
   readonly allowPublicInvocation?: boolean;
   /**
+   * Turn off Cloud Run's IAM invoker check, so requests need no Google identity token. An
+   * external Application Load Balancer in front needs this (or IAP): its serverless NEG forwards
+   * requests as they came, without an identity token, so with the check on every request through
+   * it is refused with 403 ("Disable the Cloud Run Invoker IAM check",
+   * https://cloud.google.com/run/docs/securing/managing-access#invoker_check). Only with
+   * ingress other than "all": the load balancer (and the VPC) is then the only way in, and the
+   * runtime's API keys the gate. The guardrails refuse it with "all" unless public invocation is allowed.
+   * @default false
+   */
+  readonly invokerIamDisabled?: boolean;
+  /**
    * Refuse `terraform destroy` of the service.
    * @default true
    */
@@ -153,13 +184,16 @@ export class RuntimeService extends Construct {
     const port = props.containerPort ?? DEFAULTS.port;
     const ingress = props.ingress ?? 'internal-and-load-balancer';
     const invokers = props.invokers ?? [];
+    const invokerIamDisabled = props.invokerIamDisabled ?? false;
 
     const v = new PropsValidator(this.node.path)
       .check('name', props.name, isResourceName(props.name, 49), `"${props.name}" must be a lowercase resource name of at most 49 characters`)
       .check('minInstances', minInstances, Number.isInteger(minInstances) && minInstances >= 0, `${minInstances} must be a whole number, at least 0`)
       .check('maxInstances', maxInstances, Number.isInteger(maxInstances) && maxInstances >= Math.max(1, minInstances), `${maxInstances} must be at least 1 and at least minInstances (${minInstances})`)
       .check('concurrency', concurrency, Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000, `${concurrency} must be a whole number from 1 to 1000`)
-      .check('ingress', ingress, ingress in INGRESS_VALUES, `"${ingress}" must be one of ${Object.keys(INGRESS_VALUES).join(', ')}`);
+      .check('ingress', ingress, ingress in INGRESS_VALUES, `"${ingress}" must be one of ${Object.keys(INGRESS_VALUES).join(', ')}`)
+      .check('invokerIamDisabled', invokerIamDisabled, !invokerIamDisabled || ingress !== 'all' || props.allowPublicInvocation === true, 'with ingress "all" this makes the service public: use ingress "internal-and-load-balancer", or allowPublicInvocation deliberately')
+      .check('vpcEgress', props.vpcEgress, props.vpcEgress === undefined || props.vpc !== undefined, 'needs vpc');
     for (const name of [...Object.keys(plainEnv), ...Object.keys(extraSecrets)]) {
       v.check('env', name, /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `"${name}" is not a valid variable name`);
       v.check('env', name, !(name in plainEnv && name in extraSecrets), `"${name}" is in both env and secretEnv`);
@@ -203,6 +237,7 @@ export class RuntimeService extends Construct {
       name: props.name,
       location: props.region,
       ingress: INGRESS_VALUES[ingress],
+      invokerIamDisabled: invokerIamDisabled || undefined,
       deletionProtection: props.deletionProtection ?? true,
       labels: props.labels ? { ...props.labels } : undefined,
       template: {
@@ -213,7 +248,7 @@ export class RuntimeService extends Construct {
         vpcAccess: props.vpc
           ? {
               networkInterfaces: [{ network: props.vpc.networkId, subnetwork: props.vpc.subnetId }],
-              egress: 'PRIVATE_RANGES_ONLY',
+              egress: props.vpcEgress === 'all-traffic' ? 'ALL_TRAFFIC' : 'PRIVATE_RANGES_ONLY',
             }
           : undefined,
         labels: props.labels ? { ...props.labels } : undefined,

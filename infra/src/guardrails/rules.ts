@@ -1,5 +1,6 @@
 import { Annotations, IAspect, TerraformDataSource, TerraformResource } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { SECRET_PLACEHOLDER } from '@orchestra/runtime/contract';
 import { INVOKER_ROLE } from '../compute/runtime-service';
 import { PRIMITIVE_ROLES, PUBLIC_PRINCIPALS } from '../iam';
 import { CREDENTIAL_NAME } from '../security/credential-name';
@@ -129,6 +130,13 @@ export class NoPublicPrincipalsRule extends GuardrailRule {
   }
   protected checkResource(type: string, config: Attributes): string[] {
     const allowed = this.allowPublicInvoker && type === PUBLIC_INVOKER_TYPE && config.role === INVOKER_ROLE;
+    if (type === 'google_cloud_run_v2_service' && config.invoker_iam_disabled === true && !this.allowPublicInvoker) {
+      // Without the IAM check, ingress is the only gate: "all" is the same as granting allUsers.
+      const ingress: unknown = config.ingress;
+      if (ingress === undefined || ingress === 'INGRESS_TRAFFIC_ALL') {
+        return [`invoker_iam_disabled with ingress ${show(ingress ?? 'INGRESS_TRAFFIC_ALL')} lets anyone on the internet invoke the service (allowPublicInvoker permits it)`];
+      }
+    }
     return allowed ? [] : this.check(resourceGrants(type, config));
   }
   protected checkDataSource(type: string, config: Attributes): string[] {
@@ -220,8 +228,9 @@ export class NoLiteralSecretsRule extends GuardrailRule {
   readonly rule = 'no-literal-secrets' as const;
   protected checkResource(type: string, config: Attributes): string[] {
     if (type === 'google_secret_manager_secret_version') {
+      // The one literal allowed is the placeholder marker (`Secret`'s `placeholder`), which is not a credential.
       return ['secret_data', 'secret_data_wo']
-        .filter((field) => config[field] !== undefined && !isWholeReference(config[field]))
+        .filter((field) => config[field] !== undefined && !isWholeReference(config[field]) && config[field] !== SECRET_PLACEHOLDER)
         .map((field) => `${field} is a literal: take it from a reference (another resource's attribute or a variable), never a value in code`);
     }
     if (type === 'google_cloud_run_v2_service') {

@@ -44,11 +44,22 @@ export interface NetworkProps {
    */
   readonly privateServicesCidr?: string;
   /**
-   * Create a Cloud Router and Cloud NAT so that workloads without external addresses reach
-   * outside APIs (LLM providers).
-   * @default true
+   * Create a Cloud Router and Cloud NAT. They carry only traffic that enters the VPC: a Cloud Run
+   * service's outbound calls use it only with `vpcEgress: 'all-traffic'` (with
+   * 'private-ranges-only', public destinations leave through Cloud Run's own internet path and
+   * NAT sees nothing: "Direct VPC egress", https://cloud.google.com/run/docs/configuring/vpc-direct-vpc).
+   * NAT's auto-allocated addresses are not fixed; an allowlist needs reserved ones.
+   * @default false
    */
   readonly natEnabled?: boolean;
+  /**
+   * What `terraform destroy` does with the private services access peering. Google refuses to
+   * delete it while a producer (Memorystore) still holds addresses in it, which a destroy that
+   * just deleted the instance often hits ("Producer services … are still using this
+   * connection"); `ABANDON` drops it from state, and deleting the VPC removes it.
+   * @default 'ABANDON'
+   */
+  readonly privateServicesDeletionPolicy?: 'ABANDON' | 'DELETE';
   /**
    * Log NAT errors (translations that failed) to Cloud Logging.
    * @default true
@@ -157,9 +168,11 @@ export class Network extends Construct implements INetwork {
       network: vpc.id,
       service: 'servicenetworking.googleapis.com',
       reservedPeeringRanges: [psaRange.name],
+      // The provider's DELETE is its default, which only an empty field expresses.
+      deletionPolicy: (props.privateServicesDeletionPolicy ?? 'ABANDON') === 'ABANDON' ? 'ABANDON' : undefined,
     });
 
-    if (props.natEnabled ?? true) {
+    if (props.natEnabled ?? false) {
       const router = new ComputeRouter(this, 'router', {
         name: name('router'),
         network: vpc.id,

@@ -40,25 +40,61 @@ export const DEPLOYER_PROJECT_ROLES: readonly { readonly role: string; readonly 
   { role: 'roles/run.admin', why: 'Cloud Run service and its run.invoker bindings (setIamPolicy is not in run.developer)' },
   {
     role: 'roles/resourcemanager.projectIamAdmin',
-    why: "project-level grants the stack makes (runtime's datastore.user/aiplatform.user, these roles); no narrower role can set project IAM. Consequence: the deployer can change project IAM — guard the workflow that holds it",
+    why: "project-level grants the stack makes (the runtime's custom roles, these roles); no narrower role can set project IAM. Consequence: the deployer can change project IAM — guard the workflow that holds it",
   },
   { role: 'roles/serviceusage.serviceUsageAdmin', why: 'enabling the project APIs (google_project_service)' },
   { role: 'roles/iam.serviceAccountCreator', why: 'creating the runtime service account; managing it afterwards is granted on that account only' },
   { role: 'roles/iam.workloadIdentityPoolAdmin', why: 'this workload identity pool and provider, which live in the same stack' },
+  { role: 'roles/iam.roleAdmin', why: "the project's custom roles that give the runtime exactly the permissions its calls need (infra/src/security/custom-role.ts)" },
 ];
 
+/**
+ * Project roles of the planner: the read-only counterpart of each deployer role (Google's
+ * predefined-roles reference, https://cloud.google.com/iam/docs/roles-permissions), enough for
+ * `cdktf diff` (`terraform plan` with refresh) to read every resource the stack manages and its
+ * IAM policy, and nothing that changes anything. `roles/viewer` would be shorter but is a basic
+ * role (refused, see above). The Terraform state is read through `stateBucket` (object reads on
+ * that bucket only); plans run with `-lock=false`, since taking the lock is a write.
+ */
+export const PLANNER_PROJECT_ROLES: readonly { readonly role: string; readonly why: string }[] = [
+  { role: 'roles/compute.viewer', why: 'VPC, subnet, router + NAT, addresses, forwarding rules, load balancer, certificates, policies' },
+  { role: 'roles/redis.viewer', why: 'Memorystore for Redis instance' },
+  { role: 'roles/datastore.viewer', why: 'Firestore database and its indexes' },
+  { role: 'roles/aiplatform.viewer', why: 'Vector Search index, index endpoint and deployed index' },
+  { role: 'roles/secretmanager.viewer', why: 'secret metadata (never payloads: that is secretmanager.versions.access, not in this role)' },
+  { role: 'roles/artifactregistry.reader', why: 'the Docker repository' },
+  { role: 'roles/run.viewer', why: 'the Cloud Run service' },
+  { role: 'roles/iam.securityReviewer', why: 'IAM policies of the project and of each resource, and custom roles' },
+  { role: 'roles/iam.serviceAccountViewer', why: 'the runtime, deployer and planner service accounts' },
+  { role: 'roles/iam.workloadIdentityPoolViewer', why: 'this workload identity pool and provider' },
+  { role: 'roles/serviceusage.serviceUsageViewer', why: 'the enabled project APIs' },
+  { role: 'roles/storage.bucketViewer', why: 'bucket metadata of the vector contents bucket (objects stay unreadable)' },
+];
+
+/** Object reads on the Terraform state bucket only (the planner's `stateBucket` grant). */
+export const STATE_READER_ROLE = 'roles/storage.objectViewer';
+
 export interface DeployerIdentityProps {
-  /** Project of the pool, the provider, the service account and the project-level grants. */
+  /** Project of the pool, the provider, the service accounts and the project-level grants. */
   readonly project: string;
   /** The GitHub repository allowed to deploy, `owner/name` (e.g. `your-org/orchestra`). */
   readonly repository: string;
   /**
-   * GitHub OIDC subjects (`sub` claim) allowed in addition to the repository check, each
-   * `repo:<repository>:…`: e.g. `repo:o/r:environment:prod` (a job with `environment: prod`),
-   * `repo:o/r:pull_request`, `repo:o/r:ref:refs/heads/main`. No wildcards.
-   * @default - [`repo:<repository>:pull_request`, `repo:<repository>:ref:refs/heads/main`]
+   * GitHub OIDC subjects (`sub` claim) that may act as the **deployer**, each `repo:<repository>:…`:
+   * e.g. `repo:o/r:environment:prod` (a job with `environment: prod`, which GitHub can guard
+   * with required reviewers and branch rules) or `repo:o/r:ref:refs/heads/main`. Never a pull
+   * request: a pull request can edit the workflow that runs it. No wildcards.
+   * @default - [`repo:<repository>:ref:refs/heads/main`]
    */
-  readonly subjects?: readonly string[];
+  readonly deploySubjects?: readonly string[];
+  /**
+   * Subjects that may act as the read-only **planner** (`cdktf diff` on pull requests). Empty:
+   * no planner account.
+   * @default - [`repo:<repository>:pull_request`]
+   */
+  readonly planSubjects?: readonly string[];
+  /** The Terraform state the planner reads (object reads on this bucket only). @default - the planner cannot read state */
+  readonly stateBucket?: string;
   /**
    * Prefix of the pool, provider and service account ids.
    * @default 'orchestra'
@@ -76,22 +112,35 @@ export interface DeployerIdentityProps {
    */
   readonly providerId?: string;
   /**
-   * Service account id (6–30 characters).
+   * Deployer service account id (6–30 characters).
    * @default '<prefix>-deployer'
    */
   readonly accountId?: string;
+  /**
+   * Planner service account id (6–30 characters).
+   * @default '<prefix>-planner'
+   */
+  readonly plannerAccountId?: string;
   /**
    * Project roles of the deployer.
    * @default - DEPLOYER_PROJECT_ROLES
    */
   readonly projectRoles?: readonly string[];
+  /**
+   * Project roles of the planner.
+   * @default - PLANNER_PROJECT_ROLES
+   */
+  readonly plannerProjectRoles?: readonly string[];
 }
 
 /**
- * The identity CI deploys as, without any service-account key: a workload identity pool, an
- * OIDC provider trusting GitHub Actions tokens of one repository only, and a deployer service
- * account that tokens from that repository may impersonate (`google-github-actions/auth` with
- * `workloadIdentityProvider` and `serviceAccountEmail`).
+ * The identities CI runs as, without any service-account key, split as cloud-foundation-fabric's
+ * FAST stages split theirs: a workload identity pool and an OIDC provider trusting GitHub Actions
+ * tokens of one repository only; a **deployer** account that only the deploy subjects (a GitHub
+ * environment) may impersonate; and a read-only **planner** account for pull requests. Each
+ * account trusts exact `principal://…/subject/<sub>` identities, not the repository's whole
+ * principal set, so a token that passes the provider's condition still impersonates only the
+ * account its subject was given.
  */
 export class DeployerIdentity extends Construct implements IGrantable {
   /** `projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`: what google-github-actions/auth takes. */
@@ -101,13 +150,13 @@ export class DeployerIdentity extends Construct implements IGrantable {
   /** The deployer service account. */
   public readonly serviceAccount: ServiceAccount;
   public readonly serviceAccountEmail: string;
+  /** The read-only planner service account, unless `planSubjects` is empty. */
+  public readonly planner?: ServiceAccount;
   /** `serviceAccount:<deployer email>`, so the deployer can be granted more (e.g. `repository.grantPush(deployer)`). */
   public readonly member: string;
-  /** The principal set federated tokens of the repository belong to. */
-  public readonly principalSet: string;
   /** The provider's attribute condition (repository and subjects). */
   public readonly attributeCondition: string;
-  /** The project-level grants, by role. */
+  /** The project-level grants of the deployer, by role. */
   public readonly projectGrants: Readonly<Record<string, ProjectIamMember>>;
 
   constructor(scope: Construct, id: string, props: DeployerIdentityProps) {
@@ -116,23 +165,31 @@ export class DeployerIdentity extends Construct implements IGrantable {
     const repo = props.repository;
     const poolId = props.poolId ?? `${prefix}-github`;
     const providerId = props.providerId ?? 'github';
-    const subjects = props.subjects ?? [`repo:${repo}:pull_request`, `repo:${repo}:ref:refs/heads/main`];
+    const deploySubjects = props.deploySubjects ?? [`repo:${repo}:ref:refs/heads/main`];
+    const planSubjects = props.planSubjects ?? [`repo:${repo}:pull_request`];
     const roles = props.projectRoles ?? DEPLOYER_PROJECT_ROLES.map((r) => r.role);
+    const plannerRoles = props.plannerProjectRoles ?? PLANNER_PROJECT_ROLES.map((r) => r.role);
     const wifId = (v: string) => /^[a-z0-9-]{4,32}$/.test(v) && !v.startsWith('gcp-');
 
     const validator = new PropsValidator(this.node.path)
       .check('repository', repo, GITHUB_REPOSITORY_PATTERN.test(repo), `"${repo}" must be "owner/name" (letters, digits, '_', '.', '-')`)
       .check('poolId', poolId, wifId(poolId), `"${poolId}" must be 4-32 lowercase letters, digits or hyphens, not starting with "gcp-"`)
       .check('providerId', providerId, wifId(providerId), `"${providerId}" must be 4-32 lowercase letters, digits or hyphens, not starting with "gcp-"`)
-      .check('subjects', subjects, subjects.length > 0, 'give at least one, or leave it unset for the default');
-    for (const s of subjects) {
-      validator.check('subjects', s, s.startsWith(`repo:${repo}:`) && s.length > `repo:${repo}:`.length && !/[*'"\\]/.test(s), `"${s}" must be "repo:${repo}:<something>" without wildcards or quotes`);
+      .check('deploySubjects', deploySubjects, deploySubjects.length > 0, 'give at least one, or leave it unset for the default');
+    const subjectOk = (s: string) => s.startsWith(`repo:${repo}:`) && s.length > `repo:${repo}:`.length && !/[*'"\\]/.test(s);
+    for (const [field, list] of [['deploySubjects', deploySubjects], ['planSubjects', planSubjects]] as const) {
+      for (const s of list) validator.check(field, s, subjectOk(s), `"${s}" must be "repo:${repo}:<something>" without wildcards or quotes`);
     }
-    for (const role of roles) {
-      validator.check('projectRoles', role, /^(roles|projects\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role), `"${role}" is not a role name`);
+    for (const s of deploySubjects) {
+      // GitHub gives every pull_request-triggered job this subject, whatever the workflow says.
+      validator.check('deploySubjects', s, s !== `repo:${repo}:pull_request`, `"${s}" is a pull request's subject; a pull request can edit its workflow, so it may only plan (planSubjects)`);
+      validator.check('deploySubjects', s, !planSubjects.includes(s), `"${s}" is also in planSubjects; a subject is either the deployer or the planner`);
+    }
+    for (const role of [...roles, ...plannerRoles]) {
+      validator.check(roles.includes(role) ? 'projectRoles' : 'plannerProjectRoles', role, /^(roles|projects\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role), `"${role}" is not a role name`);
     }
     validator.throwIfInvalid();
-    for (const role of roles) assertLeastPrivilegeRole(this.node.path, role);
+    for (const role of [...roles, ...plannerRoles]) assertLeastPrivilegeRole(this.node.path, role);
 
     const pool = new IamWorkloadIdentityPool(this, 'pool', {
       project: props.project,
@@ -141,10 +198,11 @@ export class DeployerIdentity extends Construct implements IGrantable {
       description: `GitHub Actions of ${repo}`,
     });
 
-    // Both checks are evaluated by Google before a token is exchanged: the repository (so no other
-    // repository on GitHub can use this provider) and the subject (which workflows: pull requests,
-    // a branch, a GitHub environment). checkov CKV_GCP_118/125 check the same.
+    // Evaluated by Google before a token is exchanged: the repository (so no other repository on
+    // GitHub can use this provider) and the subject (which workflows). checkov CKV_GCP_118/125
+    // check the same. Which account a subject may then impersonate is decided by the bindings below.
     const quoted = (v: string) => `'${v}'`;
+    const subjects = [...deploySubjects, ...planSubjects];
     this.attributeCondition =
       `assertion.repository == ${quoted(repo)} && (` + subjects.map((s) => `assertion.sub == ${quoted(s)}`).join(' || ') + ')';
     const provider = new IamWorkloadIdentityPoolProvider(this, 'provider', {
@@ -160,11 +218,12 @@ export class DeployerIdentity extends Construct implements IGrantable {
         'attribute.repository_owner': 'assertion.repository_owner',
         'attribute.ref': 'assertion.ref',
         'attribute.event_name': 'assertion.event_name',
-        'attribute.environment': 'assertion.environment',
         'attribute.actor': 'assertion.actor',
       },
       attributeCondition: this.attributeCondition,
     });
+    this.poolName = pool.name;
+    this.workloadIdentityProvider = provider.name;
 
     this.serviceAccount = new ServiceAccount(this, 'account', {
       project: props.project,
@@ -174,15 +233,7 @@ export class DeployerIdentity extends Construct implements IGrantable {
     });
     this.serviceAccountEmail = this.serviceAccount.email;
     this.member = this.serviceAccount.member;
-    this.poolName = pool.name;
-    this.workloadIdentityProvider = provider.name;
-    this.principalSet = `principalSet://iam.googleapis.com/${pool.name}/attribute.repository/${repo}`;
-
-    new ServiceAccountIamMember(this, 'workload-identity-user', {
-      serviceAccountId: this.serviceAccount.name,
-      role: WORKLOAD_IDENTITY_USER_ROLE,
-      member: this.principalSet,
-    });
+    this.trustSubjects('workload-identity-user', this.serviceAccount, deploySubjects);
 
     const grants: Record<string, ProjectIamMember> = {};
     for (const role of roles) grants[role] = grantProjectRole(this, props.project, role, this);
@@ -190,6 +241,30 @@ export class DeployerIdentity extends Construct implements IGrantable {
 
     // The deployer manages its own account (description, the binding above) on this account only.
     this.manageServiceAccount(this.serviceAccount, { actAs: false });
+
+    if (planSubjects.length > 0) {
+      const planner = new ServiceAccount(this, 'planner', {
+        project: props.project,
+        accountId: props.plannerAccountId ?? `${prefix}-planner`,
+        displayName: 'Orchestra planner (GitHub Actions, read-only)',
+        description: `cdktf diff on pull requests of ${repo}; reads, never writes`,
+      });
+      this.trustSubjects('planner-workload-identity-user', planner, planSubjects);
+      for (const role of plannerRoles) grantProjectRole(planner, props.project, role, planner);
+      if (props.stateBucket !== undefined) {
+        grantProjectRole(planner, props.project, STATE_READER_ROLE, planner, {
+          title: 'Terraform state only',
+          expression: `resource.name.startsWith("projects/_/buckets/${props.stateBucket}/")`,
+        });
+      }
+      this.deployerManages(planner);
+      this.planner = planner;
+    }
+  }
+
+  /** The federated identity of one GitHub subject in this pool (Google's `principal://…/subject/…` form). */
+  subjectPrincipal(subject: string): string {
+    return `principal://iam.googleapis.com/${this.poolName}/subject/${subject}`;
   }
 
   /**
@@ -206,5 +281,21 @@ export class DeployerIdentity extends Construct implements IGrantable {
     const made = [grant('sa-admin', 'roles/iam.serviceAccountAdmin')];
     if (options.actAs ?? true) made.push(grant('sa-user', 'roles/iam.serviceAccountUser'));
     return made;
+  }
+
+  private deployerManages(account: ServiceAccount): void {
+    this.manageServiceAccount(account, { actAs: false });
+  }
+
+  private trustSubjects(id: string, account: ServiceAccount, subjects: readonly string[]): void {
+    for (const subject of subjects) {
+      // Named by the subject, so adding one does not shift the state addresses of the others.
+      const suffix = subject.slice(subject.indexOf(':', 'repo:'.length) + 1).replace(/[^A-Za-z0-9]+/g, '-');
+      new ServiceAccountIamMember(this, `${id}-${suffix}`, {
+        serviceAccountId: account.name,
+        role: WORKLOAD_IDENTITY_USER_ROLE,
+        member: this.subjectPrincipal(subject),
+      });
+    }
   }
 }

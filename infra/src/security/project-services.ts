@@ -1,11 +1,13 @@
 import { Construct, type IConstruct } from 'constructs';
 import { Aspects, type IAspect, TerraformResource, dependable } from 'cdktf';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
+import { apisOf } from './resource-apis';
 
 /** The APIs an Orchestra deployment calls or provisions through. */
 export const ORCHESTRA_APIS: readonly string[] = [
   'aiplatform.googleapis.com',
   'artifactregistry.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
   'compute.googleapis.com',
   'firestore.googleapis.com',
   'iam.googleapis.com',
@@ -60,7 +62,7 @@ export class ProjectServices extends Construct {
   requiredBy(scope: IConstruct): void {
     // One aspect for all scopes: its dependency tokens are the same strings wherever it applies,
     // so a resource under two of them (or one named twice) waits once.
-    this.requirement ??= new RequireServices(Object.values(this.services));
+    this.requirement ??= new RequireServices(this.services);
     const aspects = Aspects.of(scope);
     if (!aspects.all.includes(this.requirement)) aspects.add(this.requirement);
   }
@@ -68,15 +70,22 @@ export class ProjectServices extends Construct {
 
 /** The aspect behind `ProjectServices.requiredBy`: each Terraform resource it visits depends on the services. */
 export class RequireServices implements IAspect {
-  private readonly ids: string[];
+  private readonly byApi: ReadonlyMap<string, string>;
 
-  constructor(services: readonly ProjectService[]) {
-    this.ids = services.map((s) => dependable(s));
+  /** `services` by API name (`google_project_service.service` is a token at synth, not the name). */
+  constructor(services: Readonly<Record<string, ProjectService>>) {
+    this.byApi = new Map(Object.entries(services).map(([api, s]) => [api, dependable(s)]));
   }
 
+  /**
+   * A resource waits for the services of the APIs its type uses (RESOURCE_APIS) that this set
+   * enables, so independent parts are created in parallel; a type the table does not know waits
+   * for all of them, which is slower but never wrong.
+   */
   visit(node: IConstruct): void {
-    if (node instanceof TerraformResource && !(node instanceof ProjectService)) {
-      node.dependsOn = [...new Set([...(node.dependsOn ?? []), ...this.ids])];
-    }
+    if (!(node instanceof TerraformResource) || node instanceof ProjectService) return;
+    const apis = apisOf(node.terraformResourceType);
+    const ids = apis === undefined ? [...this.byApi.values()] : apis.flatMap((api) => this.byApi.get(api) ?? []);
+    if (ids.length > 0) node.dependsOn = [...new Set([...(node.dependsOn ?? []), ...ids])];
   }
 }

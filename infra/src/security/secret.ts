@@ -3,6 +3,7 @@ import { type ITerraformDependable, Token } from 'cdktf';
 import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
+import { SECRET_PLACEHOLDER } from '@orchestra/runtime/contract';
 import { IGrantable, assertNamedPrincipal, grantId, onceGrant } from '../iam';
 import { InvalidPropsError, PropsValidator } from '../props-validator';
 
@@ -24,6 +25,16 @@ export interface SecretProps {
    * @default - no version: add one with `gcloud secrets versions add`
    */
   readonly valueFrom?: string;
+  /**
+   * Write a first version holding `SECRET_PLACEHOLDER` (a marker, not a credential) when there is
+   * no `valueFrom`, so that a reader pinned to `latest` — a Cloud Run service, which will not
+   * create a revision whose secret has no version — can be deployed before an operator adds the
+   * real value with `gcloud secrets versions add`. Terraform never rewrites that version (its
+   * data is ignored after creation), so the operator's version stays the latest. The Orchestra
+   * runtime refuses to start on the marker, naming the variable.
+   * @default false
+   */
+  readonly placeholder?: boolean;
   /**
    * Refuse `terraform destroy` of the secret (and so of every version).
    * @default false
@@ -87,7 +98,7 @@ export class Secret extends Construct implements ISecret {
   public readonly name: string;
   /** The resource id, for IAM and references. */
   public readonly id: string;
-  /** The version written from `valueFrom`; readers that need a value at start wait for it. */
+  /** The version written from `valueFrom` (or the placeholder); readers that need a value at start wait for it. */
   public readonly version?: SecretManagerSecretVersion;
 
   constructor(scope: Construct, id: string, props: SecretProps) {
@@ -112,6 +123,12 @@ export class Secret extends Construct implements ISecret {
     });
     if (props.valueFrom !== undefined) {
       this.version = new SecretManagerSecretVersion(this, 'version', { secret: secret.id, secretData: props.valueFrom });
+    } else if (props.placeholder) {
+      this.version = new SecretManagerSecretVersion(this, 'placeholder', {
+        secret: secret.id,
+        secretData: SECRET_PLACEHOLDER,
+        lifecycle: { ignoreChanges: ['secret_data'] },
+      });
     }
     this.secretId = secret.secretId;
     this.reference = secret.secretId;

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ITerraformDependable } from 'cdktf';
+import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { RedisInstance } from '@cdktf/provider-google/lib/redis-instance';
 import { type MemorySettingsInput, fromSecret } from '@orchestra/runtime/contract';
 import { IGrantable } from '../iam';
@@ -124,7 +124,11 @@ export class RedisCache extends Construct {
     this.host = instance.host;
     this.port = instance.port;
     this.tlsEnabled = tlsEnabled;
-    this.caCertificate = tlsEnabled ? instance.serverCaCerts.get(0).cert : undefined;
+    // Every CA Memorystore publishes, as one PEM bundle: during a rotation it lists the new CA
+    // beside the current one well before switching ("Certificate authority rotation",
+    // https://cloud.google.com/memorystore/docs/redis/about-in-transit-encryption#certificate_authority_rotation),
+    // and a client that trusts only the first breaks on the switch.
+    this.caCertificate = tlsEnabled ? Fn.join('\n', Token.asList(instance.interpolationForAttribute('server_ca_certs[*].cert'))) : undefined;
     this.id = instance.id;
   }
 

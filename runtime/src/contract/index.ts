@@ -4,7 +4,9 @@
 // only: the infrastructure imports it without loading any of the runtime.
 export * from './defaults';
 export * from './errors';
+export * from './google-api-calls';
 export * from './llm-config';
+export * from './mid-term-indexes';
 export * from './rules';
 export * from './runtime-config';
 export * from './secrets';

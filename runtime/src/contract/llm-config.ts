@@ -31,6 +31,11 @@ const DeploymentSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
   /** Whose API key to send: read from `ORCHESTRA_LLM_<PROVIDER>_API_KEY`. */
   apiKeyProvider: z.string().regex(LLM_PROVIDER_NAME.pattern, LLM_PROVIDER_NAME.expected).optional(),
+  /**
+   * Vertex AI location of a vertex-gemini model (default: the runtime's region). Gemini 3.x
+   * models are served from `global` (https://cloud.google.com/vertex-ai/generative-ai/docs/learn/locations).
+   */
+  location: z.string().regex(VERTEX_LOCATION.pattern, VERTEX_LOCATION.expected).optional(),
   timeoutMs: z.int().min(1).max(600_000).optional(),
 });
 
@@ -69,6 +74,11 @@ export const LlmConfigDocumentSchema = z
     retries: z.int().min(0).max(10).optional(),
     timeoutMs: z.int().min(1).max(600_000).optional(),
     cooldownMs: z.int().min(0).max(3_600_000).optional(),
+    /**
+     * Let a deployed runtime (any environment but `local`) start with only the offline model,
+     * which answers canned text: a demo or a smoke test, said on purpose.
+     */
+    allowOfflineOnly: z.boolean().optional(),
   })
   .superRefine((config, ctx) => {
     const known = config.deployments.map((d) => d.name);
@@ -80,6 +90,7 @@ export const LlmConfigDocumentSchema = z
       for (const key of ['baseUrl', 'apiKeyProvider'] as const) {
         if (d.provider !== 'openai-compatible' && d[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, key], message: `only for openai-compatible, not ${d.provider}` });
       }
+      if (d.provider !== 'vertex-gemini' && d.location !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'location'], message: `only for vertex-gemini, not ${d.provider}` });
     });
     for (const field of ['fallbacks', 'contextWindowFallbacks'] as const) {
       for (const issue of fallbackIssues(known, field, config[field])) ctx.addIssue({ code: 'custom', ...issue });
@@ -99,6 +110,8 @@ export interface LlmConfig {
   readonly retries: number;
   readonly timeoutMs: number;
   readonly cooldownMs: number;
+  /** Whether a deployed runtime may run on the offline model alone (see the document's field). */
+  readonly allowOfflineOnly: boolean;
   /** Every `ORCHESTRA_LLM_<PROVIDER>_API_KEY` set, by provider name; held, never printed. */
   readonly apiKeys: Readonly<Record<string, SecretValue>>;
 }
@@ -111,7 +124,33 @@ export interface LlmSettingsInput<Ref = never> {
   readonly retries?: number;
   readonly timeoutMs?: number;
   readonly cooldownMs?: number;
+  readonly allowOfflineOnly?: boolean;
   readonly apiKeys?: Readonly<Record<string, Sensitive<string | SecretValue, Ref>>>;
+}
+
+/**
+ * Gemini models a Google Cloud deployment uses unless its environment names others: the latest
+ * stable Flash and Flash-Lite on Vertex AI ("Model versions and lifecycle", Latest available
+ * models: gemini-3.5-flash released 2026-05-19 and gemini-3.5-flash-lite 2026-07-21, both
+ * available for at least 12 months; the 2.5 models retired on 2026-10-16,
+ * https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/model-versions).
+ * Both are served from the `global` location.
+ */
+export const DEFAULT_GEMINI_MODELS = Object.freeze({ primary: 'gemini-3.5-flash', fallback: 'gemini-3.5-flash-lite', location: 'global' });
+
+/**
+ * The LLM document of a Google Cloud deployment: a primary Gemini model with a fallback, both
+ * called as the runtime's service account (no key). Anything left out takes DEFAULT_GEMINI_MODELS.
+ */
+export function geminiLlmConfig(models: { primary?: string; fallback?: string; location?: string } = {}): LlmConfigDocument {
+  const location = models.location ?? DEFAULT_GEMINI_MODELS.location;
+  return {
+    deployments: [
+      { name: 'gemini-primary', provider: 'vertex-gemini', model: models.primary ?? DEFAULT_GEMINI_MODELS.primary, location },
+      { name: 'gemini-fallback', provider: 'vertex-gemini', model: models.fallback ?? DEFAULT_GEMINI_MODELS.fallback, location },
+    ],
+    fallbacks: { 'gemini-primary': ['gemini-fallback'] },
+  };
 }
 
 /** Without ORCHESTRA_LLM_CONFIG the service runs on the offline model, which needs no key. */
@@ -136,6 +175,7 @@ export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
     retries: LLM_ROUTER_DEFAULTS.retries,
     timeoutMs: LLM_ROUTER_DEFAULTS.timeoutMs,
     cooldownMs: LLM_ROUTER_DEFAULTS.cooldownMs,
+    allowOfflineOnly: false,
     apiKeys,
   };
   const raw = readDocument(env[S.llmConfig], problems);
@@ -152,7 +192,7 @@ export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
       problems.push({ path: `${at}.apiKeyProvider`, message: `${llmApiKeySetting(d.apiKeyProvider)} is not set (the API key of "${d.apiKeyProvider}")` });
     }
     if (d.provider === 'vertex-gemini') {
-      const missing = [S.projectId, S.region].filter((v) => !env[v]);
+      const missing = [S.projectId, ...(d.location ? [] : [S.region])].filter((v) => !env[v]);
       if (missing.length > 0) problems.push({ path: at, message: `vertex-gemini needs ${missing.join(' and ')}` });
       if (env[S.projectId] && !matches(PROJECT_ID, env[S.projectId])) problems.push({ path: at, message: `${S.projectId}: expected ${PROJECT_ID.expected}` });
       if (env[S.region] && !matches(VERTEX_LOCATION, env[S.region])) problems.push({ path: at, message: `${S.region}: expected ${VERTEX_LOCATION.expected}` });
@@ -165,6 +205,7 @@ export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
     retries: document.retries ?? defaults.retries,
     timeoutMs: document.timeoutMs ?? defaults.timeoutMs,
     cooldownMs: document.cooldownMs ?? defaults.cooldownMs,
+    allowOfflineOnly: document.allowOfflineOnly ?? false,
     apiKeys,
   };
 }

@@ -3,7 +3,8 @@ import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGT
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
 import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, matches, vertexResourceName } from './rules';
-import { type SecretRef, SecretValue, type Sensitive, isSecretRef } from './secrets';
+import { MEMORY_NAMESPACE } from './mid-term-indexes';
+import { SECRET_PLACEHOLDER, type SecretRef, SecretValue, type Sensitive, isSecretRef } from './secrets';
 import { RuntimeSettings as S, llmApiKeySetting } from './settings';
 
 /** The runtime's settings that failed to parse; each problem names its variable. */
@@ -67,6 +68,18 @@ export interface MongoConfig<Ref = never> {
   readonly database: string;
 }
 
+/**
+ * How queries reach a deployed index. `public`: the endpoint's public domain, TLS on 443,
+ * `google.cloud.aiplatform.v1.MatchService.FindNeighbors`. `private`: an index deployed with
+ * Private Service Connect or private services access, queried on its IP address directly
+ * (Google's "Query private services access (VPC Network Peering) or Private Service Connect
+ * indexes"), plaintext gRPC on port 10000, `google.cloud.aiplatform.container.v1.MatchService.Match`
+ * (what the Vertex AI SDK for Python dials). Writes go to the regional API either way.
+ */
+export type VectorQueryAccess = 'public' | 'private';
+
+export const VECTOR_QUERY_ACCESS: readonly VectorQueryAccess[] = ['public', 'private'];
+
 /** Where long-term memory lives on Vertex AI Vector Search. */
 export interface VectorSearchConfig {
   /** `projects/…/locations/…/indexes/…`: where upserts go. */
@@ -74,8 +87,13 @@ export interface VectorSearchConfig {
   /** `projects/…/locations/…/indexEndpoints/…`: a resource name, not a URL. */
   readonly indexEndpointName: string;
   readonly deployedIndexId: string;
-  /** `host` or `host:port` serving FindNeighbors: the endpoint's public domain or its PSC address. */
+  /** `host` or `host:port` serving queries: the endpoint's public domain, or its PSC / private services access IP. */
   readonly queryHost: string;
+  /**
+   * ORCHESTRA_VECTOR_QUERY_ACCESS.
+   * @default "public" (an IP address as `queryHost` must say which)
+   */
+  readonly access?: VectorQueryAccess;
 }
 
 /** The memory's settings. A layer without backend settings runs embedded, in process. */
@@ -162,8 +180,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `renderRuntimeSettings`. Every problem is collected and thrown at once as a `ConfigError`;
  * nothing starts on a bad configuration, and a credential is never echoed.
  */
-export function parseRuntimeConfig(env: Env): RuntimeConfig {
+export function parseRuntimeConfig(given: Env): RuntimeConfig {
   const problems: Problem[] = [];
+  const env = withoutPlaceholders(given, problems);
   const read = reader(env, problems);
 
   const environment = read(S.environment, ruleSchema(ENVIRONMENT_NAME), LOCAL_ENVIRONMENT)!;
@@ -178,7 +197,7 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
   const tooWide = embeddingWidthProblem(embedding.model, embedding.dimensions);
   if (tooWide) problems.push({ path: S.vectorDimensions, message: tooWide });
   const memory: MemoryConfig = omitUndefined({
-    namespace: read(S.memoryNamespace, z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'), DEFAULTS.memoryNamespace)!,
+    namespace: read(S.memoryNamespace, ruleSchema(MEMORY_NAMESPACE), DEFAULTS.memoryNamespace)!,
     shortTermTtlSeconds: read(S.shortTermTtlSeconds, positiveInt(30 * 24 * 3600), DEFAULTS.shortTermTtlSeconds)!,
     recentMessages: read(S.recentMessages, positiveInt(1000), DEFAULTS.recentMessages)!,
     midTermTtlDays: read(S.midTermTtlDays, positiveInt(3650), DEFAULTS.midTermTtlDays)!,
@@ -190,6 +209,12 @@ export function parseRuntimeConfig(env: Env): RuntimeConfig {
   });
   const server = parseServer(env, local, problems, read);
   const llm = parseLlmSettings(env, problems);
+  if (!local && llm.deployments.every((d) => d.provider === 'offline') && !llm.allowOfflineOnly) {
+    problems.push({
+      path: S.llmConfig,
+      message: `only the offline model (canned answers) outside local development (${S.environment} is "${environment}"): configure a vertex-gemini or openai-compatible deployment, or set "allowOfflineOnly": true on purpose`,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return { environment, local, google, memory, server, llm };
 }
@@ -247,6 +272,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
     plain(S.vectorIndexEndpoint, memory.vectorSearch.indexEndpointName);
     plain(S.vectorDeployedIndexId, memory.vectorSearch.deployedIndexId);
     plain(S.vectorQueryHost, memory.vectorSearch.queryHost);
+    plain(S.vectorQueryAccess, memory.vectorSearch.access);
   }
 
   const server = settings.server ?? {};
@@ -268,6 +294,20 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
     }
   }
   return { env, secrets };
+}
+
+/**
+ * `env` without the variables whose secret still holds SECRET_PLACEHOLDER, each reported: the
+ * stack created the secret, nobody has added its value yet.
+ */
+function withoutPlaceholders(env: Env, problems: Problem[]): Env {
+  const kept: Record<string, string | undefined> = {};
+  for (const [variable, value] of Object.entries(env)) {
+    if (value?.trim() === SECRET_PLACEHOLDER) {
+      problems.push({ path: variable, message: 'its Secret Manager secret still holds the placeholder the stack wrote: add the real value as a new version (gcloud secrets versions add <secret> --data-file=-)' });
+    } else kept[variable] = value;
+  }
+  return kept;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +347,8 @@ function omitUndefined<T extends object>(value: T): T {
 
 function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader): ServerConfig {
   const apiKeys = parseApiKeys(env[S.apiKeys], problems);
-  if (!local && apiKeys.length === 0 && env[S.apiKeys] === undefined) {
+  const reported = problems.some((p) => p.path === S.apiKeys); // e.g. still the placeholder
+  if (!local && apiKeys.length === 0 && env[S.apiKeys] === undefined && !reported) {
     // Refuse to serve unauthenticated anywhere but a developer's machine.
     problems.push({ path: S.apiKeys, message: `required outside local development (${S.environment} is "${env[S.environment]}"); set it from Secret Manager` });
   }
@@ -379,10 +420,32 @@ function parseVectorSearch(env: Env, problems: Problem[], read: Reader): VectorS
   // Indexes are regional: `global` (which Gemini takes) is not a place for one.
   if (!matches(PROJECT_ID, env[S.projectId])) problems.push({ path: S.projectId, message: `expected ${PROJECT_ID.expected}, got "${env[S.projectId]}"` });
   if (!matches(REGION, env[S.region])) problems.push({ path: S.region, message: `expected ${REGION.expected} (Vector Search indexes are regional), got "${env[S.region]}"` });
-  return {
+  const queryHost = read(S.vectorQueryHost, ruleSchema(HOST_PORT))!;
+  const access = read<VectorQueryAccess>(S.vectorQueryAccess, z.enum(VECTOR_QUERY_ACCESS));
+  if (queryHost !== undefined) problems.push(...queryAccessProblems(queryHost, access, env[S.vectorQueryAccess]));
+  return omitUndefined({
     indexName: read(S.vectorIndex, ruleSchema(vertexResourceName('indexes')))!,
     indexEndpointName: read(S.vectorIndexEndpoint, ruleSchema(vertexResourceName('indexEndpoints')))!,
     deployedIndexId: read(S.vectorDeployedIndexId, ruleSchema(DEPLOYED_INDEX_ID))!,
-    queryHost: read(S.vectorQueryHost, ruleSchema(HOST_PORT))!,
-  };
+    queryHost,
+    access,
+  });
+}
+
+/**
+ * The two mix-ups that reach production silently otherwise: a private address spoken to with the
+ * public protocol (the default), and a public domain spoken to with the private one.
+ */
+function queryAccessProblems(queryHost: string, access: VectorQueryAccess | undefined, raw: string | undefined): Problem[] {
+  const host = queryHost.replace(/:\d+$/, '');
+  if (access === undefined && !raw && /^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
+    return [{
+      path: S.vectorQueryAccess,
+      message: `required when ${S.vectorQueryHost} is an IP address ("${queryHost}"): "private" for a Private Service Connect or private services access endpoint (plaintext gRPC on port 10000), "public" only for an address that serves the public FindNeighbors over TLS`,
+    }];
+  }
+  if (access === 'private' && /\.vdb\.vertexai\.goog$/.test(host)) {
+    return [{ path: S.vectorQueryAccess, message: `"private" with the public endpoint domain "${queryHost}" in ${S.vectorQueryHost}: a public endpoint serves only "public" (TLS, FindNeighbors)` }];
+  }
+  return [];
 }

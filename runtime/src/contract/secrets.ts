@@ -44,3 +44,10 @@ export function isSecretRef(value: unknown): value is SecretRef<unknown> {
 
 /** A credential setting: its value, or (when `Ref` is not `never`) a reference to a secret that holds it. */
 export type Sensitive<T, Ref> = [Ref] extends [never] ? T : T | SecretRef<Ref>;
+
+/**
+ * What a secret holds until an operator adds its real value: the first version a stack writes so
+ * that readers pinned to `latest` (Cloud Run resolves secret variables when an instance starts)
+ * can be created on a fresh project. A marker, not a credential; the runtime refuses to start on it.
+ */
+export const SECRET_PLACEHOLDER = 'orchestra-placeholder:add-a-secret-version';

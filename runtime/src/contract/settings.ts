@@ -41,8 +41,14 @@ export const RuntimeSettings = {
   vectorIndex: 'ORCHESTRA_VECTOR_INDEX',
   vectorIndexEndpoint: 'ORCHESTRA_VECTOR_INDEX_ENDPOINT',
   vectorDeployedIndexId: 'ORCHESTRA_VECTOR_DEPLOYED_INDEX_ID',
-  /** Host that serves FindNeighbors: the endpoint's public domain, or its PSC address. */
+  /** Host that serves queries: the endpoint's public domain, or its PSC / private services access address. */
   vectorQueryHost: 'ORCHESTRA_VECTOR_QUERY_HOST',
+  /**
+   * How queries reach the deployed index: `public` (the public domain, TLS on 443, FindNeighbors)
+   * or `private` (the PSC / private services access IP, plaintext on 10000, the container
+   * MatchService). Unset means `public`, which an IP address as the query host may not leave unset.
+   */
+  vectorQueryAccess: 'ORCHESTRA_VECTOR_QUERY_ACCESS',
   embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
   /** Embedding width: the vector index's (default: the embedding model's own, 768 for text-embedding-005). */
   vectorDimensions: 'ORCHESTRA_VECTOR_DIMENSIONS',

@@ -34,9 +34,10 @@ function modelOf(d: LlmDeploymentConfig, timeoutMs: number, config: LlmConfig, g
     }
     case 'vertex-gemini': {
       const { VertexGeminiModel } = require('./vertex-gemini-model') as typeof import('./vertex-gemini-model');
-      const { projectId, region, vertexApiHost } = google;
+      const { projectId, vertexApiHost } = google;
+      const region = d.location ?? google.region;
       // The parser refuses a vertex-gemini deployment without both; a hand-built config may not.
-      if (!projectId || !region) throw new Error(`deployment "${d.name}": vertex-gemini needs google.projectId and google.region`);
+      if (!projectId || !region) throw new Error(`deployment "${d.name}": vertex-gemini needs google.projectId and a location (the deployment's, or google.region)`);
       return new VertexGeminiModel({ project: projectId, region, apiHost: vertexApiHost, model: d.model, timeoutMs });
     }
   }

@@ -61,8 +61,15 @@ const deployed: RuntimeConfig = {
     retries: 4,
     timeoutMs: 45_000,
     cooldownMs: 0,
+    allowOfflineOnly: false,
     apiKeys: { 'my-proxy': new SecretValue('sk-proxy-0123456789') },
   },
+};
+
+/** Vector Search behind Private Service Connect: queried on the address's private protocol. */
+const deployedPrivately: RuntimeConfig = {
+  ...deployed,
+  memory: { ...deployed.memory, vectorSearch: { ...deployed.memory.vectorSearch!, queryHost: '10.60.0.5', access: 'private' } },
 };
 
 /** The other shapes: Redis by URL, no Firestore or Vector Search, a developer's machine, the defaults. */
@@ -87,6 +94,7 @@ const local: RuntimeConfig = {
     retries: 2,
     timeoutMs: 30_000,
     cooldownMs: 30_000,
+    allowOfflineOnly: false,
     apiKeys: {},
   },
 };
@@ -101,6 +109,7 @@ const env = (config: RuntimeSettingsInput) => renderRuntimeSettings(config).env;
 describe('renderRuntimeSettings ∘ parseRuntimeConfig', () => {
   it.each([
     ['deployed', deployed],
+    ['deployed privately', deployedPrivately],
     ['local', local],
   ])('gives the %s configuration back unchanged', (_name, config) => {
     const rendered = renderRuntimeSettings(config);
@@ -109,7 +118,7 @@ describe('renderRuntimeSettings ∘ parseRuntimeConfig', () => {
   });
 
   it('covers every setting the runtime reads (a setting nobody renders would be one the infrastructure cannot set)', () => {
-    const rendered = new Set([...Object.keys(env(deployed)), ...Object.keys(env(local))]);
+    const rendered = new Set([...Object.keys(env(deployed)), ...Object.keys(env(deployedPrivately)), ...Object.keys(env(local))]);
     const settings = [...Object.values(RuntimeSettings), llmApiKeySetting('my-proxy')];
     expect(settings.filter((name) => !rendered.has(name))).toEqual([]);
     expect([...rendered].filter((name) => !settings.includes(name))).toEqual([]);
@@ -128,9 +137,24 @@ describe('renderRuntimeSettings ∘ parseRuntimeConfig', () => {
 });
 
 describe('parseRuntimeConfig ∘ renderRuntimeSettings', () => {
-  it('gives a deployment its variables back, every one', () => {
-    const variables = env(deployed);
+  it.each([
+    ['deployment', deployed],
+    ['private deployment', deployedPrivately],
+  ])('gives a %s its variables back, every one', (_name, config) => {
+    const variables = env(config);
     expect(renderRuntimeSettings(parseRuntimeConfig(variables)).env).toEqual(variables);
+  });
+
+  it('renders the query access to the variable the parser reads it from, and keeps the protocol mix-ups out', () => {
+    const variables = env(deployedPrivately);
+    expect(variables[RuntimeSettings.vectorQueryAccess]).toBe('private');
+    const { [RuntimeSettings.vectorQueryAccess]: _dropped, ...withoutAccess } = variables;
+    expect(() => parseRuntimeConfig(withoutAccess)).toThrow(/ORCHESTRA_VECTOR_QUERY_ACCESS: required when ORCHESTRA_VECTOR_QUERY_HOST is an IP address \("10\.60\.0\.5"\)/);
+    const publicDomainPrivately = { ...env(deployed), [RuntimeSettings.vectorQueryAccess]: 'private' };
+    expect(() => parseRuntimeConfig(publicDomainPrivately)).toThrow(/ORCHESTRA_VECTOR_QUERY_ACCESS: "private" with the public endpoint domain/);
+    expect(() => parseRuntimeConfig({ ...variables, [RuntimeSettings.vectorQueryAccess]: 'psc' })).toThrow(/ORCHESTRA_VECTOR_QUERY_ACCESS: expected .*got "psc"/);
+    // Saying "public" for an IP address is allowed: a proxy or a test server may serve FindNeighbors there.
+    expect(parseRuntimeConfig({ ...variables, [RuntimeSettings.vectorQueryAccess]: 'public' }).memory.vectorSearch?.access).toBe('public');
   });
 
   it('writes a default only when it was given: an empty configuration is no variables, and parses to the defaults', () => {

@@ -47,6 +47,7 @@ describe('the LLM settings (ORCHESTRA_LLM_CONFIG and the provider keys)', () => 
       retries: 2,
       timeoutMs: 30_000,
       cooldownMs: 30_000,
+      allowOfflineOnly: false,
       apiKeys: {},
     });
     const client = createLlmClient(parsed);

@@ -58,7 +58,12 @@ async function build(env: Record<string, string> = {}, memory = memoryWith(), te
   );
 }
 
-const withKeys = { [S.environment]: 'staging', [S.apiKeys]: `acme=${ACME_KEY},globex=${GLOBEX_KEY}` };
+// A deployed environment; the offline model stands in for a real one, on purpose.
+const withKeys = {
+  [S.environment]: 'staging',
+  [S.apiKeys]: `acme=${ACME_KEY},globex=${GLOBEX_KEY}`,
+  [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true }),
+};
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('health', () => {
