@@ -1,30 +1,15 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ENVIRONMENTS, type EnvironmentInput, synthesizeEnvironments } from '../../environments';
 import { DEFAULT_GEMINI_MODELS, RuntimeSettings, geminiLlmConfig, parseRuntimeConfig } from '../../runtime/src/contract';
 import { type CloudRunEnvVar, runtimeEnvironment } from '../helpers/runtime-env';
+import { synthesizeChanged, synthesizeStacks } from '../helpers/environment-stacks';
 import { TerraformJson, allResources, onlyResource } from '../helpers/synth';
 
 // The one contract between infra and runtime: what the compute construct sets on Cloud Run must
 // be what the runtime's own parser accepts and needs. Deploy-time references (`${…}`) and secret
 // references stand in for values, with placeholders of the right shape.
 
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-contract-'));
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} });
-const stack = (env: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', `orchestra-${env}`, 'cdk.tf.json'), 'utf8')) as TerraformJson;
-
-/** Synthesizes one environment, changed by `change`, into its own directory; returns its JSON. */
-function synthChanged(name: string, change: (input: EnvironmentInput) => EnvironmentInput): TerraformJson {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-contract-changed-'));
-  try {
-    synthesizeEnvironments([change(ENVIRONMENTS.find((e) => e.name === name)!)], { outdir: dir, shell: {} });
-    return JSON.parse(fs.readFileSync(path.join(dir, 'stacks', `orchestra-${name}`, 'cdk.tf.json'), 'utf8')) as TerraformJson;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const stacks = synthesizeStacks();
+const stack = (env: string) => stacks[env];
+const synthChanged = synthesizeChanged;
 
 /** The width the synthesized index is built for: read from the index resource, not from any default. */
 function indexDimensions(json: TerraformJson): number {

@@ -3,30 +3,16 @@
  * of what Google documents (test/helpers: request-paths, workload-identity; infra's
  * RESOURCE_APIS), not against what our constructs believe.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ENVIRONMENTS, type EnvironmentInput, synthesizeEnvironments } from '../../environments';
+import { ENVIRONMENTS } from '../../environments';
 import { PLACEHOLDER_IMAGE, RESOURCE_APIS } from '../../infra/src';
 import { RuntimeSettings } from '../../runtime/src/contract';
 import { admits, requestPaths } from '../helpers/request-paths';
 import { type CloudRunEnvVar, cloudRunVariables } from '../helpers/runtime-env';
-import { type TerraformJson, allResources, onlyResource, resourcesOf } from '../helpers/synth';
+import { synthesizeStacks } from '../helpers/environment-stacks';
+import { allResources, onlyResource, resourcesOf } from '../helpers/synth';
 import { githubClaims, impersonableAccounts } from '../helpers/workload-identity';
 
-function synthAll(environments: readonly EnvironmentInput[]): Record<string, TerraformJson> {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-deploy-day-'));
-  try {
-    synthesizeEnvironments(environments, { outdir, shell: {} });
-    return Object.fromEntries(
-      environments.map((e) => [e.name, JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', `orchestra-${e.name}`, 'cdk.tf.json'), 'utf8')) as TerraformJson]),
-    );
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
-}
-
-const stacks = synthAll(ENVIRONMENTS);
+const stacks = synthesizeStacks();
 const names = Object.keys(stacks);
 
 describe('the way in: every environment has a documented path to an answer', () => {
@@ -112,7 +98,7 @@ describe('a first deploy on a fresh project', () => {
   it('runs the pushed image once it is given (ORCHESTRA_<ENV>_IMAGE)', () => {
     const image = 'us-central1-docker.pkg.dev/orchestra-dev/orchestra/runtime@sha256:' + 'a'.repeat(64);
     const dev = ENVIRONMENTS.find((e) => e.name === 'dev')!;
-    const json = synthAll([{ ...dev, runtime: { ...dev.runtime, image } }]).dev;
+    const json = synthesizeStacks([{ ...dev, runtime: { ...dev.runtime, image } }]).dev;
     expect(onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].image).toBe(image);
   });
 

@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ENVIRONMENTS, type EnvironmentInput, synthesizeEnvironments } from '../../environments';
+import { ENVIRONMENTS } from '../../environments';
 import { RuntimeSettings, googleApiCallsIn, parseRuntimeConfig } from '../../runtime/src/contract';
 import { type CloudRunEnvVar, runtimeEnvironment } from '../helpers/runtime-env';
+import { synthesizeChanged, synthesizeStacks } from '../helpers/environment-stacks';
 import { TerraformJson, allResources, onlyResource } from '../helpers/synth';
 import { METHOD_PERMISSIONS, ROLE_PERMISSIONS } from './iam/google-iam-reference';
 
@@ -126,24 +124,12 @@ export function checkIam(json: TerraformJson): IamReport {
 
 // ---------------------------------------------------------------------------------------------
 
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-iam-'));
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} });
-const stackJson = (dir: string, env: string) => JSON.parse(fs.readFileSync(path.join(dir, 'stacks', `orchestra-${env}`, 'cdk.tf.json'), 'utf8')) as TerraformJson;
+const stacks = synthesizeStacks();
 const clone = (json: TerraformJson) => JSON.parse(JSON.stringify(json)) as TerraformJson;
-
-function synthChanged(name: string, change: (input: EnvironmentInput) => EnvironmentInput): TerraformJson {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-iam-changed-'));
-  try {
-    synthesizeEnvironments([change(ENVIRONMENTS.find((e) => e.name === name)!)], { outdir: dir, shell: {} });
-    return stackJson(dir, name);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const synthChanged = synthesizeChanged;
 
 describe.each(ENVIRONMENTS.map((e) => e.name))('the runtime of orchestra-%s', (env) => {
-  const json = stackJson(outdir, env);
+  const json = stacks[env];
 
   it('holds exactly the permissions its calls need', () => {
     expect(checkIam(json)).toEqual({ missing: [], broader: [], unverifiable: [] });
@@ -167,8 +153,8 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('the runtime of orchestra-%s', (e
 });
 
 describe('the IAM contract check', () => {
-  const dev = stackJson(outdir, 'dev');
-  const prod = stackJson(outdir, 'prod');
+  const dev = stacks.dev;
+  const prod = stacks.prod;
   const memberOf = (json: TerraformJson) => `\${${ref(json.output!.runtime_service_account.value, 'google_service_account', 'email')}.member}`;
 
   it('reports a permission no grant gives: the Vector Search role removed', () => {

@@ -3,27 +3,15 @@
 // proxy does not serve 6.50.0), which accepts arguments 6.50.0 rejects, e.g. a service-level
 // `scaling.max_instance_count` on Cloud Run. Escape hatches (`addOverride`) bypass the typed
 // bindings, so the synthesized JSON is checked, not the TypeScript.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { TerraformResource } from 'cdktf';
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { ENVIRONMENTS, synthesizeEnvironments } from '../../environments';
 import { BINDINGS_PROVIDER_VERSION, SchemaBlock, schemaOf, unknownKeys } from '../helpers/provider-schema';
-import { TerraformJson, synth } from '../helpers/synth';
+import { synthesizeStacks } from '../helpers/environment-stacks';
+import { synth } from '../helpers/synth';
 
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-provider-schema-'));
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} });
-
-const stacks: Record<string, TerraformJson> = Object.fromEntries(
-  ['dev', 'staging', 'prod'].map((env) => [
-    env,
-    JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', `orchestra-${env}`, 'cdk.tf.json'), 'utf8')) as TerraformJson,
-  ]),
-);
+const stacks = synthesizeStacks();
 
 function resource(type: string): SchemaBlock {
   const schema = schemaOf('resource', type);

@@ -1,17 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENVIRONMENTS, synthesizeEnvironments } from '../../environments';
-import { type TerraformJson, allResources, onlyResource } from '../helpers/synth';
+import { synthesizeStacks } from '../helpers/environment-stacks';
+import { allResources, onlyResource } from '../helpers/synth';
 
 const ROOT = path.resolve(__dirname, '../..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-readme-'));
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} });
-const stacks: Record<string, TerraformJson> = Object.fromEntries(
-  ['dev', 'staging', 'prod'].map((env) => [env, JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', `orchestra-${env}`, 'cdk.tf.json'), 'utf8')) as TerraformJson]),
-);
+const stacks = synthesizeStacks();
 
 /** The cells of a row of README's "What gets deployed" table, by environment ("same, …" cells keep their own words). */
 function row(label: string): Record<string, string> {

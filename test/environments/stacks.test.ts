@@ -7,18 +7,10 @@ import { synthesizeEnvironments } from '../../environments/app';
 import { PRIMITIVE_ROLES, PUBLIC_PRINCIPALS } from '../../infra/src/iam';
 import { DEPLOYER_PROJECT_ROLES, PLANNER_PROJECT_ROLES, STATE_READER_ROLE } from '../../infra/src/security/deployer-identity';
 import { RuntimeSettings, SECRET_PLACEHOLDER } from '../../runtime/src/contract';
+import { synthesizeStacks } from '../helpers/environment-stacks';
 import { TerraformJson, allResources, onlyResource, resourcesOf } from '../helpers/synth';
 
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-stacks-'));
-afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-synthesizeEnvironments(ENVIRONMENTS, { outdir, shell: {} });
-
-const stacks: Record<string, TerraformJson> = Object.fromEntries(
-  ['dev', 'staging', 'prod'].map((env) => [
-    env,
-    JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', `orchestra-${env}`, 'cdk.tf.json'), 'utf8')) as TerraformJson,
-  ]),
-);
+const stacks = synthesizeStacks();
 const dev = stacks.dev;
 const prod = stacks.prod;
 
