@@ -307,7 +307,7 @@ export class OrchestraStack extends TerraformStack {
     output('vector_index', this.vectorSearch.indexName, 'Vector Search index (upserts go here)');
     output('vector_index_endpoint', this.vectorSearch.indexEndpointName, 'Vector Search index endpoint');
     output('vector_deployed_index_id', this.vectorSearch.deployedIndexId, 'Deployed index id for queries');
-    output('vector_query_host', this.vectorSearch.queryHost, 'Host that serves FindNeighbors');
+    output('vector_query_host', this.vectorSearch.queryHost, 'Where vector queries go: the public endpoint domain (FindNeighbors over TLS), or the PSC address (Match, port 10000, plaintext)');
     output('vector_contents_bucket', this.vectorContents.url, 'Bucket for index contents (batch rebuilds)');
     output('artifact_repository', this.repository.url, 'Push runtime images here');
     output('secrets_to_fill', Object.values(this.operatorSecrets).map((s) => s.secretId).join(','), 'Add a version to each of these secrets (gcloud secrets versions add)');
