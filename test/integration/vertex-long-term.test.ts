@@ -293,6 +293,28 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
     await expect(store.upsert([item(uniqueId('e'), 'x')])).rejects.toThrow('STREAM_UPDATE');
   });
 
+  it('ends a query the server never answers at its gRPC deadline (the memory manager only abandons it)', async () => {
+    const store = await openStore({ queryTimeoutMs: 200 });
+    server.delayNext('FindNeighbors', 60_000, 1);
+    await expect(store.search('anything', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+  });
+
+  it('closes only after the calls still running have settled, abandoned ones included', async () => {
+    const store = new VertexLongTermStore(options());
+    await store.init();
+    server.delayNext('FindNeighbors', 300, 1);
+    const settled: string[] = [];
+    const query = store.search('anything', { limit: 1 }).then(
+      () => settled.push('query'),
+      () => settled.push('query'),
+    );
+    // Until the server holds the query (the embedding comes first); no clock involved.
+    while (server.requestsOf('FindNeighbors').length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await store.close().then(() => settled.push('close'));
+    await query;
+    expect(settled).toEqual(['query', 'close']);
+  });
+
   it('rejects with NOT_FOUND when the deployed index id is wrong', async () => {
     const store = await openStore({ deployedIndexId: 'someone_else' });
     await expect(store.search('x', { limit: 1 })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });

@@ -99,6 +99,12 @@ export interface VertexLongTermOptions {
   /** How long the status() probe may take. @default 5000 */
   readonly probeTimeoutMs?: number;
   /**
+   * gRPC deadline of a query. The memory manager gives up on a slow layer sooner (its layer
+   * timeout) but cannot cancel the call; this is what ends it on the server, and what bounds how
+   * long `close()` waits for it. @default 10000
+   */
+  readonly queryTimeoutMs?: number;
+  /**
    * Connect (check credentials, load and open the clients) on first use instead of in `init()`,
    * so a cold start does not wait for it; `warmUp()` connects in the background.
    * @default false
@@ -135,6 +141,8 @@ export class VertexLongTermStore implements LongTermStore {
   private readonly target: QueryTarget;
   private connection?: Promise<Connection>;
   private lastError?: unknown;
+  /** Calls not settled yet, abandoned ones included: `close()` waits for them before closing the channels. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: VertexLongTermOptions) {
     this.dimensions = options.dimensions ?? options.embedder?.dimensions ?? defaultEmbeddingDimensions(options.embeddingModel);
@@ -168,6 +176,8 @@ export class VertexLongTermStore implements LongTermStore {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
+    // A call still running when its channel closes ends with an error that nobody awaits.
+    await Promise.allSettled([...this.inFlight]);
     const c = await connection?.catch(() => undefined);
     if (c) await Promise.all([c.index.close(), c.query.close(), c.ownedEmbedder?.close()]);
   }
@@ -193,7 +203,7 @@ export class VertexLongTermStore implements LongTermStore {
     return this.tracked(async ({ query: client, embedder }) => {
       const [vector] = await embedder.embed([query], 'query');
       this.checkDimensions([vector]);
-      return client.neighbors(Array.from(vector), options.limit, tokenRestricts(options.tenantId, options.conversationId));
+      return client.neighbors(Array.from(vector), options.limit, tokenRestricts(options.tenantId, options.conversationId), this.options.queryTimeoutMs ?? 10_000);
     });
   }
 
@@ -293,13 +303,17 @@ export class VertexLongTermStore implements LongTermStore {
   /** Runs `op` on the open clients and remembers whether it failed (for status()); errors still propagate. */
   private async tracked<T>(op: (c: Connection) => Promise<T>): Promise<T> {
     const connection = await this.connected();
+    const call = op(connection);
+    this.inFlight.add(call);
     try {
-      const result = await op(connection);
+      const result = await call;
       this.lastError = undefined;
       return result;
     } catch (err) {
       this.lastError = err;
       throw err;
+    } finally {
+      this.inFlight.delete(call);
     }
   }
 
