@@ -34,12 +34,36 @@ describe('RedisShortTermStore', () => {
     const id = uniqueId('i');
     await store.remember({ id, content: 'hi', conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5);
     expect(JSON.parse((await raw.get(`${prefix}:item:${id}`))!)).toMatchObject({ id, content: 'hi' });
-    expect(await raw.llen(`${prefix}:recent:${conversation}`)).toBe(1);
+    expect(await raw.lrange(`${prefix}:recent:${conversation}`, 0, -1)).toEqual([id]);
     expect(await raw.smembers(`${prefix}:ids:${conversation}`)).toEqual([id]);
     for (const key of [`${prefix}:item:${id}`, `${prefix}:recent:${conversation}`, `${prefix}:ids:${conversation}`]) {
       const ttl = await raw.pttl(key);
       expect({ key, inRange: ttl > 110_000 && ttl <= 120_000 }).toEqual({ key, inRange: true });
     }
+  });
+
+  it('keeps each conversation key as long as its longest-lived turn', async () => {
+    const conversation = uniqueId('c');
+    await store.remember({ id: uniqueId('i'), content: 'long', conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5);
+    await store.remember({ id: uniqueId('i'), content: 'short', conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5, 1);
+    for (const key of [`${prefix}:recent:${conversation}`, `${prefix}:ids:${conversation}`]) {
+      const ttl = await raw.pttl(key);
+      expect({ key, inRange: ttl > 110_000 && ttl <= 120_000 }).toEqual({ key, inRange: true });
+    }
+  });
+
+  it('lists ids, not copies, and drops an expired turn from the list and the id set when read', async () => {
+    const conversation = uniqueId('c');
+    const [older, newer] = [uniqueId('i'), uniqueId('i')];
+    for (const id of [older, newer]) await store.remember({ id, content: `content of ${id}`, conversationId: conversation, createdAt: '2026-01-01T00:00:00.000Z' }, 5);
+    const recentKey = `${prefix}:recent:${conversation}`;
+    expect(await raw.lrange(recentKey, 0, -1)).toEqual([older, newer]);
+    // Expires the older key by Redis's own clock, however long the writes above took.
+    await raw.pexpire(`${prefix}:item:${older}`, 1);
+    while ((await raw.exists(`${prefix}:item:${older}`)) === 1) await sleep(5);
+    expect((await store.recent(conversation, 5)).map((i) => i.id)).toEqual([newer]);
+    expect(await raw.lrange(recentKey, 0, -1)).toEqual([newer]);
+    expect(await raw.smembers(`${prefix}:ids:${conversation}`)).toEqual([newer]);
   });
 
   it('remembers and reads recent turns in one command each (server-side script, no round trips per key)', async () => {
@@ -65,6 +89,7 @@ describe('RedisShortTermStore', () => {
       expect(await own.status()).toMatchObject({ ok: false, backend: 'redis' });
       // Fails at once instead of queueing the command until the server returns.
       await expect(own.getItem('k')).rejects.toThrow(/enableOfflineQueue|Connection is closed|isn't writeable/);
+      await expect(own.recent('c', 5)).rejects.toThrow(/enableOfflineQueue|Connection is closed|isn't writeable/);
       await server.start();
       let status = await own.status();
       for (let i = 0; i < 60 && !status.ok; i++) {
@@ -72,8 +97,10 @@ describe('RedisShortTermStore', () => {
         status = await own.status();
       }
       expect(status.ok).toBe(true);
-      await own.remember({ id: 'k', content: 'back', createdAt: '2026-01-01T00:00:00.000Z' }, 5);
+      // The restarted server has no scripts cached: each one is loaded again on first use.
+      await own.remember({ id: 'k', content: 'back', conversationId: 'c', createdAt: '2026-01-01T00:00:00.000Z' }, 5);
       expect((await own.getItem('k'))?.content).toBe('back');
+      expect((await own.recent('c', 5)).map((i) => i.content)).toEqual(['back']);
     } finally {
       await own.close();
     }

@@ -9,6 +9,20 @@ const item = (id: string, conversationId: string | undefined, content: string, e
   ...extra,
 });
 
+const ids = (items: readonly StoredItem[]) => items.map((i) => i.id);
+
+/**
+ * Moves time on in small steps until `id` has expired, so a real server is polled rather than
+ * slept on once and trusted; fails instead of looping forever.
+ */
+async function advanceUntilExpired(h: Harness<ShortTermStore>, id: string): Promise<void> {
+  for (let step = 0; step < 200; step++) {
+    if ((await h.store.getItem(id)) === undefined) return;
+    await h.advance(50);
+  }
+  throw new Error(`${id} never expired`);
+}
+
 /** The behaviour every short-term store shares (embedded and Redis alike). */
 export function shortTermContract(name: string, create: () => Promise<Harness<ShortTermStore>>): void {
   describe(`short-term contract: ${name}`, () => {
@@ -30,6 +44,58 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
       expect(await h.store.getItem(id)).toBeUndefined();
       expect(await h.store.recent(conversation, 10)).toEqual([]);
       expect((await h.store.getItem(long))?.content).toBe('stays');
+    });
+
+    it('lists only the turns still alive when turns with different TTLs expire at different times', async () => {
+      const conversation = uniqueId('c');
+      const [older, newer] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(older, conversation, 'older'), 10, 0.2);
+      await h.advance(50);
+      // Pushes the conversation's own expiry a minute past the older turn's.
+      await h.store.remember(item(newer, conversation, 'newer'), 10, 60);
+      await advanceUntilExpired(h, older);
+      expect(ids(await h.store.recent(conversation, 10))).toEqual([newer]);
+      expect(ids(await h.store.recent(conversation, 1))).toEqual([newer]);
+      expect(ids(await h.store.getItems([older, newer]))).toEqual([newer]);
+      expect(await h.store.forgetItem(older)).toBe(false);
+      expect(await h.store.forgetItem(newer)).toBe(true);
+      // Nothing of the expired turn is left to serve once the live one is forgotten.
+      expect(await h.store.recent(conversation, 10)).toEqual([]);
+    });
+
+    it('a short-lived turn does not cut short the conversation of the turns before it', async () => {
+      const conversation = uniqueId('c');
+      const [long, short] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(long, conversation, 'long'), 10, 60);
+      await h.store.remember(item(short, conversation, 'short'), 10, 0.2);
+      await advanceUntilExpired(h, short);
+      expect(ids(await h.store.recent(conversation, 10))).toEqual([long]);
+      expect(ids(await h.store.recent(conversation, 1))).toEqual([long]);
+      expect(await h.store.forgetConversation(conversation)).toBe(1);
+      expect(await h.store.getItem(long)).toBeUndefined();
+    });
+
+    it('a turn stored again after it expired is listed once, where its new write puts it', async () => {
+      const conversation = uniqueId('c');
+      const [again, anchor] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(again, conversation, 'first write'), 10, 0.2);
+      await h.store.remember(item(anchor, conversation, 'anchor'), 10, 60);
+      await advanceUntilExpired(h, again);
+      await h.store.remember(item(again, conversation, 'second write'), 10, 60);
+      expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['anchor', 'second write']);
+      expect(await h.store.forgetItem(again)).toBe(true);
+      expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['anchor']);
+    });
+
+    it('a turn that expired and was stored again in another conversation is listed there only', async () => {
+      const [first, second] = [uniqueId('c'), uniqueId('c')];
+      const [moved, anchor] = [uniqueId('i'), uniqueId('i')];
+      await h.store.remember(item(moved, first, 'moved'), 10, 0.2);
+      await h.store.remember(item(anchor, first, 'anchor'), 10, 60);
+      await advanceUntilExpired(h, moved);
+      await h.store.remember(item(moved, second, 'moved'), 10, 60);
+      expect(ids(await h.store.recent(first, 10))).toEqual([anchor]);
+      expect(ids(await h.store.recent(second, 10))).toEqual([moved]);
     });
 
     it('keeps the newest turns of a conversation, oldest first, trimmed to keep', async () => {

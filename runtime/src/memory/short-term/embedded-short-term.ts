@@ -49,10 +49,14 @@ export class EmbeddedShortTermStore implements ShortTermStore {
     this.items.set(item.id, { value: frozenCopy(item), expiresAt });
     if (item.conversationId) {
       const conversation = this.live(this.conversations, item.conversationId) ?? { value: { order: [], all: new Set<string>() }, expiresAt };
+      // An earlier write of this id that expired is still in the order: the item moves, once.
+      conversation.value.order = conversation.value.order.filter((x) => x !== item.id);
       conversation.value.order.push(item.id);
       conversation.value.all.add(item.id);
       if (conversation.value.order.length > keep) conversation.value.order.splice(0, conversation.value.order.length - keep);
-      conversation.expiresAt = expiresAt;
+      // The conversation lives as long as its longest-lived turn: a short-lived write must not cut
+      // short the turns before it.
+      conversation.expiresAt = Math.max(conversation.expiresAt, expiresAt);
       this.conversations.set(item.conversationId, conversation);
     }
     this.sweepSometimes();
@@ -61,12 +65,14 @@ export class EmbeddedShortTermStore implements ShortTermStore {
   async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
     const conversation = this.live(this.conversations, conversationId);
     if (!conversation) return [];
-    return conversation.value.order
-      .slice(-limit)
-      .flatMap((id) => {
-        const entry = this.live(this.items, id);
-        return entry ? [entry.value] : [];
-      });
+    const items: StoredItem[] = [];
+    for (const id of conversation.value.order) {
+      const entry = this.live(this.items, id);
+      if (!entry) this.dropFromConversation(conversationId, id);
+      // An id that expired here and was stored again elsewhere belongs to its new conversation.
+      else if (entry.value.conversationId === conversationId) items.push(entry.value);
+    }
+    return limit > 0 ? items.slice(-limit) : [];
   }
 
   async getItem(id: string): Promise<StoredItem | undefined> {

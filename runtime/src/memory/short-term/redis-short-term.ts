@@ -25,26 +25,56 @@ export interface RedisShortTermOptions {
 // store() hot path the client's encoding and socket writes are the cost. SET … GET needs Redis
 // 6.2+ (Memorystore offers 7.x). Keys not declared in KEYS are fine on a single-node instance
 // (Memorystore for Redis); Redis Cluster would need hash tags.
+//
+// The recent list holds ids, not copies of the items: an item's own key is the only thing that
+// expires or is forgotten, so the list can never serve a turn whose key is gone (a copy in the list
+// outlived its key whenever a later write pushed the list's TTL forward, and forgetItem could not
+// find it once the key had expired). Entries whose key is gone are dropped when the list is read.
 const rememberScript = (prefix: string) => `
 local old = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'GET')
 if old then
   local ok, prev = pcall(cjson.decode, old)
-  if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
-    redis.call('LREM', '${prefix}:recent:' .. prev.conversationId, 0, old)
+  if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' and prev.conversationId ~= ARGV[5] then
+    redis.call('LREM', '${prefix}:recent:' .. prev.conversationId, 0, ARGV[4])
     redis.call('SREM', '${prefix}:ids:' .. prev.conversationId, ARGV[4])
   end
 end
 if ARGV[5] ~= '' then
   local recent = '${prefix}:recent:' .. ARGV[5]
   local ids = '${prefix}:ids:' .. ARGV[5]
-  if redis.call('RPUSH', recent, ARGV[1]) > tonumber(ARGV[3]) then
+  local ttl = tonumber(ARGV[2])
+  -- Also drops the entry of an earlier write of this id that expired (SET … GET did not see it).
+  redis.call('LREM', recent, 0, ARGV[4])
+  if redis.call('RPUSH', recent, ARGV[4]) > tonumber(ARGV[3]) then
     redis.call('LTRIM', recent, -tonumber(ARGV[3]), -1)
   end
-  redis.call('PEXPIRE', recent, ARGV[2])
   redis.call('SADD', ids, ARGV[4])
-  redis.call('PEXPIRE', ids, ARGV[2])
+  -- Each key lives as long as its longest-lived turn: a short-lived write must not cut short the
+  -- list (or the forgettable ids) of the turns before it.
+  if redis.call('PTTL', recent) < ttl then redis.call('PEXPIRE', recent, ttl) end
+  if redis.call('PTTL', ids) < ttl then redis.call('PEXPIRE', ids, ttl) end
 end
 return 1`;
+
+// Returns the live items of the list, oldest first; ids whose key is gone leave the list and the id
+// set here, since forgetItem cannot reach an expired item's conversation (its key held the only link).
+const recentScript = (prefix: string) => `
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local live = {}
+for first = 1, #ids, 500 do
+  local keys = {}
+  for i = first, math.min(first + 499, #ids) do keys[#keys + 1] = '${prefix}:item:' .. ids[i] end
+  local values = redis.call('MGET', unpack(keys))
+  for i, value in ipairs(values) do
+    if value then
+      live[#live + 1] = value
+    else
+      redis.call('LREM', KEYS[1], 0, ids[first + i - 1])
+      redis.call('SREM', KEYS[2], ids[first + i - 1])
+    end
+  end
+end
+return live`;
 
 const FORGET_ITEM = `
 local old = redis.call('GET', KEYS[1])
@@ -52,7 +82,7 @@ if not old then return 0 end
 redis.call('DEL', KEYS[1])
 local ok, prev = pcall(cjson.decode, old)
 if ok and type(prev) == 'table' and type(prev.conversationId) == 'string' then
-  redis.call('LREM', ARGV[1] .. ':recent:' .. prev.conversationId, 0, old)
+  redis.call('LREM', ARGV[1] .. ':recent:' .. prev.conversationId, 0, ARGV[2])
   redis.call('SREM', ARGV[1] .. ':ids:' .. prev.conversationId, ARGV[2])
 end
 return 1`;
@@ -76,14 +106,15 @@ return removed`;
 
 interface ScriptedRedis extends Redis {
   remember(item: string, json: string, ttlMs: number, keep: number, id: string, conversationId: string): Promise<number>;
+  recentItems(recent: string, ids: string): Promise<string[]>;
   forgetItem(item: string, prefix: string, id: string): Promise<number>;
   forgetConversation(recent: string, ids: string, prefix: string, conversationId: string): Promise<number>;
 }
 
 /**
  * Short-term memory on Redis (Memorystore): namespaced JSON values with a TTL, and per
- * conversation a list of the newest turns plus the set of every live item id (so forgetting a
- * conversation also reaches turns trimmed from the list).
+ * conversation a list of the ids of its newest turns plus the set of every item id (so forgetting
+ * a conversation also reaches turns trimmed from the list).
  */
 export class RedisShortTermStore implements ShortTermStore {
   private readonly client: ScriptedRedis;
@@ -117,6 +148,7 @@ export class RedisShortTermStore implements ShortTermStore {
       this.lastError = error.message;
     });
     this.client.defineCommand('remember', { numberOfKeys: 1, lua: rememberScript(this.prefix) });
+    this.client.defineCommand('recentItems', { numberOfKeys: 2, lua: recentScript(this.prefix) });
     this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
     this.client.defineCommand('forgetConversation', { numberOfKeys: 2, lua: FORGET_CONVERSATION });
   }
@@ -153,8 +185,11 @@ export class RedisShortTermStore implements ShortTermStore {
   }
 
   async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
-    const raw = await this.client.lrange(this.recentKey(conversationId), -limit, -1);
-    return raw.map((r) => JSON.parse(r) as StoredItem);
+    const raw = await this.client.recentItems(this.recentKey(conversationId), this.idsKey(conversationId));
+    // An id that expired here and was stored again in another conversation still has an entry
+    // here until it is trimmed or expires; the item's own conversation is the truth.
+    const items = raw.map((r) => JSON.parse(r) as StoredItem).filter((i) => i.conversationId === conversationId);
+    return limit > 0 ? items.slice(-limit) : [];
   }
 
   async getItem(id: string): Promise<StoredItem | undefined> {
