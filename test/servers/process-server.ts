@@ -68,6 +68,17 @@ export class LoopbackServer {
     });
   }
 
+  /** Kills the process with SIGKILL, as a crash would (no shutdown), and waits for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
