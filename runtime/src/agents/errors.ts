@@ -1,4 +1,6 @@
 import { type Problem, ValidationError } from '../contract';
+import { LlmRouterError } from '../llm/router';
+import { LlmError } from '../llm/types';
 
 export type AgentRegistryErrorReason =
   | 'invalid-entry' // an AgentInfo that does not validate; `field` names the problem
@@ -50,7 +52,10 @@ export class TeamConfigError extends ValidationError {
   }
 }
 
-/** An agent reached its bound on delegation steps: the run ends here instead of looping. */
+/**
+ * An agent reached its bound on delegation steps and has nothing to answer with. The built-in
+ * coordinator does not throw it (at its bound it answers with the work done); a custom agent may.
+ */
 export class DelegationLimitError extends Error {
   readonly code = 'AGENT_DELEGATION_LIMIT';
   constructor(
@@ -83,4 +88,35 @@ export class DelegationError extends Error {
     );
     this.name = 'DelegationError';
   }
+}
+
+/** How a member failed, as its coordinator and a client may be told. */
+export type AgentFailureKind =
+  | 'llm-unavailable' // the router had no model that answered (or a model call failed outright)
+  | 'delegation-refused' // the member delegated to an agent it may not reach (DelegationError)
+  | 'delegation-limit' // the member hit its own bound on delegations (DelegationLimitError)
+  | 'agent-error'; // anything else the member threw: a bug, an unreachable service of its own…
+
+export interface AgentFailure {
+  readonly kind: AgentFailureKind;
+  /**
+   * Safe to put in a trace, a tool result or a response: built from what this code chose to say
+   * (agent and deployment names, error kinds), never an upstream body, a stack or a key.
+   */
+  readonly message: string;
+}
+
+/** An error as a `kind` and a message safe to show; the error itself belongs in the logs. */
+export function describeFailure(error: unknown): AgentFailure {
+  if (error instanceof LlmRouterError) {
+    // The attempts are what the 502 already shows a client; lastError.message may quote a provider.
+    const tried = error.attempts.map((a) => `${a.deployment} ${a.outcome === 'error' ? (a.errorKind ?? 'error') : a.outcome}`);
+    return { kind: 'llm-unavailable', message: `no model answered (${tried.join(', ') || error.lastError.kind})` };
+  }
+  if (error instanceof LlmError) return { kind: 'llm-unavailable', message: `the model call failed (${error.kind})` };
+  // These two messages are written here, from agent names only.
+  if (error instanceof DelegationError) return { kind: 'delegation-refused', message: error.message };
+  if (error instanceof DelegationLimitError) return { kind: 'delegation-limit', message: error.message };
+  // An unknown error's message may carry anything (a connection string, a provider's body).
+  return { kind: 'agent-error', message: `unexpected ${error instanceof Error ? error.name : 'error'}` };
 }

@@ -3,11 +3,14 @@ export { type CapabilityMatch, matchByCapability } from './capability-match';
 export { CoordinatorAgent, type CoordinatorConfig, CoordinatorConfigSchema } from './coordinator-agent';
 export {
   AgentConfigError,
+  type AgentFailure,
+  type AgentFailureKind,
   AgentRegistryError,
   type AgentRegistryErrorReason,
   DelegationError,
   DelegationLimitError,
   TeamConfigError,
+  describeFailure,
 } from './errors';
 export { LlmAgent, type LlmAgentConfig, LlmAgentConfigSchema } from './llm-agent';
 export { checkDeployment, contextMessages, tracedChat } from './llm-call';
@@ -16,4 +19,4 @@ export { AgentTeam, type TeamDeps, type TeamOptions, type TeamResult } from './t
 export { TeamCatalog, loadTeams } from './team-catalog';
 export { type TeamAgentConfig, type TeamConfig, type TeamConfigInput, TeamConfigSchema, loadTeamConfig, parseTeamConfig } from './team-config';
 export { type StepDetails, TraceRecorder } from './trace';
-export type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView, TraceAction, TraceStep } from './types';
+export type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceAction, TraceStep } from './types';

@@ -6,6 +6,7 @@
 import type { ChatMessage, ChatRequest, LlmClient, RoutedChatResult } from '../llm/types';
 import type { MemoryContext } from '../memory/manager';
 import type { StoredItem } from '../memory/types';
+import { LlmRouterError } from '../llm/router';
 import { AgentConfigError } from './errors';
 import type { TraceRecorder } from './trace';
 import type { AgentMessage } from './types';
@@ -40,7 +41,7 @@ function line(item: StoredItem): string {
   return `- ${item.role ?? 'note'}: ${text}`;
 }
 
-/** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts. */
+/** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts (or every attempt, when none answered). */
 export function tracedChat(llm: LlmClient, trace: TraceRecorder, agent: string, request: ChatRequest, deployment: string | undefined): Promise<RoutedChatResult> {
   return trace.step(
     agent,
@@ -54,6 +55,8 @@ export function tracedChat(llm: LlmClient, trace: TraceRecorder, agent: string, 
       attempts: result.attempts,
       detail: `finish: ${result.finishReason}`,
     }),
+    // Which deployments were tried and how each failed: the part of a failed call worth reading.
+    (error) => (error instanceof LlmRouterError ? { attempts: error.attempts } : {}),
   );
 }
 

@@ -4,11 +4,11 @@ import { MemoryWriteError } from '../memory/errors';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
-import { AgentConfigError, DelegationError, TeamConfigError } from './errors';
+import { AgentConfigError, DelegationError, TeamConfigError, describeFailure } from './errors';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import { TraceRecorder } from './trace';
-import type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView, TraceStep } from './types';
+import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceStep } from './types';
 
 export interface TeamDeps extends AgentDeps {
   /** Where the agent types the config names are found. */
@@ -30,6 +30,16 @@ export interface TeamResult {
   readonly memory: {
     /** Memory problems the answer was given despite: `read: <layer>: <reason>`, `write: …`, `reply not stored: …`. */
     readonly degraded: string[];
+  };
+  readonly agents: {
+    /**
+     * What the agents answered despite, safe to show a client: `agent <member>: failed (<kind>): …`
+     * for a member whose failure was worked around, `agent <coordinator>: …` for a reply composed
+     * from the work done (the step limit, the coordinator's own model failing late).
+     */
+    readonly degraded: string[];
+    /** The member failures behind those notes, with the errors themselves: for the logs only. */
+    readonly failures: HandledFailure[];
   };
 }
 
@@ -96,8 +106,10 @@ export class AgentTeam {
   /**
    * Answers `message`: stores it, reads the conversation's context, runs the coordinator, stores
    * the reply. Throws what memory throws for an invalid message (`MemoryValidationError`) or a
-   * lost write of it (`MemoryWriteError`), and what the agents throw (`DelegationLimitError`,
-   * `LlmError`…). A reply that could not be stored is still returned, with a note.
+   * lost write of it (`MemoryWriteError`), and what the coordinator throws when it has no answer
+   * at all (`LlmRouterError` from its own model…). A member's failure is the coordinator's to
+   * work around (`TeamView.tryDelegate`); a reply that could not be stored is still returned.
+   * Either way the result's notes say so.
    */
   async processMessage(message: AgentMessage): Promise<TeamResult> {
     const { memory } = this.deps;
@@ -110,7 +122,7 @@ export class AgentTeam {
     const context = await memory.retrieveContext(message.content, conversationId, { tenantId });
     const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
 
-    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0 };
+    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [] };
     const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
 
     // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
@@ -127,7 +139,12 @@ export class AgentTeam {
         notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
       }
     }
-    return { reply, trace: trace.steps, memory: { degraded: [...new Set(notes)] } };
+    return {
+      reply,
+      trace: trace.steps,
+      memory: { degraded: [...new Set(notes)] },
+      agents: { degraded: [...new Set(agentContext.degraded)], failures: agentContext.failures },
+    };
   }
 
   /** The team as the last agent of `path` (the chain of delegations so far) sees it. */
@@ -135,6 +152,17 @@ export class AgentTeam {
     return {
       members: this.members.filter((m) => !path.includes(m.name)),
       delegate: (to, message, context, reason) => this.delegate(path, to, message, context, reason),
+      tryDelegate: async (to, message, context, reason) => {
+        try {
+          return { reply: await this.delegate(path, to, message, context, reason) };
+        } catch (error) {
+          // The failed `delegate` step is already in the trace, with the same safe message.
+          const failure = describeFailure(error);
+          context.degraded.push(`agent ${to}: failed (${failure.kind}): ${failure.message}`);
+          context.failures.push({ agent: to, ...failure, error });
+          return { failure };
+        }
+      },
     };
   }
 

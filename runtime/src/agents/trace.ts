@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Attempt } from '../llm/types';
+import { describeFailure } from './errors';
 
 export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
 
@@ -37,10 +38,18 @@ export class TraceRecorder {
 
   /**
    * Runs `run` as one step of `agent`. `details` are known up front; `fromResult` adds what the
-   * result tells (the model that answered…). A failed step is recorded with the error in
-   * `detail`, then the error is rethrown.
+   * result tells (the model that answered…), `fromError` what a failure tells (the attempts that
+   * failed). A failed step is recorded with what went wrong in `detail`, then the error is
+   * rethrown.
    */
-  async step<T>(agent: string, action: TraceAction, run: () => Promise<T>, details: StepDetails = {}, fromResult?: (result: T) => StepDetails): Promise<T> {
+  async step<T>(
+    agent: string,
+    action: TraceAction,
+    run: () => Promise<T>,
+    details: StepDetails = {},
+    fromResult?: (result: T) => StepDetails,
+    fromError?: (error: unknown) => StepDetails,
+  ): Promise<T> {
     const slot = this.slots.push(undefined) - 1;
     const startedAt = this.clock().toISOString();
     const start = performance.now();
@@ -52,8 +61,10 @@ export class TraceRecorder {
       finish(fromResult?.(result) ?? {});
       return result;
     } catch (error) {
-      const why = `failed: ${error instanceof Error ? error.message : String(error)}`;
-      finish({ detail: details.detail ? `${details.detail} (${why})` : why });
+      // The trace goes back to the client with the reply (a member's failure no longer ends the
+      // request), so it says what went wrong in words safe to show, not the error's own message.
+      const why = `failed: ${describeFailure(error).message}`;
+      finish({ ...fromError?.(error), detail: details.detail ? `${details.detail} (${why})` : why });
       throw error;
     }
   }

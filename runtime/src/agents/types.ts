@@ -5,6 +5,7 @@
  */
 import type { MemoryContext } from '../memory/manager';
 import type { Json } from '../memory/types';
+import type { AgentFailure } from './errors';
 import type { TraceRecorder } from './trace';
 
 export type { TraceAction, TraceStep } from './trace';
@@ -46,6 +47,21 @@ export interface TeamView {
    * (why this member) in its detail. Throws `DelegationError` when `to` is not in `members`.
    */
   delegate(to: string, message: AgentMessage, context: AgentContext, reason?: string): Promise<AgentReply>;
+  /**
+   * `delegate`, with a failure as a result rather than an exception (the tool-error semantics of
+   * agent frameworks): whatever the member throws, or a refused delegation, comes back as
+   * `{ failure }` for the caller to work around, and is recorded in the trace (the failed
+   * `delegate` step), `context.degraded` and `context.failures`.
+   */
+  tryDelegate(to: string, message: AgentMessage, context: AgentContext, reason?: string): Promise<{ readonly reply: AgentReply } | { readonly failure: AgentFailure }>;
+}
+
+/** A member's failure the run went on despite. */
+export interface HandledFailure extends AgentFailure {
+  /** The member that failed. */
+  readonly agent: string;
+  /** What it threw: for the logs, never for a client or a model. */
+  readonly error: unknown;
 }
 
 /** The state of one run of a team on one message, shared by every agent of that run. */
@@ -55,4 +71,11 @@ export interface AgentContext {
   readonly trace: TraceRecorder;
   /** 0 for the coordinator, +1 per delegation. */
   readonly depth: number;
+  /**
+   * What the answer is given despite (`agent <name>: …`), added to the reply's `degraded` list:
+   * safe to show a client. Shared by the whole run; agents push to it.
+   */
+  readonly degraded: string[];
+  /** The member failures of this run that did not end it, with their errors, for the logs. */
+  readonly failures: HandledFailure[];
 }

@@ -14,6 +14,11 @@ export interface TeamResponse {
   readonly reply: { readonly content: string; readonly agent: string; readonly model?: string; readonly provider?: string };
   readonly trace: readonly TraceStep[];
   readonly memory: { readonly degraded: readonly string[] };
+  /** Notes safe to return; failures, whose errors go to the logs only. */
+  readonly agents: {
+    readonly degraded: readonly string[];
+    readonly failures: readonly { readonly agent: string; readonly kind: string; readonly error: unknown }[];
+  };
 }
 
 /** What the routes need of the agent layer: structural, so the server does not depend on its classes. */

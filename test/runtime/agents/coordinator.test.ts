@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import {
   AgentTeam,
   DelegationError,
-  DelegationLimitError,
   createDefaultRegistry,
   matchByCapability,
   type TeamConfigInput,
 } from '../../../runtime/src/agents';
-import type { ChatRequest } from '../../../runtime/src/llm/types';
+import { LlmRouterError } from '../../../runtime/src/llm/router';
+import { type Attempt, type ChatRequest, LlmError } from '../../../runtime/src/llm/types';
 import { FakeLlm, embeddedMemory, lastUser, systemPrompt, type Scripted } from './helpers';
 
 const RESEARCHER = {
@@ -29,6 +29,7 @@ function registry() {
   const r = createDefaultRegistry({ baseDir: join(__dirname, 'fixtures') });
   r.register({ name: 'forward', description: 'Delegates to its target', capabilities: ['relay'], module: './test-agents', exportName: 'ForwardAgent' });
   r.register({ name: 'report', description: 'Reports what it was given', capabilities: ['report'], module: './test-agents', exportName: 'ReportAgent' });
+  r.register({ name: 'throw', description: 'Throws', capabilities: ['break'], module: './test-agents', exportName: 'ThrowAgent' });
   return r;
 }
 
@@ -184,23 +185,39 @@ describe('coordinator with a deployment: LLM tool calls', () => {
     expect(trace[1].detail).toBe(`${call.name}: ${error.slice('error: '.length)}`);
   });
 
-  it('ends a model that keeps delegating with DelegationLimitError at maxSteps', async () => {
-    const llm = teamLlm(() => ({ toolCalls: [{ name: 'delegate_to_researcher', arguments: { task: 'more' } }] }));
+  it('answers with the members\' answers so far, and says so, when the model wants more than maxSteps', async () => {
+    let n = 0;
+    const llm = teamLlm(() => ({ toolCalls: [{ name: 'delegate_to_researcher', arguments: { task: `part ${++n}` } }] }));
     const team = await build({ deployment: 'primary', maxSteps: 2 }, llm);
-    const error = await team.processMessage(ask('Find everything')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DelegationLimitError);
-    expect(error).toMatchObject({ agent: 'coordinator', limit: 'maxSteps', max: 2, path: ['researcher', 'researcher', 'researcher'] });
-    expect((error as Error).message).toBe('agent "coordinator" reached maxSteps (2) delegating: coordinator → researcher → researcher → researcher');
+    const { reply, trace, agents } = await team.processMessage(ask('Find everything'));
+
+    expect(reply).toEqual({
+      content: 'This team stopped at its limit of 2 delegations before finishing. What its members answered so far:\n\nresearcher: researcher on: part 1\n\nresearcher: researcher on: part 2',
+      agent: 'coordinator',
+    });
+    // The third request for a delegation is refused without asking the model again.
     expect(agentsCalled(llm)).toEqual(['coordinator', 'researcher', 'coordinator', 'researcher', 'coordinator']);
+    const note = "reached maxSteps (2); refused delegate_to_researcher; replied with its members' answers so far";
+    expect(trace.at(-1)).toMatchObject({ agent: 'coordinator', action: 'answer', detail: note });
+    expect(agents).toEqual({ degraded: [`agent coordinator: ${note}`], failures: [] });
   });
 
   it('counts each tool call of a turn as a step, and defaults maxSteps to 4', async () => {
     const call = (name: string) => ({ name: `delegate_to_${name}`, arguments: { task: 't' } });
     const llm = teamLlm(() => ({ toolCalls: [call('researcher'), call('planner'), call('researcher')] }));
     const team = await build({ deployment: 'primary' }, llm);
-    const error = await team.processMessage(ask('Find everything')).catch((e: unknown) => e);
-    expect(error).toMatchObject({ max: 4, path: ['researcher', 'planner', 'researcher', 'researcher', 'planner'] });
+    const { reply, agents } = await team.processMessage(ask('Find everything'));
     expect(agentsCalled(llm)).toEqual(['coordinator', 'researcher', 'planner', 'researcher', 'coordinator', 'researcher']);
+    expect(reply.content.split('\n\n').slice(1)).toEqual(['researcher: researcher on: t', 'planner: planner on: t', 'researcher: researcher on: t', 'researcher: researcher on: t']);
+    expect(agents.degraded).toEqual(["agent coordinator: reached maxSteps (4); refused delegate_to_planner, delegate_to_researcher; replied with its members' answers so far"]);
+  });
+
+  it('counts refused tool calls too, so a model repeating a bad call still stops', async () => {
+    const llm = teamLlm(() => ({ toolCalls: [{ name: 'search_web', arguments: { task: 'x' } }] }));
+    const team = await build({ deployment: 'primary', maxSteps: 3 }, llm);
+    const { reply } = await team.processMessage(ask('Find everything'));
+    expect(reply.content).toBe('This team stopped at its limit of 3 delegations before finishing, without an answer from its members.');
+    expect(agentsCalled(llm)).toEqual(['coordinator', 'coordinator', 'coordinator', 'coordinator']);
   });
 
   it('calls the model without tools when the team has no members', async () => {
@@ -229,11 +246,131 @@ describe('delegation between members', () => {
     ['back to the coordinator', 'coordinator', 'cycle', /already in the chain coordinator → relay/],
     ['to itself', 'relay', 'cycle', /already in the chain/],
     ['to an agent the team lacks', 'ghost', 'unknown-member', /no such member/],
-  ])('refuses a delegation %s', async (_case, target, reason, message) => {
+  ])('refuses a delegation %s, which fails that member, not the team', async (_case, target, reason, message) => {
     const team = await build({}, teamLlm(() => ({ text: '' })), [relay(target), reporter]);
-    const error = await team.processMessage(ask('relay this')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DelegationError);
-    expect(error).toMatchObject({ reason, from: 'relay', to: target, path: ['coordinator', 'relay'] });
-    expect((error as Error).message).toMatch(message);
+    const { reply, agents } = await team.processMessage(ask('relay this'));
+    expect(reply.agent).toBe('coordinator');
+    expect(reply.content).toMatch(/^Member "relay" could not answer this request: agent "relay" cannot delegate to/);
+    const [failure] = agents.failures;
+    expect(failure).toMatchObject({ agent: 'relay', kind: 'delegation-refused' });
+    expect(failure.error).toBeInstanceOf(DelegationError);
+    expect(failure.error).toMatchObject({ reason, from: 'relay', to: target, path: ['coordinator', 'relay'] });
+    expect(failure.message).toMatch(message);
+  });
+});
+
+/** What the router throws when every deployment failed; the provider's text must stay inside it. */
+function outage(...kinds: ('rate-limit' | 'server')[]): LlmRouterError {
+  const attempts: Attempt[] = kinds.map((errorKind, i) => ({ deployment: ['primary', 'backup'][i], provider: 'fake', model: 'm', outcome: 'error', errorKind, durationMs: 1 }));
+  return new LlmRouterError(attempts, new LlmError(kinds.at(-1) ?? 'server', 'upstream said: invalid key sk-secret-123'));
+}
+
+/** The researcher's model is down; the planner and the coordinator answer as `teamLlm`'s do. */
+function researcherDown(coordinator: (request: ChatRequest, round: number) => Scripted) {
+  let round = 0;
+  return new FakeLlm((request) => {
+    const prompt = systemPrompt(request);
+    if (prompt.startsWith('You are the researcher')) throw outage('rate-limit', 'server');
+    if (prompt.startsWith('You are the planner')) return { text: `planner on: ${lastUser(request)}` };
+    return coordinator(request, round++);
+  });
+}
+
+const NO_MODEL = 'no model answered (primary rate-limit, backup server)';
+
+describe('a member that fails', () => {
+  it('is a tool result for the model, which may try another member and answer', async () => {
+    const script: Scripted[] = [
+      { toolCalls: [{ name: 'delegate_to_researcher', arguments: { task: 'Facts on venues' } }] },
+      { toolCalls: [{ name: 'delegate_to_planner', arguments: { task: 'Plan without the facts' } }] },
+      { text: 'Here is a plan; the facts could not be checked.' },
+    ];
+    const llm = researcherDown((_request, round) => script[round]);
+    const team = await build({ deployment: 'primary' }, llm);
+    const { reply, trace, agents } = await team.processMessage(ask('Organise an offsite'));
+
+    expect(reply).toEqual({ content: 'Here is a plan; the facts could not be checked.', agent: 'coordinator', model: 'fake-primary', provider: 'fake' });
+    expect(llm.calls[2].request.messages.at(-1)).toEqual({
+      role: 'tool',
+      toolCallId: 'call-0-0',
+      content: `error: researcher failed (llm-unavailable): ${NO_MODEL}. Try another member, or answer without it.`,
+    });
+    expect(trace.map((s) => [s.agent, s.action, s.detail])).toEqual([
+      ['coordinator', 'llm-call', 'finish: tool-calls'],
+      ['coordinator', 'delegate', `to researcher (tool call delegate_to_researcher): Facts on venues (failed: ${NO_MODEL})`],
+      ['researcher', 'llm-call', `failed: ${NO_MODEL}`],
+      ['coordinator', 'llm-call', 'finish: tool-calls'],
+      ['coordinator', 'delegate', 'to planner (tool call delegate_to_planner): Plan without the facts'],
+      ['planner', 'llm-call', 'finish: stop'],
+      ['coordinator', 'llm-call', 'finish: stop'],
+    ]);
+    // The failed call keeps its attempts: which deployments were tried and how each failed.
+    expect(trace[2].attempts?.map((a) => [a.deployment, a.errorKind])).toEqual([['primary', 'rate-limit'], ['backup', 'server']]);
+    expect(agents.degraded).toEqual([`agent researcher: failed (llm-unavailable): ${NO_MODEL}`]);
+    expect(agents.failures).toEqual([{ agent: 'researcher', kind: 'llm-unavailable', message: NO_MODEL, error: expect.any(LlmRouterError) }]);
+    // The provider's words reach neither the model, nor the trace, nor the notes.
+    expect(JSON.stringify([llm.calls.map((c) => c.request), trace, agents.degraded])).not.toContain('sk-secret');
+  });
+
+  it('reports an unexpected error by its type only', async () => {
+    const breaker = { name: 'breaker', type: 'throw', capabilities: ['break'], config: { message: 'db password=hunter2 at pool.ts:42' } };
+    const llm = teamLlm((request, round) => (round === 0 ? { toolCalls: [{ name: 'delegate_to_breaker', arguments: { task: 'break it' } }] } : { text: `saw ${request.messages.at(-1)?.content}` }));
+    const team = await build({ deployment: 'primary' }, llm, [breaker]);
+    const { reply, trace, agents } = await team.processMessage(ask('break something'));
+    expect(reply.content).toBe('saw error: breaker failed (agent-error): unexpected TypeError. Try another member, or answer without it.');
+    expect(trace[1].detail).toBe('to breaker (tool call delegate_to_breaker): break it (failed: unexpected TypeError)');
+    expect(agents.failures[0].error).toEqual(new TypeError('db password=hunter2 at pool.ts:42'));
+    expect(JSON.stringify([reply, trace, agents.degraded])).not.toContain('hunter2');
+  });
+
+  it('says at the step limit which members failed when none answered', async () => {
+    const llm = researcherDown(() => ({ toolCalls: [{ name: 'delegate_to_researcher', arguments: { task: 'facts' } }] }));
+    const team = await build({ deployment: 'primary', maxSteps: 1 }, llm);
+    const { reply, agents } = await team.processMessage(ask('Find everything'));
+    expect(reply.content).toBe(`This team stopped at its limit of 1 delegation before finishing, without an answer from its members: researcher (${NO_MODEL}) failed.`);
+    expect(agents.degraded).toEqual([
+      `agent researcher: failed (llm-unavailable): ${NO_MODEL}`,
+      "agent coordinator: reached maxSteps (1); refused delegate_to_researcher; replied with its members' answers so far",
+    ]);
+  });
+
+  it('fails the request when the coordinator\'s own model fails before any member answered', async () => {
+    const llm = teamLlm(() => {
+      throw outage('server');
+    });
+    const team = await build({ deployment: 'primary' }, llm);
+    await expect(team.processMessage(ask('Organise an offsite'))).rejects.toBeInstanceOf(LlmRouterError);
+  });
+
+  it('keeps the members\' answers when the coordinator\'s model fails after them', async () => {
+    const llm = teamLlm((_request, round) => {
+      if (round === 0) return { toolCalls: [{ name: 'delegate_to_planner', arguments: { task: 'Plan it' } }] };
+      throw outage('server');
+    });
+    const team = await build({ deployment: 'primary' }, llm);
+    const { reply, trace, agents } = await team.processMessage(ask('Organise an offsite'));
+    expect(reply).toEqual({
+      content: "This team's coordinator could not finish: its model did not answer. What its members answered so far:\n\nplanner: planner on: Plan it",
+      agent: 'coordinator',
+    });
+    const note = "its model failed (no model answered (primary server)); replied with its members' answers so far";
+    expect(trace.slice(-2).map((s) => [s.agent, s.action, s.detail])).toEqual([
+      ['coordinator', 'llm-call', 'failed: no model answered (primary server)'],
+      ['coordinator', 'answer', note],
+    ]);
+    expect(agents.degraded).toEqual([`agent coordinator: ${note}`]);
+  });
+
+  it('without a model, is answered by the coordinator naming the member, with a note', async () => {
+    const llm = researcherDown(() => ({ text: 'the coordinator should not call a model' }));
+    const team = await build({}, llm);
+    const { reply, trace, agents } = await team.processMessage(ask('Explain the tides'));
+    expect(reply).toEqual({ content: `Member "researcher" could not answer this request: ${NO_MODEL}.`, agent: 'coordinator' });
+    expect(trace.map((s) => [s.agent, s.action, s.detail])).toEqual([
+      ['coordinator', 'delegate', `to researcher (matched explain): Explain the tides (failed: ${NO_MODEL})`],
+      ['researcher', 'llm-call', `failed: ${NO_MODEL}`],
+      ['coordinator', 'answer', 'researcher failed; said so'],
+    ]);
+    expect(agents.degraded).toEqual([`agent researcher: failed (llm-unavailable): ${NO_MODEL}`]);
   });
 });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { AgentTeam, TeamConfigError, createDefaultRegistry, loadTeams, type TeamConfigInput } from '../../../runtime/src/agents';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
-import type { LlmClient } from '../../../runtime/src/llm/types';
+import { LlmRouterError } from '../../../runtime/src/llm/router';
+import { type LlmClient, LlmError } from '../../../runtime/src/llm/types';
 import { FakeLlm, embeddedMemory, lastUser, offlineLlm, systemPrompt } from './helpers';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -35,7 +36,7 @@ describe('AgentTeam memory', () => {
   it('stores the message and the reply, with who answered', async () => {
     const { team: pending, shortTerm, midTerm, longTerm } = setup();
     const team = await pending;
-    const { reply, memory } = await team.processMessage({ conversationId: 'c1', tenantId: 'acme', content: 'Explain tides', metadata: { channel: 'web' } });
+    const { reply, memory, agents } = await team.processMessage({ conversationId: 'c1', tenantId: 'acme', content: 'Explain tides', metadata: { channel: 'web' } });
 
     const stored = await shortTerm.recent('c1', 10);
     expect(stored.map(({ id: _id, ...rest }) => rest)).toEqual([
@@ -53,6 +54,7 @@ describe('AgentTeam memory', () => {
     expect(await midTerm.idsOfConversation('c1')).toHaveLength(2);
     expect(longTerm.size).toBe(0);
     expect(memory).toEqual({ degraded: [] });
+    expect(agents).toEqual({ degraded: [], failures: [] });
   });
 
   it('stores at the importance the config names', async () => {
@@ -180,9 +182,9 @@ describe('a custom agent', () => {
 });
 
 describe('the default team (runtime/teams)', () => {
-  async function defaultTeam(llm: LlmClient = offlineLlm()) {
+  async function defaultTeam(llm: LlmClient = offlineLlm(), memory = embeddedMemory().memory) {
     const registry = createDefaultRegistry();
-    const catalog = await loadTeams(join(__dirname, '../../../runtime/teams'), { registry, memory: embeddedMemory().memory, llm });
+    const catalog = await loadTeams(join(__dirname, '../../../runtime/teams'), { registry, memory, llm });
     const team = catalog.get('default');
     if (!team) throw new Error('no default team');
     return team;
@@ -226,6 +228,22 @@ describe('the default team (runtime/teams)', () => {
     ]);
     expect(reply).toMatchObject({ agent: 'coordinator', provider: 'offline' });
     expect(reply.content).toMatch(/^\[offline model\] Tool delegate_to_researcher returned: \[offline model\] You said: "Ask the researcher/);
+  });
+
+  it('answers that a member could not when its model is down, and remembers saying so', async () => {
+    const down: LlmClient = {
+      deployments: ['offline'],
+      chat: async () => {
+        throw new LlmRouterError([{ deployment: 'offline', provider: 'offline', model: 'offline', outcome: 'error', errorKind: 'timeout', durationMs: 1 }], new LlmError('timeout', 'took too long'));
+      },
+    };
+    const stores = embeddedMemory();
+    const team = await defaultTeam(down, stores.memory);
+    const { reply, agents } = await team.processMessage({ conversationId: 'c1', content: 'Plan the steps to move house' });
+    expect(reply).toEqual({ agent: 'coordinator', content: 'Member "planner" could not answer this request: no model answered (offline timeout).' });
+    expect(agents.degraded).toEqual(['agent planner: failed (llm-unavailable): no model answered (offline timeout)']);
+    // The next turn sees what the user was told.
+    expect((await stores.shortTerm.recent('c1', 10)).map((i) => [i.role, i.metadata?.agent])).toEqual([['user', undefined], ['assistant', 'coordinator']]);
   });
 
   it('gives each member its own system prompt', async () => {

@@ -1,9 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { createDefaultRegistry, loadTeams } from '../../../runtime/src/agents';
 import type { TraceStep } from '../../../runtime/src/agents/trace';
 import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
 import { LlmRouterError } from '../../../runtime/src/llm/router';
-import { LlmError } from '../../../runtime/src/llm/types';
+import { type LlmClient, LlmError } from '../../../runtime/src/llm/types';
 import { MemoryWriteError } from '../../../runtime/src/memory/errors';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
@@ -41,6 +43,7 @@ function echoTeams(memory: LayeredMemoryManager, received: TeamMessage[] = []): 
         reply: { content: `heard ${context.recent.length} turn(s)`, agent: 'echo', model: 'offline', provider: 'offline' },
         trace: [ECHO_STEP],
         memory: { degraded: context.degraded },
+        agents: { degraded: [], failures: [] },
       };
     },
   };
@@ -166,7 +169,7 @@ describe('POST /v1/teams/:teamId/messages', () => {
       { agent: 'planner', action: 'answer', startedAt: '2025-03-01T10:00:01.200Z', durationMs: 0 },
     ];
     const tracing: TeamDirectory = {
-      get: () => ({ processMessage: async () => ({ reply: { content: 'done', agent: 'planner' }, trace, memory: { degraded: [] } }) }),
+      get: () => ({ processMessage: async () => ({ reply: { content: 'done', agent: 'planner' }, trace, memory: { degraded: [] }, agents: { degraded: [], failures: [] } }) }),
       describe: () => [],
     };
     const traced = await build(withKeys, memoryWith(), tracing);
@@ -235,6 +238,32 @@ describe('POST /v1/teams/:teamId/messages', () => {
     });
     expect(response.body).not.toContain('secret upstream detail');
     await app502.close();
+  });
+
+  it("answers 200 with the failure in degraded when a member's model fails, the error itself only in the logs", async () => {
+    const memory = memoryWith();
+    const down: LlmClient = {
+      deployments: ['offline'],
+      chat: async () => {
+        throw new LlmRouterError([{ deployment: 'offline', provider: 'offline', model: 'offline', outcome: 'error', errorKind: 'server', durationMs: 1 }], new LlmError('server', 'secret upstream detail'));
+      },
+    };
+    const catalog = await loadTeams(join(__dirname, '../../../runtime/teams'), { registry: createDefaultRegistry(), memory, llm: down });
+    const logs: string[] = [];
+    const logged = await buildApp(
+      { config: parseRuntimeConfig(withKeys), memory, teams: { get: (id) => catalog.get(id), describe: () => [] }, agents: { list: () => [] } },
+      { logger: { level: 'warn', stream: { write: (line: string) => logs.push(line) } } },
+    );
+    const response = await logged.inject({ method: 'POST', url: '/v1/teams/default/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c', content: 'Explain tides' } });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.reply).toEqual({ agent: 'coordinator', content: 'Member "researcher" could not answer this request: no model answered (offline server).' });
+    expect(body.degraded).toEqual(['agent researcher: failed (llm-unavailable): no model answered (offline server)']);
+    expect(body.trace.map((s: TraceStep) => [s.agent, s.action])).toEqual([['coordinator', 'delegate'], ['researcher', 'llm-call'], ['coordinator', 'answer']]);
+    expect(response.body).not.toContain('secret upstream detail');
+    const warning = logs.map((l) => JSON.parse(l)).find((l) => l.agent === 'researcher');
+    expect(warning).toMatchObject({ kind: 'llm-unavailable', err: { message: expect.stringContaining('secret upstream detail') } });
+    await logged.close();
   });
 
   it('hides the details of an unexpected error behind a 500', async () => {

@@ -22,7 +22,12 @@ const Reply = Type.Object({
     provider: Type.Optional(Type.String()),
   }),
   trace: Type.Array(Type.Ref('TraceStep'), { description: 'Which agent did what, which model answered, timings, every LLM attempt' }),
-  degraded: Type.Array(Type.String()),
+  degraded: Type.Array(Type.String(), {
+    description:
+      'What the reply was given despite: memory ("read: <layer>: <reason>", "write: …", "reply not stored: …") and agents ' +
+      '("agent <member>: failed (<kind>): …" for a member the team answered without, "agent <coordinator>: reached maxSteps …" ' +
+      'for a reply made of the answers so far). Empty when nothing went wrong.',
+  }),
 });
 
 const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async (app, options) => {
@@ -46,7 +51,10 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async
         tenantId: request.tenant,
         metadata,
       });
-      return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded] };
+      // Handled failures never reach the client as errors, so the logs are the only place their
+      // stacks and upstream messages are kept.
+      for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
+      return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded, ...result.agents.degraded] };
     },
   );
 };
