@@ -24,6 +24,21 @@ function override<T extends object, K extends keyof T>(store: T, method: K, impl
 const never = () => new Promise<never>(() => {});
 const turn = (id: string, content: string, conversationId = 'c1') => ({ id, content, conversationId });
 
+describe('forget within a tenant', () => {
+  it('leaves durable items of another tenant, and their vectors, where they are', async () => {
+    const { manager, midTerm, longTerm } = embedded();
+    await manager.store({ ...turn('mine', 'my note', 'shared'), tenantId: 'acme' }, 'high');
+    await manager.store({ ...turn('theirs', 'their note', 'shared'), tenantId: 'globex' }, 'high');
+    const { removed } = await manager.forget({ conversationId: 'shared', tenantId: 'acme' });
+    expect(removed['mid-term']).toBe(1);
+    expect(removed['long-term']).toBe(1);
+    expect(await midTerm.get('theirs', 'globex')).toMatchObject({ content: 'their note' });
+    expect((await longTerm.search('their note', { limit: 5, tenantId: 'globex' })).map((m) => m.id)).toEqual(['theirs']);
+    expect((await manager.forget({ itemId: 'theirs', tenantId: 'acme' })).removed['mid-term']).toBe(0);
+    await expect(manager.forget({ itemId: 'theirs', tenantId: 'not a tenant' })).rejects.toThrow(MemoryValidationError);
+  });
+});
+
 describe('store', () => {
   it('puts LOW in short-term only, MEDIUM also in mid-term, HIGH in all three', async () => {
     const { manager, shortTerm, midTerm, longTerm } = embedded();
@@ -203,7 +218,23 @@ describe('retrieveContext', () => {
     expect(own.semantic.map((m) => m.item.id)).toEqual(['a']);
   });
 
-  it('drops semantic matches whose item is gone', async () => {
+  it('returns nothing of another tenant in any part, even from a shared conversation id and item id', async () => {
+    const { manager, longTerm } = embedded();
+    // Ids the service would never share between tenants: this is the wall behind the scoped ids.
+    await manager.store({ ...turn('old', 'the door code is 1111', 'shared'), tenantId: 'acme' }, 'high');
+    await manager.store({ ...turn('new', 'the door code is 2222', 'shared'), tenantId: 'acme' }, 'high');
+    await manager.store({ ...turn('x', 'the door code is 3333', 'shared'), tenantId: 'acme:b' }, 'high');
+    // Long-term still holds acme's `old` under its tenant; the item behind the id is now acme:b's.
+    await manager.store({ ...turn('old', 'the door code is 4444', 'other'), tenantId: 'acme:b' }, 'medium');
+    expect(longTerm.size).toBe(3);
+    const context = await manager.retrieveContext('door code', 'shared', { tenantId: 'acme', semanticLimit: 10 });
+    const seen = [...context.recent, ...context.related, ...context.semantic.map((m) => m.item)];
+    expect(seen.map((i) => i.tenantId)).not.toContain('acme:b');
+    expect(context.recent.map((i) => i.content)).toEqual(['the door code is 2222']);
+    expect(context.semantic.map((m) => m.item.content)).toEqual(['the door code is 2222']);
+  });
+
+    it('drops semantic matches whose item is gone', async () => {
     const { manager, shortTerm, midTerm } = embedded();
     await manager.store(turn('a', 'orphaned vector'), 'high');
     await midTerm.delete('a');

@@ -49,3 +49,9 @@ export function vertexResourceName(collection: 'indexes' | 'indexEndpoints'): Ru
 export function matches(r: Rule, value: unknown): value is string {
   return typeof value === 'string' && r.pattern.test(value);
 }
+
+/**
+ * A tenant, as ORCHESTRA_API_KEYS names it. `:` is allowed: stored ids carry the tenant's length
+ * (the memory's `scopedId`), so no character of a tenant can be mistaken for the end of it.
+ */
+export const TENANT = rule(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/, '1-64 letters, digits or . _ : @ -, starting with a letter or digit');

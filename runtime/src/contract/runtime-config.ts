@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
-import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, matches, vertexResourceName } from './rules';
+import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, TENANT, matches, vertexResourceName } from './rules';
 import { MEMORY_NAMESPACE } from './mid-term-indexes';
 import { SECRET_PLACEHOLDER, type SecretRef, SecretValue, type Sensitive, isSecretRef } from './secrets';
 import { RuntimeSettings as S, llmApiKeySetting } from './settings';
@@ -374,7 +374,7 @@ function parseApiKeys(raw: string | undefined, problems: Problem[]): ApiKey[] {
     const tenant = eq > 0 ? entry.slice(0, eq) : 'default';
     const key = eq > 0 ? entry.slice(eq + 1) : entry;
     const at = `${S.apiKeys}[${i}]`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(tenant)) problems.push({ path: at, message: 'the tenant before "=" must be letters, digits or . _ : @ -' });
+    if (!TENANT.pattern.test(tenant)) problems.push({ path: at, message: 'the tenant before "=" must be letters, digits or . _ : @ -' });
     else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
       problems.push({ path: at, message: `(tenant ${tenant}) expected a key of at least ${MIN_API_KEY_LENGTH} characters without spaces (value not shown)` });
     } else keys.push({ tenant, key });

@@ -4,6 +4,7 @@
 export * from './types';
 export * from './errors';
 export * from './manager';
+export { scopedId, decodeScopedId, ofTenant, TenantScopeError } from './tenancy';
 export { createMemory } from './create-memory';
 export { EmbeddedShortTermStore, type EmbeddedShortTermOptions } from './short-term/embedded-short-term';
 export { RedisShortTermStore, type RedisShortTermOptions } from './short-term/redis-short-term';

@@ -52,14 +52,19 @@ export interface MemoryContext {
 }
 
 export interface RetrieveOptions {
-  /** Restrict semantic search to this tenant's items. */
+  /** Only this tenant's items, in every part (each layer filters on the items' `tenantId`). */
   readonly tenantId?: string;
   /** Restrict semantic search to the conversation itself. @default false (whole tenant) */
   readonly semanticWithinConversation?: boolean;
   readonly semanticLimit?: number;
 }
 
-export type ForgetTarget = { readonly conversationId: string } | { readonly itemId: string };
+/**
+ * With `tenantId`, mid-term leaves documents of another tenant alone, and so does long-term when a
+ * conversation is forgotten (its ids come from those documents). One item's short-term entry and
+ * vector are removed by id alone: that id is tenant-scoped by the caller.
+ */
+export type ForgetTarget = ({ readonly conversationId: string } | { readonly itemId: string }) & { readonly tenantId?: string };
 
 export interface ForgetResult {
   /** Items removed per layer (long-term: removals requested; Vector Search does not count them). */
@@ -194,8 +199,8 @@ export class LayeredMemoryManager {
     };
 
     const [recent, related, semantic] = await Promise.all([
-      guarded('short-term', () => this.layers.shortTerm.recent(conversationId, this.recentMessages), [] as StoredItem[]),
-      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages), [] as StoredItem[]),
+      guarded('short-term', () => this.layers.shortTerm.recent(conversationId, this.recentMessages, options.tenantId), [] as StoredItem[]),
+      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId), [] as StoredItem[]),
       guarded('long-term', () => this.semanticSearch(query, conversationId, options), [] as SemanticMatch[]),
     ]);
     if (degraded.length > 0) this.options.logger?.warn({ conversationId, degraded }, 'memory context degraded');
@@ -216,22 +221,24 @@ export class LayeredMemoryManager {
   async forget(target: ForgetTarget): Promise<ForgetResult> {
     const { shortTerm, midTerm, longTerm } = this.layers;
     let removals: Record<LayerName, () => Promise<number>>;
+    const tenantId = target.tenantId === undefined ? undefined : parseId('tenantId', target.tenantId);
+    // Short-term forgets by key: keys are made of tenant-scoped ids, which no other tenant can name.
     if ('conversationId' in target) {
       const conversationId = parseId('conversationId', target.conversationId);
       // Mid-term holds every HIGH item (they never expire), so its ids are what long-term holds.
-      const ids = await withDeadline(() => midTerm.idsOfConversation(conversationId), this.writeTimeoutMs).catch((error: unknown) => {
+      const ids = await withDeadline(() => midTerm.idsOfConversation(conversationId, tenantId), this.writeTimeoutMs).catch((error: unknown) => {
         throw new MemoryForgetError([{ layer: 'mid-term', reason: reason(error, 'read') }], {});
       });
       removals = {
         'short-term': () => shortTerm.forgetConversation(conversationId),
-        'mid-term': () => midTerm.deleteConversation(conversationId),
+        'mid-term': () => midTerm.deleteConversation(conversationId, tenantId),
         'long-term': async () => (ids.length > 0 ? (await longTerm.remove(ids), ids.length) : 0),
       };
     } else {
       const itemId = parseId('itemId', target.itemId);
       removals = {
         'short-term': async () => Number(await shortTerm.forgetItem(itemId)),
-        'mid-term': async () => Number(await midTerm.delete(itemId)),
+        'mid-term': async () => Number(await midTerm.delete(itemId, tenantId)),
         'long-term': async () => (await longTerm.remove([itemId]), 1),
       };
     }
@@ -279,10 +286,10 @@ export class LayeredMemoryManager {
     // short-term too. Reading short-term first spares the durable store (Firestore's quotas) and
     // keeps this branch off the server the mid-term branch is reading at the same moment.
     const ids = relevant.map((m) => m.id);
-    const cached = await this.layers.shortTerm.getItems(ids).catch(() => [] as StoredItem[]);
+    const cached = await this.layers.shortTerm.getItems(ids, options.tenantId).catch(() => [] as StoredItem[]);
     const items = new Map(cached.map((i) => [i.id, i]));
     const missing = ids.filter((id) => !items.has(id));
-    if (missing.length > 0) for (const item of await this.layers.midTerm.getMany(missing)) items.set(item.id, item);
+    if (missing.length > 0) for (const item of await this.layers.midTerm.getMany(missing, options.tenantId)) items.set(item.id, item);
     return relevant.flatMap((m) => {
       const item = items.get(m.id);
       return item ? [{ item, score: m.score }] : [];

@@ -18,7 +18,10 @@ export interface MemoryItem {
   readonly content: string;
   /** The conversation it belongs to; items without one are reachable by id and by search only. */
   readonly conversationId?: string;
-  /** Isolation boundary for search: a search for one tenant never sees another's items. */
+  /**
+   * Isolation boundary: a read for one tenant never returns another's items. Callers that share
+   * one memory between tenants also make ids tenant-specific (`scopedId`).
+   */
   readonly tenantId?: string;
   /** Who said it: `user`, `assistant`, an agent's name… */
   readonly role?: string;
@@ -52,6 +55,13 @@ interface Layer {
   close(): Promise<void>;
 }
 
+/**
+ * Only items stored with this `tenantId`; undefined: any. Every read that returns items takes one,
+ * and a backend applies it to what it found, so an item of another tenant is never returned even
+ * if an id or key were ever shared (ids are tenant-scoped too; this is the second wall).
+ */
+export type TenantFilter = string | undefined;
+
 /** Short-term memory: fast, expiring, per-conversation recent turns (Redis). */
 export interface ShortTermStore extends Layer {
   /**
@@ -60,10 +70,10 @@ export interface ShortTermStore extends Layer {
    */
   remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void>;
   /** The newest `limit` items of a conversation, oldest first: one round trip. */
-  recent(conversationId: string, limit: number): Promise<StoredItem[]>;
-  getItem(id: string): Promise<StoredItem | undefined>;
+  recent(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]>;
+  getItem(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined>;
   /** The items of `ids` still alive, in no particular order: one round trip. */
-  getItems(ids: readonly string[]): Promise<StoredItem[]>;
+  getItems(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]>;
   /** Removes one item (and its entry in its conversation's list). Returns whether it existed. */
   forgetItem(id: string): Promise<boolean>;
   /** Removes a conversation's list and its items. Returns how many items were removed. */
@@ -74,15 +84,16 @@ export interface ShortTermStore extends Layer {
 export interface MidTermStore extends Layer {
   /** Inserts or replaces by id. `expiresAt` undefined: kept until forgotten. */
   upsert(item: StoredItem, expiresAt?: Date): Promise<void>;
-  get(id: string): Promise<StoredItem | undefined>;
+  get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined>;
   /** Items by id, unexpired ones only, in no particular order. */
-  getMany(ids: readonly string[]): Promise<StoredItem[]>;
+  getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]>;
   /** The newest `limit` unexpired items of a conversation, newest first. */
-  byConversation(conversationId: string, limit: number): Promise<StoredItem[]>;
+  byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]>;
   /** Ids of every item of a conversation, expired or not (what `forget` must also remove elsewhere). */
-  idsOfConversation(conversationId: string): Promise<string[]>;
-  delete(id: string): Promise<boolean>;
-  deleteConversation(conversationId: string): Promise<number>;
+  idsOfConversation(conversationId: string, tenantId?: TenantFilter): Promise<string[]>;
+  /** With `tenantId`, an item of another tenant is left alone (and not counted). */
+  delete(id: string, tenantId?: TenantFilter): Promise<boolean>;
+  deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number>;
 }
 
 /** A neighbour found by vector search. */

@@ -1,7 +1,7 @@
 import { Type, type TUnsafe } from '@sinclair/typebox';
 
-// Ids a client names are stored tenant-scoped (`<tenant>:<id>`), so they are shorter than the
-// memory's own limit.
+// Ids a client names are stored tenant-scoped (`scopedId`: the tenant, at most 64, plus 4
+// characters), so they are shorter than the memory's own limit of 256.
 export const ClientId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$', description: 'letters, digits, . _ : @ -; at most 128' });
 
 const Json = Type.Unknown();

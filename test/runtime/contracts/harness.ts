@@ -26,3 +26,14 @@ export function fakeClock(start = Date.parse('2026-01-01T00:00:00Z')) {
     },
   };
 }
+
+/**
+ * Two tenants, `<base>` and `<base>:b`, and an id for each that a naive `<tenant>:<id>` would make
+ * the same stored id (`<base>:b:c`); `scopedId` is what the service stores them under.
+ */
+export function collidingTenants() {
+  const base = uniqueId('t');
+  const a = { tenant: base, clientId: 'b:c' };
+  const b = { tenant: `${base}:b`, clientId: 'c' };
+  return { a, b, naive: (t: { tenant: string; clientId: string }) => `${t.tenant}:${t.clientId}` };
+}

@@ -1,5 +1,6 @@
 import type { LongTermStore, StoredItem } from '../../../runtime/src/memory/types';
-import { uniqueId } from './harness';
+import { scopedId } from '../../../runtime/src/memory/tenancy';
+import { collidingTenants, uniqueId } from './harness';
 
 const item = (id: string, content: string, extra: Partial<StoredItem> = {}): StoredItem => ({
   id,
@@ -81,6 +82,22 @@ export function longTermContract(name: string, create: () => Promise<{ store: Lo
       await store.remove([a]);
       await store.remove([]);
       expect((await store.search('alpha beta gamma', { limit: 10, tenantId: t })).map((h) => h.id)).toEqual([b]);
+    });
+
+    it('keeps tenant "x" and tenant "x:b" apart when their ids would join the same (b:c / c)', async () => {
+      const { a, b, naive } = collidingTenants();
+      expect(naive(a)).toBe(naive(b));
+      const [idA, idB] = [scopedId(a.tenant, a.clientId), scopedId(b.tenant, b.clientId)];
+      await store.upsert([item(idA, 'the vault combination is four two', { tenantId: a.tenant, conversationId: idA })]);
+      await store.upsert([item(idB, 'the vault combination is seven one', { tenantId: b.tenant, conversationId: idB })]);
+      const search = (t: string, conversationId?: string) => store.search('vault combination', { limit: 10, tenantId: t, conversationId }).then((m) => m.map((x) => x.id));
+      expect(await search(a.tenant)).toEqual([idA]);
+      expect(await search(b.tenant)).toEqual([idB]);
+      expect(await search(a.tenant, idA)).toEqual([idA]);
+      expect(await search(a.tenant, idB)).toEqual([]);
+      await store.remove([idB]);
+      expect(await search(a.tenant)).toEqual([idA]);
+      expect(await search(b.tenant)).toEqual([]);
     });
 
     it('reports its status', async () => {

@@ -1,5 +1,6 @@
 import type { MidTermStore, StoredItem } from '../../../runtime/src/memory/types';
-import { Harness, uniqueId } from './harness';
+import { scopedId } from '../../../runtime/src/memory/tenancy';
+import { Harness, collidingTenants, uniqueId } from './harness';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 const item = (id: string, conversationId: string | undefined, content: string, second = 0, extra: Partial<StoredItem> = {}): StoredItem => ({
@@ -77,6 +78,41 @@ export function midTermContract(name: string, create: () => Promise<Harness<MidT
       expect(await h.store.deleteConversation(conversation)).toBe(1);
       expect(await h.store.idsOfConversation(conversation)).toEqual([]);
       expect(await h.store.get(other)).toBeDefined();
+    });
+
+    it('keeps tenant "x" and tenant "x:b" apart when their ids would join the same (b:c / c)', async () => {
+      const { a, b, naive } = collidingTenants();
+      expect(naive(a)).toBe(naive(b));
+      const [idA, idB] = [scopedId(a.tenant, a.clientId), scopedId(b.tenant, b.clientId)];
+      await h.store.upsert(item(idA, idA, 'of a', 1, { tenantId: a.tenant }));
+      await h.store.upsert(item(idB, idB, 'of b', 2, { tenantId: b.tenant }));
+      expect((await h.store.get(idA, a.tenant))?.content).toBe('of a');
+      expect((await h.store.get(idB, b.tenant))?.content).toBe('of b');
+      expect((await h.store.byConversation(idA, 10, a.tenant)).map((i) => i.content)).toEqual(['of a']);
+      expect(await h.store.idsOfConversation(idB, b.tenant)).toEqual([idB]);
+      expect(await h.store.deleteConversation(idB, b.tenant)).toBe(1);
+      expect(await h.store.delete(idB, b.tenant)).toBe(false);
+      expect((await h.store.get(idA, a.tenant))?.content).toBe('of a');
+      expect(await h.store.idsOfConversation(idA, a.tenant)).toEqual([idA]);
+    });
+
+    it('never returns, counts or deletes a document stored with another tenant', async () => {
+      const conversation = uniqueId('c');
+      const id = uniqueId('i');
+      await h.store.upsert(item(id, conversation, 'of acme', 1, { tenantId: 'acme' }));
+      for (const other of ['globex', 'acme:b', 'acm']) {
+        expect(await h.store.get(id, other)).toBeUndefined();
+        expect(await h.store.getMany([id], other)).toEqual([]);
+        expect(await h.store.byConversation(conversation, 10, other)).toEqual([]);
+        expect(await h.store.idsOfConversation(conversation, other)).toEqual([]);
+        expect(await h.store.delete(id, other)).toBe(false);
+        expect(await h.store.deleteConversation(conversation, other)).toBe(0);
+      }
+      expect((await h.store.get(id, 'acme'))?.content).toBe('of acme');
+      expect((await h.store.getMany([id], 'acme')).map((i) => i.content)).toEqual(['of acme']);
+      expect((await h.store.byConversation(conversation, 10, 'acme')).map((i) => i.content)).toEqual(['of acme']);
+      expect(await h.store.deleteConversation(conversation, 'acme')).toBe(1);
+      expect(await h.store.get(id)).toBeUndefined();
     });
 
     it('reports its status', async () => {

@@ -1,5 +1,6 @@
 import type { ShortTermStore, StoredItem } from '../../../runtime/src/memory/types';
-import { Harness, uniqueId } from './harness';
+import { scopedId } from '../../../runtime/src/memory/tenancy';
+import { Harness, collidingTenants, uniqueId } from './harness';
 
 const item = (id: string, conversationId: string | undefined, content: string, extra: Partial<StoredItem> = {}): StoredItem => ({
   id,
@@ -165,6 +166,38 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
       await h.store.remember(item(id, undefined, 'loose'), 10, 60);
       expect((await h.store.getItem(id))?.content).toBe('loose');
       expect(await h.store.forgetItem(id)).toBe(true);
+    });
+
+    it('keeps tenant "x" and tenant "x:b" apart when their ids would join the same (b:c / c)', async () => {
+      const { a, b, naive } = collidingTenants();
+      expect(naive(a)).toBe(naive(b));
+      const [idA, idB] = [scopedId(a.tenant, a.clientId), scopedId(b.tenant, b.clientId)];
+      await h.store.remember(item(idA, idA, 'of a', { tenantId: a.tenant }), 10, 60);
+      await h.store.remember(item(idB, idB, 'of b', { tenantId: b.tenant }), 10, 60);
+      expect((await h.store.getItem(idA, a.tenant))?.content).toBe('of a');
+      expect((await h.store.getItem(idB, b.tenant))?.content).toBe('of b');
+      expect((await h.store.recent(idA, 10, a.tenant)).map((i) => i.content)).toEqual(['of a']);
+      expect((await h.store.recent(idB, 10, b.tenant)).map((i) => i.content)).toEqual(['of b']);
+      expect(await h.store.forgetConversation(idB)).toBe(1);
+      expect(await h.store.forgetItem(idB)).toBe(false);
+      expect((await h.store.getItem(idA, a.tenant))?.content).toBe('of a');
+      expect((await h.store.recent(idA, 10, a.tenant)).map((i) => i.content)).toEqual(['of a']);
+    });
+
+    it('never returns an item stored with another tenant, whatever id is asked for', async () => {
+      const conversation = uniqueId('c');
+      const id = uniqueId('i');
+      await h.store.remember(item(id, conversation, 'of acme', { tenantId: 'acme' }), 10, 60);
+      await h.store.remember(item(uniqueId('i'), conversation, 'no tenant'), 10, 60);
+      for (const other of ['globex', 'acme:b', 'acm']) {
+        expect(await h.store.getItem(id, other)).toBeUndefined();
+        expect(await h.store.getItems([id], other)).toEqual([]);
+        expect(await h.store.recent(conversation, 10, other)).toEqual([]);
+      }
+      expect((await h.store.getItem(id, 'acme'))?.content).toBe('of acme');
+      expect((await h.store.getItems([id], 'acme')).map((i) => i.content)).toEqual(['of acme']);
+      expect((await h.store.recent(conversation, 10, 'acme')).map((i) => i.content)).toEqual(['of acme']);
+      expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['of acme', 'no tenant']);
     });
 
     it('reports its status', async () => {

@@ -143,7 +143,7 @@ describe('POST /v1/teams/:teamId/messages', () => {
       trace: [ECHO_STEP],
       degraded: [],
     });
-    expect(received.at(-1)).toEqual({ conversationId: 'acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
+    expect(received.at(-1)).toEqual({ conversationId: '4.acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
   });
 
   it('returns every field of every trace step, attempts included', async () => {
@@ -304,6 +304,35 @@ describe('memory routes', () => {
     const forgotten = await app.inject({ method: 'DELETE', url: '/v1/conversations/c1', headers: bearer(ACME_KEY) });
     expect(forgotten.json()).toEqual({ conversationId: 'c1', removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
     expect((await post('/v1/memory/search', { query: 'plant', conversationId: 'c1' })).json().semantic).toEqual([]);
+  });
+
+  it('keeps tenant "a" and tenant "a:b" apart when their ids would join the same (b:c / c)', async () => {
+    const [A, AB] = ['a-key-0123456789abcdef', 'ab-key-0123456789abcdef'];
+    const shared = await build({ ...withKeys, [S.apiKeys]: `a=${A},a:b=${AB}` });
+    const store = (key: string, id: string, content: string) =>
+      shared.inject({ method: 'POST', url: '/v1/memory', headers: bearer(key), payload: { item: { id, content, conversationId: id }, importance: 'high' } });
+    const search = (key: string, conversationId: string) =>
+      shared.inject({ method: 'POST', url: '/v1/memory/search', headers: bearer(key), payload: { query: 'the alarm code', conversationId } }).then((r) => r.json());
+    const contents = (context: { recent: { content: string }[]; related: { content: string }[]; semantic: { item: { content: string } }[] }) => [
+      ...context.recent.map((i) => i.content),
+      ...context.related.map((i) => i.content),
+      ...context.semantic.map((m) => m.item.content),
+    ];
+
+    expect((await store(A, 'b:c', 'the alarm code of a is 1234')).statusCode).toBe(201);
+    expect((await store(AB, 'c', 'the alarm code of a:b is 9999')).statusCode).toBe(201);
+    const ofA = await search(A, 'b:c');
+    expect(ofA.recent).toEqual([expect.objectContaining({ id: 'b:c', conversationId: 'b:c', content: 'the alarm code of a is 1234' })]);
+    expect(contents(ofA)).not.toContain('the alarm code of a:b is 9999');
+    const ofAB = await search(AB, 'c');
+    expect(ofAB.recent).toEqual([expect.objectContaining({ id: 'c', conversationId: 'c', content: 'the alarm code of a:b is 9999' })]);
+    expect(contents(ofAB)).not.toContain('the alarm code of a is 1234');
+
+    const forgotten = await shared.inject({ method: 'DELETE', url: '/v1/conversations/c', headers: bearer(AB) });
+    expect(forgotten.json().removed).toEqual({ 'short-term': 1, 'mid-term': 1, 'long-term': 1 });
+    expect(contents(await search(A, 'b:c'))).toContain('the alarm code of a is 1234');
+    expect(contents(await search(AB, 'c'))).toEqual([]);
+    await shared.close();
   });
 
   it('rejects a bad item with 400 naming the field, and an unknown importance', async () => {

@@ -114,7 +114,7 @@ export interface VertexLongTermOptions {
   readonly clientOptions?: ClientOptions;
 }
 
-type TokenRestrict = { readonly namespace: string; readonly allow: readonly string[] };
+export type TokenRestrict = { readonly namespace: string; readonly allow: readonly string[] };
 
 /** One query path: FindNeighbors on the public endpoint, or Match on the private one. */
 interface QueryClient {
@@ -187,11 +187,7 @@ export class VertexLongTermStore implements LongTermStore {
     await this.tracked(async ({ index, embedder }) => {
       const vectors = await embedder.embed(items.map((i) => i.content), 'document');
       this.checkDimensions(vectors);
-      const datapoints = items.map((item, i) => ({
-        datapointId: item.id,
-        featureVector: Array.from(vectors[i]),
-        restricts: restrictsOf(item.tenantId, item.conversationId),
-      }));
+      const datapoints = items.map((item, i) => datapointOf(item, vectors[i]));
       for (const chunk of chunks(datapoints, WRITE_BATCH)) {
         await index.upsertDatapoints({ index: this.options.indexName, datapoints: chunk });
       }
@@ -355,8 +351,17 @@ export class VertexLongTermStore implements LongTermStore {
   }
 }
 
-// One list for writes and both query protocols, so the two paths filter by the same tokens.
-function tokenRestricts(tenantId: string | undefined, conversationId: string | undefined): TokenRestrict[] {
+/**
+ * The datapoint of `item`: its id (already tenant-scoped) names it, and the tenant and the
+ * conversation are restrict tokens in namespaces of their own, so a search within one tenant
+ * matches that tenant's exact token, never a prefix of it.
+ */
+export function datapointOf(item: StoredItem, vector: Float32Array): protos.google.cloud.aiplatform.v1.IIndexDatapoint {
+  return { datapointId: item.id, featureVector: Array.from(vector), restricts: restrictsOf(item.tenantId, item.conversationId) };
+}
+
+/** One list for writes and both query protocols, so the two paths filter by the same tokens. */
+export function tokenRestricts(tenantId: string | undefined, conversationId: string | undefined): TokenRestrict[] {
   const restricts: TokenRestrict[] = [];
   if (tenantId !== undefined) restricts.push({ namespace: TENANT_NAMESPACE, allow: [tenantId] });
   if (conversationId !== undefined) restricts.push({ namespace: CONVERSATION_NAMESPACE, allow: [conversationId] });

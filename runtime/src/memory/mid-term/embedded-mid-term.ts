@@ -1,5 +1,6 @@
 import { frozenCopy } from '../frozen';
-import type { LayerStatus, MidTermStore, StoredItem } from '../types';
+import { ofTenant } from '../tenancy';
+import type { LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
 
 interface Row {
   item: StoredItem;
@@ -53,42 +54,45 @@ export class EmbeddedMidTermStore implements MidTermStore {
     }
   }
 
-  async get(id: string): Promise<StoredItem | undefined> {
+  async get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
     const row = this.rows.get(id);
-    return row && this.alive(row) ? row.item : undefined;
+    return row && this.alive(row) && ofTenant(row.item, tenantId) ? row.item : undefined;
   }
 
-  async getMany(ids: readonly string[]): Promise<StoredItem[]> {
+  async getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     return ids.flatMap((id) => {
       const row = this.rows.get(id);
-      return row && this.alive(row) ? [row.item] : [];
+      return row && this.alive(row) && ofTenant(row.item, tenantId) ? [row.item] : [];
     });
   }
 
-  async byConversation(conversationId: string, limit: number): Promise<StoredItem[]> {
+  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
     const rows = this.conversations.get(conversationId) ?? [];
     const found: StoredItem[] = [];
     for (let i = rows.length - 1; i >= 0 && found.length < limit; i--) {
-      if (this.alive(rows[i])) found.push(rows[i].item);
+      if (this.alive(rows[i]) && ofTenant(rows[i].item, tenantId)) found.push(rows[i].item);
     }
     return found;
   }
 
-  async idsOfConversation(conversationId: string): Promise<string[]> {
-    return (this.conversations.get(conversationId) ?? []).map((r) => r.item.id);
+  async idsOfConversation(conversationId: string, tenantId?: TenantFilter): Promise<string[]> {
+    return (this.conversations.get(conversationId) ?? []).filter((r) => ofTenant(r.item, tenantId)).map((r) => r.item.id);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, tenantId?: TenantFilter): Promise<boolean> {
     const row = this.rows.get(id);
+    if (row === undefined || !ofTenant(row.item, tenantId)) return false;
     this.unindex(row);
     return this.rows.delete(id);
   }
 
-  async deleteConversation(conversationId: string): Promise<number> {
+  async deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number> {
     const rows = this.conversations.get(conversationId) ?? [];
-    for (const row of rows) this.rows.delete(row.item.id);
-    this.conversations.delete(conversationId);
-    return rows.length;
+    const [doomed, kept] = [rows.filter((r) => ofTenant(r.item, tenantId)), rows.filter((r) => !ofTenant(r.item, tenantId))];
+    for (const row of doomed) this.rows.delete(row.item.id);
+    if (kept.length > 0) this.conversations.set(conversationId, kept);
+    else this.conversations.delete(conversationId);
+    return doomed.length;
   }
 
   private unindex(row: Row | undefined): void {

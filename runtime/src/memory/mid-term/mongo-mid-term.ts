@@ -1,6 +1,6 @@
 import { Collection, Document, MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
 import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, midTermCollectionName, mongoIndexKey } from '../../contract';
-import type { Json, LayerStatus, MidTermStore, StoredItem } from '../types';
+import type { Json, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
 
 export interface MongoMidTermOptions {
   /**
@@ -44,7 +44,7 @@ export interface MidTermIndexCheck {
 }
 
 /** One document per item: each turn its own document, never appended to a shared one (hot documents). */
-interface MemoryDocument {
+export interface MemoryDocument {
   _id: string;
   content: string;
   conversationId?: string;
@@ -196,52 +196,41 @@ export class MongoMidTermStore implements MidTermStore {
   }
 
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
-    const now = new Date();
-    const doc: MemoryDocument = {
-      _id: item.id,
-      content: item.content,
-      createdAt: new Date(item.createdAt),
-      updatedAt: now,
-      expiresAt: expiresAt ?? null,
-    };
-    if (item.conversationId !== undefined) doc.conversationId = item.conversationId;
-    if (item.tenantId !== undefined) doc.tenantId = item.tenantId;
-    if (item.role !== undefined) doc.role = item.role;
-    if (item.metadata !== undefined) doc.metadata = { ...item.metadata };
-    await this.collection.replaceOne({ _id: item.id }, doc, { upsert: true });
+    const doc = documentOf(item, expiresAt, new Date());
+    await this.collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
-  async get(id: string): Promise<StoredItem | undefined> {
-    const doc = await this.collection.findOne({ _id: id, ...this.unexpired() });
+  async get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
+    const doc = await this.collection.findOne({ ...itemFilter(id, tenantId), ...this.unexpired() });
     return doc ? toItem(doc) : undefined;
   }
 
-  async getMany(ids: readonly string[]): Promise<StoredItem[]> {
+  async getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
-    const docs = await this.collection.find({ _id: { $in: [...ids] }, ...this.unexpired() }).toArray();
+    const docs = await this.collection.find({ _id: { $in: [...ids] }, ...tenantField(tenantId), ...this.unexpired() }).toArray();
     return docs.map(toItem);
   }
 
-  async byConversation(conversationId: string, limit: number): Promise<StoredItem[]> {
+  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
     const docs = await this.collection
-      .find({ conversationId, ...this.unexpired() })
+      .find({ ...conversationFilter(conversationId, tenantId), ...this.unexpired() })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();
     return docs.map(toItem);
   }
 
-  async idsOfConversation(conversationId: string): Promise<string[]> {
-    const docs = await this.collection.find({ conversationId }, { projection: { _id: 1 } }).toArray();
+  async idsOfConversation(conversationId: string, tenantId?: TenantFilter): Promise<string[]> {
+    const docs = await this.collection.find(conversationFilter(conversationId, tenantId), { projection: { _id: 1 } }).toArray();
     return docs.map((d) => d._id);
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.collection.deleteOne({ _id: id })).deletedCount === 1;
+  async delete(id: string, tenantId?: TenantFilter): Promise<boolean> {
+    return (await this.collection.deleteOne(itemFilter(id, tenantId))).deletedCount === 1;
   }
 
-  async deleteConversation(conversationId: string): Promise<number> {
-    return (await this.collection.deleteMany({ conversationId })).deletedCount;
+  async deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number> {
+    return (await this.collection.deleteMany(conversationFilter(conversationId, tenantId))).deletedCount;
   }
 
   private unexpired() {
@@ -262,6 +251,37 @@ function indexDetail(check: MidTermIndexCheck | undefined): string {
 function sameKey(key: Document | undefined, index: MidTermIndex): boolean {
   const entries = Object.entries(key ?? {});
   return entries.length === index.fields.length && index.fields.every((f, i) => entries[i][0] === f.field && Number(entries[i][1]) === f.direction);
+}
+
+/** The document stored for `item`: its id (already tenant-scoped) is `_id`, its tenant a field reads filter on. */
+export function documentOf(item: StoredItem, expiresAt: Date | undefined, now: Date): MemoryDocument {
+  const doc: MemoryDocument = {
+    _id: item.id,
+    content: item.content,
+    createdAt: new Date(item.createdAt),
+    updatedAt: now,
+    expiresAt: expiresAt ?? null,
+  };
+  if (item.conversationId !== undefined) doc.conversationId = item.conversationId;
+  if (item.tenantId !== undefined) doc.tenantId = item.tenantId;
+  if (item.role !== undefined) doc.role = item.role;
+  if (item.metadata !== undefined) doc.metadata = { ...item.metadata };
+  return doc;
+}
+
+// The tenant is an equality on a second field after the indexed one (`_id`, or `conversationId`
+// of the conversation_recent index): the same index serves the query, and a document of another
+// tenant is never returned, counted or deleted.
+const tenantField = (tenantId: TenantFilter): { tenantId?: string } => (tenantId === undefined ? {} : { tenantId });
+
+/** The filter of one item's document, within `tenantId` when given. */
+export function itemFilter(id: string, tenantId?: TenantFilter): { _id: string; tenantId?: string } {
+  return { _id: id, ...tenantField(tenantId) };
+}
+
+/** The filter of a conversation's documents, within `tenantId` when given. */
+export function conversationFilter(conversationId: string, tenantId?: TenantFilter): { conversationId: string; tenantId?: string } {
+  return { conversationId, ...tenantField(tenantId) };
 }
 
 function toItem(doc: MemoryDocument): StoredItem {

@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../../contract';
 import { frozenCopy } from '../frozen';
-import type { LayerStatus, ShortTermStore, StoredItem } from '../types';
+import { ofTenant } from '../tenancy';
+import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
 interface Entry<T> {
   value: T;
@@ -62,7 +63,7 @@ export class EmbeddedShortTermStore implements ShortTermStore {
     this.sweepSometimes();
   }
 
-  async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
+  async recent(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
     const conversation = this.live(this.conversations, conversationId);
     if (!conversation) return [];
     const items: StoredItem[] = [];
@@ -70,20 +71,20 @@ export class EmbeddedShortTermStore implements ShortTermStore {
       const entry = this.live(this.items, id);
       if (!entry) this.dropFromConversation(conversationId, id);
       // An id that expired here and was stored again elsewhere belongs to its new conversation.
-      else if (entry.value.conversationId === conversationId) items.push(entry.value);
+      else if (entry.value.conversationId === conversationId && ofTenant(entry.value, tenantId)) items.push(entry.value);
     }
     return limit > 0 ? items.slice(-limit) : [];
   }
 
-  async getItem(id: string): Promise<StoredItem | undefined> {
+  async getItem(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
     const entry = this.live(this.items, id);
-    return entry ? entry.value : undefined;
+    return entry && ofTenant(entry.value, tenantId) ? entry.value : undefined;
   }
 
-  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+  async getItems(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     return ids.flatMap((id) => {
       const entry = this.live(this.items, id);
-      return entry ? [entry.value] : [];
+      return entry && ofTenant(entry.value, tenantId) ? [entry.value] : [];
     });
   }
 

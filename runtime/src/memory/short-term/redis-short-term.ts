@@ -1,7 +1,8 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { DEFAULTS } from '../../contract';
 import { MemoryOptionsError } from '../errors';
-import type { LayerStatus, ShortTermStore, StoredItem } from '../types';
+import { ofTenant } from '../tenancy';
+import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
 export interface RedisShortTermOptions {
   /** `redis://host:port` or `rediss://…` for TLS. */
@@ -104,6 +105,25 @@ end
 redis.call('DEL', KEYS[1], KEYS[2])
 return removed`;
 
+export interface RedisKeys {
+  item(id: string): string;
+  recent(conversationId: string): string;
+  ids(conversationId: string): string;
+}
+
+/**
+ * The keys of a store with `prefix` (the Lua scripts above build the same ones). The prefix has no
+ * `:` and a fixed word follows it, so keys of different kinds never meet, and within a kind the key
+ * is injective in the (already tenant-scoped) id.
+ */
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    item: (id) => `${prefix}:item:${id}`,
+    recent: (conversationId) => `${prefix}:recent:${conversationId}`,
+    ids: (conversationId) => `${prefix}:ids:${conversationId}`,
+  };
+}
+
 interface ScriptedRedis extends Redis {
   remember(item: string, json: string, ttlMs: number, keep: number, id: string, conversationId: string): Promise<number>;
   recentItems(recent: string, ids: string): Promise<string[]>;
@@ -119,6 +139,7 @@ interface ScriptedRedis extends Redis {
 export class RedisShortTermStore implements ShortTermStore {
   private readonly client: ScriptedRedis;
   private readonly prefix: string;
+  private readonly keys: RedisKeys;
   private readonly ttlSeconds: number;
   private lastError?: string;
 
@@ -128,6 +149,7 @@ export class RedisShortTermStore implements ShortTermStore {
     if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) {
       throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'prefix', message: `expected letters, digits, _ or -, got "${this.prefix}"` }]);
     }
+    this.keys = redisKeys(this.prefix);
     const tls = options.tls || options.caCert !== undefined || options.url.startsWith('rediss://');
     this.client = new Redis(options.url, {
       password: options.password,
@@ -181,46 +203,35 @@ export class RedisShortTermStore implements ShortTermStore {
   }
 
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
-    await this.client.remember(this.itemKey(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
+    await this.client.remember(this.keys.item(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
   }
 
-  async recent(conversationId: string, limit: number): Promise<StoredItem[]> {
-    const raw = await this.client.recentItems(this.recentKey(conversationId), this.idsKey(conversationId));
+  async recent(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
+    const raw = await this.client.recentItems(this.keys.recent(conversationId), this.keys.ids(conversationId));
     // An id that expired here and was stored again in another conversation still has an entry
     // here until it is trimmed or expires; the item's own conversation is the truth.
-    const items = raw.map((r) => JSON.parse(r) as StoredItem).filter((i) => i.conversationId === conversationId);
+    const items = raw.map((r) => JSON.parse(r) as StoredItem).filter((i) => i.conversationId === conversationId && ofTenant(i, tenantId));
     return limit > 0 ? items.slice(-limit) : [];
   }
 
-  async getItem(id: string): Promise<StoredItem | undefined> {
-    const raw = await this.client.get(this.itemKey(id));
-    return raw === null ? undefined : (JSON.parse(raw) as StoredItem);
+  async getItem(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
+    const raw = await this.client.get(this.keys.item(id));
+    const item = raw === null ? undefined : (JSON.parse(raw) as StoredItem);
+    return item && ofTenant(item, tenantId) ? item : undefined;
   }
 
-  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+  async getItems(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
-    const raw = await this.client.mget(ids.map((id) => this.itemKey(id)));
-    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as StoredItem]));
+    const raw = await this.client.mget(ids.map((id) => this.keys.item(id)));
+    return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as StoredItem])).filter((item) => ofTenant(item, tenantId));
   }
 
   async forgetItem(id: string): Promise<boolean> {
-    return (await this.client.forgetItem(this.itemKey(id), this.prefix, id)) === 1;
+    return (await this.client.forgetItem(this.keys.item(id), this.prefix, id)) === 1;
   }
 
   async forgetConversation(conversationId: string): Promise<number> {
-    return this.client.forgetConversation(this.recentKey(conversationId), this.idsKey(conversationId), this.prefix, conversationId);
-  }
-
-  private itemKey(id: string): string {
-    return `${this.prefix}:item:${id}`;
-  }
-
-  private recentKey(conversationId: string): string {
-    return `${this.prefix}:recent:${conversationId}`;
-  }
-
-  private idsKey(conversationId: string): string {
-    return `${this.prefix}:ids:${conversationId}`;
+    return this.client.forgetConversation(this.keys.recent(conversationId), this.keys.ids(conversationId), this.prefix, conversationId);
   }
 
   private ttlMs(ttlSeconds?: number): number {

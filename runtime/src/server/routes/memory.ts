@@ -76,9 +76,9 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
         semanticLimit: limit,
       });
       return {
-        recent: context.recent.map((i) => scope.item(i)),
-        related: context.related.map((i) => scope.item(i)),
-        semantic: context.semantic.map((m) => scope.match(m)),
+        recent: scope.items(context.recent),
+        related: scope.items(context.related),
+        semantic: scope.matches(context.semantic),
         degraded: context.degraded,
       };
     },
@@ -89,7 +89,7 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
     { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, ...commonErrors } } },
     async (request) => {
       const { conversationId } = request.params;
-      const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId) });
+      const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId), tenantId: request.tenant });
       return { conversationId, removed };
     },
   );
