@@ -4,7 +4,8 @@
 export * from './types';
 export * from './errors';
 export * from './manager';
-export { createMemory } from './create-memory';
+export { createMemory, type CreateMemoryOptions } from './create-memory';
+export { RECONNECT_DEFAULTS, type ReconnectOptions } from './reconnect';
 export { EmbeddedShortTermStore, type EmbeddedShortTermOptions } from './short-term/embedded-short-term';
 export { RedisShortTermStore, type RedisShortTermOptions } from './short-term/redis-short-term';
 export { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
