@@ -65,10 +65,25 @@ describe('MongoMidTermStore', () => {
     }
   });
 
-  it('fails init with the server error when it cannot connect', async () => {
-    const store = new MongoMidTermStore({ uri: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'x', clientOptions: { serverSelectionTimeoutMS: 300 } });
-    await expect(store.init()).rejects.toThrow(/ECONNREFUSED|connect/);
-    await store.close();
+  it('starts without a reachable server: calls fail at once with the reason, status() says it, and attempts go on', async () => {
+    const store = new MongoMidTermStore({
+      uri: 'mongodb://127.0.0.1:1/?directConnection=true',
+      database: 'x',
+      clientOptions: { serverSelectionTimeoutMS: 300 },
+      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+    });
+    try {
+      await expect(store.init()).resolves.toBeUndefined();
+      await expect(store.get('k')).rejects.toThrow(/^mongodb database x connecting \(attempt \d+, next in \d+ ms\): connect ECONNREFUSED/);
+      expect(await store.status()).toMatchObject({ ok: false, detail: expect.stringMatching(/^database x: connecting \(attempt \d+, next in \d+ ms\): connect ECONNREFUSED/) });
+      // Attempts go on by themselves (bounded under the jest timeout; no fixed wait).
+      const deadline = Date.now() + 4000;
+      let status = await store.status();
+      while (!/attempt [2-9]/.test(status.detail ?? '') && Date.now() < deadline) status = (await sleep(50), await store.status());
+      expect(status.detail).toMatch(/attempt [2-9]/);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { HashingEmbedder } from './long-term/hashing-embedder';
 import { LayeredMemoryManager, MemoryManagerOptions } from './manager';
 import { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
 import { MongoMidTermStore } from './mid-term/mongo-mid-term';
+import type { ReconnectOptions } from './reconnect';
 import { EmbeddedShortTermStore } from './short-term/embedded-short-term';
 import { RedisShortTermStore } from './short-term/redis-short-term';
 
@@ -33,22 +34,33 @@ function redisUrl(redis: RedisConfig): string {
   return 'url' in redis ? redis.url : `${redis.tls ? 'rediss' : 'redis'}://${redis.host}:${redis.port}`;
 }
 
+export interface CreateMemoryOptions extends Pick<MemoryManagerOptions, 'logger' | 'clock'> {
+  /** Backoff of the Redis and MongoDB clients while their server is unreachable. @default RECONNECT_DEFAULTS */
+  readonly reconnect?: ReconnectOptions;
+}
+
 /**
  * Builds the memory the configuration asks for, each layer on its own: a layer with backend
  * settings gets the real client, one without runs embedded in process. Call `init()` on the
- * result before use.
+ * result before use. Settings a client cannot be built from throw `MemoryOptionsError` here.
  */
-export function createMemory(
-  config: MemoryConfig,
-  google: GoogleConfig = {},
-  options: Pick<MemoryManagerOptions, 'logger' | 'clock'> = {},
-): LayeredMemoryManager {
+export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, options: CreateMemoryOptions = {}): LayeredMemoryManager {
   const { redis, mongo, vectorSearch } = config;
+  const { reconnect, ...managerOptions } = options;
   const shortTerm = redis
-    ? new RedisShortTermStore({ url: redisUrl(redis), password: redis.password, tls: redis.tls, caCert: redis.caCert, prefix: config.namespace, ttlSeconds: config.shortTermTtlSeconds })
+    ? new RedisShortTermStore({
+        url: redisUrl(redis),
+        password: redis.password,
+        tls: redis.tls,
+        caCert: redis.caCert,
+        prefix: config.namespace,
+        ttlSeconds: config.shortTermTtlSeconds,
+        reconnect,
+        logger: options.logger,
+      })
     : new EmbeddedShortTermStore({ ttlSeconds: config.shortTermTtlSeconds });
   const midTerm = mongo
-    ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace, logger: options.logger })
+    ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace, logger: options.logger, reconnect })
     : new EmbeddedMidTermStore();
   // The embedded store embeds as wide as the configured model would, so switching to Vertex AI keeps every width the same.
   const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google) : new EmbeddedLongTermStore({ embedder: new HashingEmbedder(config.embedding.dimensions) });
@@ -59,7 +71,7 @@ export function createMemory(
       shortTermTtlSeconds: config.shortTermTtlSeconds,
       midTermTtlDays: config.midTermTtlDays,
       layerTimeoutMs: config.layerTimeoutMs,
-      ...options,
+      ...managerOptions,
     },
   );
 }

@@ -120,7 +120,12 @@ export class LayeredMemoryManager {
     this.now = options.clock ?? (() => new Date());
   }
 
-  /** Connects every layer (indexes, scripts); call once before use. */
+  /**
+   * Connects every layer (indexes, scripts); call once before use. A backend that is unreachable
+   * or refuses the credentials does not fail it: that layer keeps connecting in the background,
+   * reads degrade and writes that need it fail, and `status()` says why. It throws for what
+   * waiting cannot fix (a server's definitive refusal, missing Google credentials).
+   */
   async init(): Promise<void> {
     await Promise.all([this.layers.shortTerm.init(), this.layers.midTerm.init(), this.layers.longTerm.init()]);
   }

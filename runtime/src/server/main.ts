@@ -1,6 +1,6 @@
 // The runtime's process entry: `npm start` locally, `node runtime/dist/server/main.js` in the image.
 import closeWithGrace from 'close-with-grace';
-import { ConfigError } from '../contract';
+import { ValidationError } from '../contract';
 import { Service, createService } from './service';
 
 async function main(): Promise<void> {
@@ -11,8 +11,10 @@ async function main(): Promise<void> {
     // start-up probe, the part of a cold start that Cloud Run users wait for.
     service = await createService(process.env, { onFirstReady: () => void service?.memory.warmUp() });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // A message naming each bad variable, not a stack trace: this is the operator's mistake.
+    // Bad settings (ConfigError), or settings a memory client cannot be built from
+    // (MemoryOptionsError): a message naming each problem, not a stack trace. A backend that is
+    // merely down does not get here; the service starts and says so on /readyz.
+    if (!ValidationError.isValidationError(error)) throw error;
     console.error(error.message);
     process.exit(1);
   }

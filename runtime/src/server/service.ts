@@ -5,6 +5,7 @@ import { type RuntimeConfig, parseRuntimeConfig } from '../contract';
 import { createLlmClient } from '../llm/create-llm-client';
 import type { ModelRouter } from '../llm/router';
 import { createMemory } from '../memory/create-memory';
+import type { ReconnectOptions } from '../memory/reconnect';
 import type { LayeredMemoryManager } from '../memory/manager';
 import { buildApp } from './app';
 import type { TeamDirectory } from './deps';
@@ -19,16 +20,26 @@ export interface Service {
   readonly llm: ModelRouter;
 }
 
+export interface ServiceOptions {
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Called once, the first time `/readyz` answers 200. */
+  readonly onFirstReady?: () => void;
+  /** Backoff of the memory's clients while a backend is unreachable (tests: small). @default RECONNECT_DEFAULTS */
+  readonly reconnect?: ReconnectOptions;
+}
+
 /**
  * Everything the runtime serves, from its settings: config (every bad variable reported at once,
- * as a `ConfigError`), memory (connected), the LLM router, the agent registry and the teams, and
- * the HTTP app (not listening; closing it closes memory and the router). Nothing is half-built:
- * on any error what was opened is closed.
+ * as a `ConfigError`), memory, the LLM router, the agent registry and the teams, and the HTTP app
+ * (not listening; closing it closes memory and the router). Nothing is half-built: on any error
+ * what was opened is closed.
+ *
+ * A memory backend that is down at start does not stop it (a crash loop would not bring the
+ * backend back sooner): the service starts, `/readyz` answers 503 naming the layer and why, and
+ * the layer's client keeps connecting in the background. Settings that can never work (a
+ * malformed URI) still fail here.
  */
-export async function createService(
-  env: Readonly<Record<string, string | undefined>>,
-  options: { logger?: FastifyServerOptions['logger']; onFirstReady?: () => void } = {},
-): Promise<Service> {
+export async function createService(env: Readonly<Record<string, string | undefined>>, options: ServiceOptions = {}): Promise<Service> {
   const config = parseRuntimeConfig(env);
   const llm = createLlmClient(config.llm, config.google);
   // Memory warns while it starts (e.g. a missing index), before the app and its logger exist:
@@ -37,7 +48,7 @@ export async function createService(
   let warn = (obj: object, msg: string): void => {
     early.push([obj, msg]);
   };
-  const memory = createMemory(config.memory, config.google, { logger: { warn: (obj, msg) => warn(obj, msg) } });
+  const memory = createMemory(config.memory, config.google, { logger: { warn: (obj, msg) => warn(obj, msg) }, reconnect: options.reconnect });
   try {
     await memory.init();
     const registry = createDefaultRegistry();

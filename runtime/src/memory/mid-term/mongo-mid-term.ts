@@ -1,5 +1,8 @@
-import { Collection, Document, MongoClient, MongoClientOptions, MongoServerError } from 'mongodb';
+import { handleWhen, retry } from 'cockatiel';
+import { Collection, Document, MongoAPIError, MongoClient, MongoClientOptions, MongoParseError, MongoRuntimeError, MongoServerError } from 'mongodb';
 import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, midTermCollectionName, mongoIndexKey } from '../../contract';
+import { MemoryOptionsError } from '../errors';
+import { BackendUnavailableError, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
 import type { Json, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
 
 export interface MongoMidTermOptions {
@@ -27,8 +30,10 @@ export interface MongoMidTermOptions {
    * @default false - `init()` only lists the indexes and warns about missing ones
    */
   readonly manageIndexes?: boolean;
-  /** pino-compatible; told about missing indexes. @default - silent (still in `indexCheck` and `status()`) */
+  /** pino-compatible; told about missing indexes and an unreachable server. @default - silent (still in `indexCheck` and `status()`) */
   readonly logger?: { warn(obj: object, msg: string): void };
+  /** Backoff between attempts to make the first connection. @default RECONNECT_DEFAULTS (200 ms, capped at 10 s) */
+  readonly reconnect?: ReconnectOptions;
 }
 
 /** What `init()` found out about the indexes of the collection; problems are warnings, not errors. */
@@ -59,6 +64,7 @@ export interface MemoryDocument {
 
 // MongoDB's error codes (src/mongo/base/error_codes.yml in the MongoDB server repository).
 const UNAUTHORIZED = 13;
+const AUTHENTICATION_FAILED = 18;
 const NAMESPACE_NOT_FOUND = 26;
 const NOT_IMPLEMENTED = 238;
 
@@ -72,15 +78,27 @@ export class MongoMidTermStore implements MidTermStore {
   private readonly client: MongoClient;
   private readonly collection: Collection<MemoryDocument>;
   private check: MidTermIndexCheck | undefined;
+  private readonly connection = new ConnectionState();
+  /** Set by `init()`: the first connection, made in the background until it succeeds. */
+  private connecting?: Promise<void>;
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: MongoMidTermOptions) {
-    this.client =
-      options.client ??
-      new MongoClient(options.uri, {
-        appName: 'orchestra-runtime',
-        serverSelectionTimeoutMS: 3000,
-        ...options.clientOptions,
-      });
+    try {
+      this.client =
+        options.client ??
+        new MongoClient(options.uri, {
+          appName: 'orchestra-runtime',
+          serverSelectionTimeoutMS: 3000,
+          ...options.clientOptions,
+        });
+    } catch (error) {
+      // A connection string the driver cannot parse never works: fail the start, not every request.
+      if (error instanceof MongoParseError || error instanceof MongoAPIError || error instanceof MongoRuntimeError) {
+        throw new MemoryOptionsError('MongoMidTermStore', [{ path: 'uri', message: error.message }]);
+      }
+      throw error;
+    }
     this.collection = this.client.db(options.database).collection<MemoryDocument>(midTermCollectionName(options.collectionPrefix));
   }
 
@@ -88,11 +106,60 @@ export class MongoMidTermStore implements MidTermStore {
    * Connects and checks the indexes (creating missing ones only with `manageIndexes`). Missing
    * or unlistable indexes are warnings: reads stay correct without them (expired documents are
    * filtered by query), only slower, and a start that failed on them would fail every cold start.
+   *
+   * A server that cannot be reached, or refuses the credentials, does not fail it either: the
+   * first attempt's outcome is awaited, then attempts go on in the background with capped
+   * backoff while calls fail at once with the reason and `status()` reports it. Only a server
+   * that answers the index step with an error fails it (that answer would not change).
    */
   async init(): Promise<void> {
-    await this.client.connect();
-    if (this.options.manageIndexes) await this.ensureIndexes();
-    else this.remember(await this.verifyIndexes());
+    if (this.connecting) return;
+    let settleFirst!: (failure?: unknown) => void;
+    const first = new Promise<unknown>((resolve) => (settleFirst = resolve));
+    // Unreferenced: a pending retry must not keep a process (or a test run) alive after close().
+    const policy = retry(handleWhen(retried), { backoff: reconnectBackoff(this.options.reconnect) }).dangerouslyUnref();
+    let attempts = 0;
+    policy.onRetry((event) => {
+      attempts = event.attempt;
+      const error = 'error' in event ? event.error : undefined;
+      const reason = firstLine(error);
+      const refusedAuth = error instanceof MongoServerError && error.code === AUTHENTICATION_FAILED;
+      if (this.connection.failed(reason, event.delay, attempts, refusedAuth)) {
+        this.options.logger?.warn({ layer: 'mid-term', database: this.options.database, reason }, 'MongoDB unreachable; connecting in the background');
+      }
+      settleFirst();
+    });
+    const connected = policy.execute(async ({ signal }) => {
+      if (signal.aborted) throw new Error('closed');
+      // A failed connect leaves the driver's client on a closed topology, which every later call
+      // reports as "Topology is closed"; connect() builds a new one each time. Once connected,
+      // the driver's own server monitoring rides out later outages.
+      await this.client.connect();
+      if (this.options.manageIndexes) await this.ensureIndexes();
+      else this.remember(await this.verifyIndexes());
+    }, this.closing.signal);
+    this.connecting = connected.then(
+      () => {
+        if (this.connection.connected()) this.options.logger?.warn({ layer: 'mid-term', database: this.options.database }, 'MongoDB reachable again');
+        settleFirst();
+      },
+      (error: unknown) => {
+        if (this.closing.signal.aborted) return settleFirst();
+        if (attempts > 0) this.options.logger?.warn({ layer: 'mid-term', database: this.options.database, reason: firstLine(error) }, 'MongoDB refused the start: not retrying');
+        this.connection.failed(firstLine(error), undefined, attempts + 1);
+        settleFirst(error);
+      },
+    );
+    // Resolves on the first attempt's outcome; only a definitive refusal then is thrown (later
+    // ones are in status()). Calls made meanwhile wait for nothing: they fail with the reason.
+    const failure = await first;
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Fails at once, with why, until the first connection is made (the driver would say "Topology is closed"). */
+  private get documents(): Collection<MemoryDocument> {
+    if (!this.connection.up) throw new BackendUnavailableError(`mongodb database ${this.options.database}`, this.connection);
+    return this.collection;
   }
 
   /**
@@ -183,6 +250,7 @@ export class MongoMidTermStore implements MidTermStore {
 
   async status(): Promise<LayerStatus> {
     const base = { layer: 'mid-term', backend: 'mongodb', embedded: false } as const;
+    if (!this.connection.up) return { ...base, ok: false, detail: `database ${this.options.database}: ${this.connection.describe()}` };
     try {
       await this.client.db(this.options.database).command({ ping: 1 });
       return { ...base, ok: true, detail: `database ${this.options.database}${indexDetail(this.check)}` };
@@ -192,27 +260,28 @@ export class MongoMidTermStore implements MidTermStore {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await this.client.close();
   }
 
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
     const doc = documentOf(item, expiresAt, new Date());
-    await this.collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    await this.documents.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
   async get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
-    const doc = await this.collection.findOne({ ...itemFilter(id, tenantId), ...this.unexpired() });
+    const doc = await this.documents.findOne({ ...itemFilter(id, tenantId), ...this.unexpired() });
     return doc ? toItem(doc) : undefined;
   }
 
   async getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
-    const docs = await this.collection.find({ _id: { $in: [...ids] }, ...tenantField(tenantId), ...this.unexpired() }).toArray();
+    const docs = await this.documents.find({ _id: { $in: [...ids] }, ...tenantField(tenantId), ...this.unexpired() }).toArray();
     return docs.map(toItem);
   }
 
   async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
-    const docs = await this.collection
+    const docs = await this.documents
       .find({ ...conversationFilter(conversationId, tenantId), ...this.unexpired() })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
@@ -221,21 +290,35 @@ export class MongoMidTermStore implements MidTermStore {
   }
 
   async idsOfConversation(conversationId: string, tenantId?: TenantFilter): Promise<string[]> {
-    const docs = await this.collection.find(conversationFilter(conversationId, tenantId), { projection: { _id: 1 } }).toArray();
+    const docs = await this.documents.find(conversationFilter(conversationId, tenantId), { projection: { _id: 1 } }).toArray();
     return docs.map((d) => d._id);
   }
 
   async delete(id: string, tenantId?: TenantFilter): Promise<boolean> {
-    return (await this.collection.deleteOne(itemFilter(id, tenantId))).deletedCount === 1;
+    return (await this.documents.deleteOne(itemFilter(id, tenantId))).deletedCount === 1;
   }
 
   async deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number> {
-    return (await this.collection.deleteMany(conversationFilter(conversationId, tenantId))).deletedCount;
+    return (await this.documents.deleteMany(conversationFilter(conversationId, tenantId))).deletedCount;
   }
 
   private unexpired() {
     return { $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date() } }] };
   }
+}
+
+/**
+ * Whether a failed attempt to connect is worth another: unreachable servers, TLS, DNS, and
+ * refused credentials (the secret may be rotated) are; a server's other answers, and settings the
+ * driver refuses before sending anything, are not.
+ */
+function retried(error: Error): boolean {
+  if (error instanceof MongoServerError) return error.code === AUTHENTICATION_FAILED;
+  return !(error instanceof MongoParseError || error instanceof MongoAPIError);
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 300);
 }
 
 /** Index problems for `status()`: not failures (the layer answers), but worth seeing on /readyz. */

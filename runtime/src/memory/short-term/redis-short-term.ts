@@ -2,6 +2,7 @@ import Redis, { RedisOptions } from 'ioredis';
 import { DEFAULTS } from '../../contract';
 import { MemoryOptionsError } from '../errors';
 import { ofTenant } from '../tenancy';
+import { BackendUnavailableError, BackoffSequence, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
 import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
 export interface RedisShortTermOptions {
@@ -16,9 +17,16 @@ export interface RedisShortTermOptions {
   readonly prefix?: string;
   /** Default time to live of a write, in seconds. @default DEFAULTS.shortTermTtlSeconds (3600) */
   readonly ttlSeconds?: number;
+  /** Backoff between reconnection attempts, through outages and refused AUTH alike. @default RECONNECT_DEFAULTS (200 ms, capped at 10 s) */
+  readonly reconnect?: ReconnectOptions;
+  /** pino-compatible; told when the server becomes unreachable and when it is back. @default - silent (still in `status()`) */
+  readonly logger?: { warn(obj: object, msg: string): void };
   /** Extra ioredis options (tests: timeouts). */
   readonly redisOptions?: RedisOptions;
 }
+
+/** Redis' answers to credentials it does not take (a password rotated on one side only). */
+const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/;
 
 // Scripts run server-side and atomically, so each operation is one round trip however many keys
 // it touches. The key prefix is baked into each script (it is fixed per store); the conversation's
@@ -142,14 +150,22 @@ export class RedisShortTermStore implements ShortTermStore {
   private readonly keys: RedisKeys;
   private readonly ttlSeconds: number;
   private lastError?: string;
+  private readonly connection = new ConnectionState();
+  private readonly backoff: BackoffSequence;
 
-  constructor(options: RedisShortTermOptions) {
+  constructor(private readonly options: RedisShortTermOptions) {
     this.prefix = options.prefix ?? DEFAULTS.memoryNamespace;
     this.ttlSeconds = options.ttlSeconds ?? DEFAULTS.shortTermTtlSeconds;
+    this.backoff = new BackoffSequence(reconnectBackoff(options.reconnect));
     if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) {
       throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'prefix', message: `expected letters, digits, _ or -, got "${this.prefix}"` }]);
     }
     this.keys = redisKeys(this.prefix);
+    // ioredis reads "redis://host:typo" as port 6379 and retries a port out of range forever: a
+    // URL that can never work fails the start instead (the URL may carry a password: not echoed).
+    if (!validRedisUrl(options.url)) {
+      throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'url', message: 'expected redis://host[:port] or rediss://host[:port] (value not shown)' }]);
+    }
     const tls = options.tls || options.caCert !== undefined || options.url.startsWith('rediss://');
     this.client = new Redis(options.url, {
       password: options.password,
@@ -160,8 +176,13 @@ export class RedisShortTermStore implements ShortTermStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 3000,
-      // Keep reconnecting through outages, but not with credentials the server refused.
-      retryStrategy: (attempt) => (/^(WRONGPASS|NOAUTH|ERR AUTH)/.test(this.lastError ?? '') ? null : Math.min(attempt * 100, 2000)),
+      // close() of a client between attempts has no live socket, yet ioredis holds a timer this
+      // long before destroying it, delaying the process' exit (default 2 s of Cloud Run's 10).
+      disconnectTimeout: 300,
+      // Never give up: an outage ends, and refused credentials are fixed by rotating the secret on
+      // either side, neither of which a restart of this process would do sooner. Capped, so
+      // recovery is noticed within the cap once the server takes us again.
+      retryStrategy: (attempt) => this.retryIn(attempt),
       ...options.redisOptions,
     }) as ScriptedRedis;
     // Connection errors surface through commands and status(); without a listener ioredis would
@@ -169,23 +190,49 @@ export class RedisShortTermStore implements ShortTermStore {
     this.client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
+    this.client.on('ready', () => {
+      // A later outage may end without an error event: a stale reason would misname it.
+      this.lastError = undefined;
+      this.backoff.restart();
+      if (this.connection.connected()) this.options.logger?.warn({ layer: 'short-term', redis: this.describe() }, 'Redis reachable again');
+    });
     this.client.defineCommand('remember', { numberOfKeys: 1, lua: rememberScript(this.prefix) });
     this.client.defineCommand('recentItems', { numberOfKeys: 2, lua: recentScript(this.prefix) });
     this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
     this.client.defineCommand('forgetConversation', { numberOfKeys: 2, lua: FORGET_CONVERSATION });
   }
 
+  /**
+   * Connects, or, when the server is unreachable or refuses the credentials, returns anyway while
+   * ioredis keeps trying in the background: the service starts and serves what it can (calls here
+   * fail at once with the reason; `status()` says it).
+   */
   async init(): Promise<void> {
     if (this.client.status !== 'wait') return;
-    try {
-      await this.client.connect();
-    } catch (error) {
-      throw new Error(`cannot connect to Redis at ${this.describe()}: ${this.lastError ?? (error as Error).message}`);
+    // The reason is recorded (retryStrategy) and logged; the rejection itself says less.
+    await this.client.connect().catch(() => undefined);
+  }
+
+  /** ioredis' retryStrategy: the next delay, and the outage recorded for `status()` and callers. */
+  private retryIn(attempt: number): number {
+    if (attempt === 1) this.backoff.restart();
+    const delay = this.backoff.next();
+    const reason = this.lastError ?? 'connection closed';
+    if (this.connection.failed(reason, delay, attempt, AUTH_REFUSED.test(reason))) {
+      this.options.logger?.warn({ layer: 'short-term', redis: this.describe(), reason }, 'Redis unreachable; reconnecting in the background');
     }
+    return delay;
+  }
+
+  /** Fails at once, with why, while the server is not reachable (ioredis would only say "Stream isn't writeable"). */
+  private get redis(): ScriptedRedis {
+    if (!this.connection.up) throw new BackendUnavailableError(`redis ${this.describe()}`, this.connection);
+    return this.client;
   }
 
   async status(): Promise<LayerStatus> {
     const base = { layer: 'short-term', backend: 'redis', embedded: false } as const;
+    if (!this.connection.up) return { ...base, ok: false, detail: `${this.describe()}: ${this.connection.describe()}` };
     try {
       await this.client.ping();
       this.lastError = undefined;
@@ -203,11 +250,11 @@ export class RedisShortTermStore implements ShortTermStore {
   }
 
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
-    await this.client.remember(this.keys.item(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
+    await this.redis.remember(this.keys.item(item.id), JSON.stringify(item), this.ttlMs(ttlSeconds), keep, item.id, item.conversationId ?? '');
   }
 
   async recent(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
-    const raw = await this.client.recentItems(this.keys.recent(conversationId), this.keys.ids(conversationId));
+    const raw = await this.redis.recentItems(this.keys.recent(conversationId), this.keys.ids(conversationId));
     // An id that expired here and was stored again in another conversation still has an entry
     // here until it is trimmed or expires; the item's own conversation is the truth.
     const items = raw.map((r) => JSON.parse(r) as StoredItem).filter((i) => i.conversationId === conversationId && ofTenant(i, tenantId));
@@ -215,23 +262,23 @@ export class RedisShortTermStore implements ShortTermStore {
   }
 
   async getItem(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
-    const raw = await this.client.get(this.keys.item(id));
+    const raw = await this.redis.get(this.keys.item(id));
     const item = raw === null ? undefined : (JSON.parse(raw) as StoredItem);
     return item && ofTenant(item, tenantId) ? item : undefined;
   }
 
   async getItems(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
-    const raw = await this.client.mget(ids.map((id) => this.keys.item(id)));
+    const raw = await this.redis.mget(ids.map((id) => this.keys.item(id)));
     return raw.flatMap((r) => (r === null ? [] : [JSON.parse(r) as StoredItem])).filter((item) => ofTenant(item, tenantId));
   }
 
   async forgetItem(id: string): Promise<boolean> {
-    return (await this.client.forgetItem(this.keys.item(id), this.prefix, id)) === 1;
+    return (await this.redis.forgetItem(this.keys.item(id), this.prefix, id)) === 1;
   }
 
   async forgetConversation(conversationId: string): Promise<number> {
-    return this.client.forgetConversation(this.keys.recent(conversationId), this.keys.ids(conversationId), this.prefix, conversationId);
+    return this.redis.forgetConversation(this.keys.recent(conversationId), this.keys.ids(conversationId), this.prefix, conversationId);
   }
 
   private ttlMs(ttlSeconds?: number): number {
@@ -242,5 +289,14 @@ export class RedisShortTermStore implements ShortTermStore {
   private describe(): string {
     const { host, port } = this.client.options;
     return `${host}:${port}`;
+  }
+}
+
+function validRedisUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.hostname !== '';
+  } catch {
+    return false;
   }
 }
