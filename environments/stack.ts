@@ -205,7 +205,7 @@ export class OrchestraStack extends TerraformStack {
     });
     if (!config.runtime.deploy) return { repository };
 
-    // Grants the runtime checks at start (its readiness probe reaches every backend).
+    // Grants the runtime uses from its first request: created before the service, so a new revision never starts without them.
     const modelGrant = config.runtime.llm.deployments.some((d) => d.provider === 'vertex-gemini')
       ? grantModelUse(this, { project: config.projectId, prefix: config.prefix }, this.runtimeIdentity)
       : undefined;

@@ -33,7 +33,8 @@ describe('RuntimeService', () => {
     expect(svc.template.max_instance_request_concurrency).toBe(80);
     const [container] = svc.template.containers;
     expect(container.ports).toEqual({ container_port: 8080 }); // an object, not a list
-    expect(container.startup_probe.http_get).toEqual({ path: '/readyz', port: 8080 });
+    // Liveness: an instance starts with a backend down and reconnects (a readiness probe would crash-loop it).
+    expect(container.startup_probe.http_get).toEqual({ path: '/healthz', port: 8080 });
     expect(container.liveness_probe.http_get).toEqual({ path: '/healthz', port: 8080 });
     expect(container.resources).toMatchObject({ limits: { cpu: '1', memory: '512Mi' }, startup_cpu_boost: true });
     expect(svc.template.vpc_access).toBeUndefined();

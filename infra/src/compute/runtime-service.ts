@@ -111,8 +111,12 @@ export interface RuntimeServiceProps {
   /** @default 8080 */
   readonly containerPort?: number;
   /**
-   * Path the startup probe polls: an instance gets traffic once it answers 2xx.
-   * @default "/readyz"
+   * Path the startup probe polls: an instance gets traffic once it answers 2xx. The process's
+   * liveness, not its backends' readiness: the runtime starts with a memory backend down, serves
+   * what it can and reconnects in the background, while Cloud Run would restart an instance
+   * whose startup probe kept failing (30 × 2 s) — a crash loop for an outage it can ride out.
+   * `/readyz` still says which layer is down.
+   * @default "/healthz"
    */
   readonly startupProbePath?: string;
   /**
@@ -265,7 +269,7 @@ export class RuntimeService extends Construct {
               startupCpuBoost: true,
             },
             startupProbe: {
-              httpGet: { path: props.startupProbePath ?? '/readyz', port },
+              httpGet: { path: props.startupProbePath ?? '/healthz', port },
               periodSeconds: 2,
               timeoutSeconds: 2,
               failureThreshold: 30,
