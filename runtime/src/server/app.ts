@@ -10,7 +10,7 @@ import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
-import { Context, ErrorResponse, Item, TraceStep } from './schemas';
+import { Context, ErrorResponse, Item, TraceStep, metadataKeyword } from './schemas';
 
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
@@ -39,7 +39,8 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // Strict bodies: unknown fields are errors, not silently dropped; "42" is not a number.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // metadataKeyword: the memory's metadata rules, checked with the rest of the body.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true }, plugins: [metadataKeyword] },
     // Cloud Run sends SIGTERM and allows 10 s: stop taking connections, finish what is in flight.
     forceCloseConnections: 'idle',
     return503OnClosing: true,

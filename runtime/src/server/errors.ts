@@ -46,11 +46,15 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   },
 };
 
+/** `/item/metadata/a~1b` → `item`, `metadata`, `a/b` (RFC 6901); an empty key stays a segment. */
+const pointerSegments = (instancePath: string) =>
+  instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 function requestProblems(error: FastifyError): Problem[] {
   return (error.validation ?? []).map((issue) => {
     const params = issue.params as Record<string, unknown> | undefined;
-    const path = [error.validationContext, ...(issue.instancePath ?? '').split('/').filter(Boolean), params?.missingProperty ?? params?.additionalProperty]
-      .filter((p) => p !== undefined && p !== '')
+    const path = [error.validationContext, ...pointerSegments(issue.instancePath ?? ''), params?.missingProperty ?? params?.additionalProperty]
+      .filter((p) => p !== undefined)
       .join('.');
     return { path, message: issue.message ?? 'invalid' };
   });

@@ -5,6 +5,7 @@ import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/c
 import { LlmRouterError } from '../../../runtime/src/llm/router';
 import { LlmError } from '../../../runtime/src/llm/types';
 import { MemoryWriteError } from '../../../runtime/src/memory/errors';
+import { MAX_METADATA_DEPTH, MAX_METADATA_KEYS, MAX_METADATA_VALUE_BYTES } from '../../../runtime/src/memory/item-schema';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
 import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embedded-mid-term';
@@ -141,6 +142,21 @@ describe('POST /v1/teams/:teamId/messages', () => {
       degraded: [],
     });
     expect(received.at(-1)).toEqual({ conversationId: 'acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
+  });
+
+  it('refuses metadata memory would refuse with 400 naming the key, before the team hears of it', async () => {
+    const heard = received.length;
+    const response = await send({ conversationId: 'conv-1', content: 'hi', metadata: { __x__: 1, deep: { $where: 'x' } } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'ORCH_INVALID_REQUEST' });
+    expect(response.json().error.details.problems.map((p: { path: string }) => p.path).sort()).toEqual(['body.metadata.__x__', 'body.metadata.deep.$where']);
+    // The team stores the message with its own teamId: one key is left for it.
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    expect((await send({ conversationId: 'conv-1', content: 'hi', metadata: keys(MAX_METADATA_KEYS) })).json().error.details.problems).toEqual([
+      { path: 'body.metadata', message: `must NOT have more than ${MAX_METADATA_KEYS - 1} properties` },
+    ]);
+    expect(received.length).toBe(heard);
+    expect((await send({ conversationId: 'conv-1', content: 'hi', metadata: keys(MAX_METADATA_KEYS - 1) })).statusCode).toBe(200);
   });
 
   it('returns every field of every trace step, attempts included', async () => {
@@ -284,6 +300,38 @@ describe('memory routes', () => {
     const importance = await post('/v1/memory', { item: { id: 'x', content: 'y' }, importance: 'urgent' });
     expect(importance.statusCode).toBe(400);
     expect(importance.json().error.message).toMatch(/body.importance/);
+  });
+
+  it('refuses metadata Firestore would refuse forever with 400 naming the key, and stores nothing', async () => {
+    const deep = { a: { b: { c: { d: { e: 1 } } } } };
+    const response = await post('/v1/memory', {
+      item: { id: 'meta-1', content: 'x', conversationId: 'meta', metadata: { '': 1, __x__: 2, $inc: 3, 'a.b': 4, deep, big: 'x'.repeat(MAX_METADATA_VALUE_BYTES), 'a/b~c': { __y__: 5 } } },
+      importance: 'high',
+    });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json();
+    expect(error.code).toBe('ORCH_INVALID_REQUEST');
+    expect(Object.fromEntries(error.details.problems.map((p: { path: string; message: string }) => [p.path, p.message]))).toEqual({
+      'body.item.metadata.': 'a non-empty key',
+      'body.item.metadata.__x__': expect.stringMatching(/__name__/),
+      'body.item.metadata.$inc': expect.stringMatching(/\$/),
+      'body.item.metadata.a.b': 'a key without "."',
+      'body.item.metadata.deep.a.b.c.d': `at most ${MAX_METADATA_DEPTH} levels of objects and arrays, metadata included`,
+      'body.item.metadata.big': `at most ${MAX_METADATA_VALUE_BYTES} bytes as JSON`,
+      // A key holding JSON Pointer's own characters is named as sent.
+      'body.item.metadata.a/b~c.__y__': expect.stringMatching(/__name__/),
+    });
+    expect(error.message).toContain('body.item.metadata.__x__');
+    expect((await post('/v1/memory/search', { query: 'x', conversationId: 'meta' })).json().recent).toEqual([]);
+
+    const ok = await post('/v1/memory', { item: { id: 'meta-2', content: 'x', metadata: { channel: 'web', nested: { a: { b: { c: 1 } } } } }, importance: 'medium' });
+    expect(ok.statusCode).toBe(201);
+  });
+
+  it('documents the metadata rules in the OpenAPI document', async () => {
+    const doc = (await app.inject('/docs/json')).json();
+    const metadata = doc.paths['/v1/memory'].post.requestBody.content['application/json'].schema.properties.item.properties.metadata;
+    expect(metadata).toMatchObject({ type: 'object', maxProperties: MAX_METADATA_KEYS, description: expect.stringMatching(/__name__.*\$.*"\."/) });
   });
 
   it('answers 503 when a durable layer refuses the write', async () => {

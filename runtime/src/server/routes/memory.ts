@@ -11,7 +11,7 @@ const StoreBody = Type.Object(
         content: Type.String({ minLength: 1, maxLength: 100_000 }),
         conversationId: Type.Optional(ClientId),
         role: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-        metadata: Type.Optional(Metadata),
+        metadata: Type.Optional(Metadata()),
         createdAt: Type.Optional(Type.String({ format: 'date-time' })),
       },
       { additionalProperties: false },

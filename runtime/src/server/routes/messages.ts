@@ -9,7 +9,8 @@ const Body = Type.Object(
   {
     conversationId: ClientId,
     content: Type.String({ minLength: 1, maxLength: 32_000 }),
-    metadata: Type.Optional(Metadata),
+    // The team stores the message with its own `teamId` beside the client's keys.
+    metadata: Type.Optional(Metadata(1)),
   },
   { additionalProperties: false },
 );
