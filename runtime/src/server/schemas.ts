@@ -4,7 +4,11 @@ import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_METADATA_KEYS, MAX_METADATA
 
 // Ids a client names are stored tenant-scoped (`<tenant>:<id>`), so they are shorter than the
 // memory's own limit.
-export const ClientId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$', description: 'letters, digits, . _ : @ -; at most 128' });
+export const CLIENT_ID_MAX_LENGTH = 128;
+export const ClientId = Type.String({
+  pattern: `^[A-Za-z0-9][A-Za-z0-9._:@-]{0,${CLIENT_ID_MAX_LENGTH - 1}}$`,
+  description: `letters, digits, . _ : @ -; at most ${CLIENT_ID_MAX_LENGTH}`,
+});
 
 const Json = Type.Unknown();
 

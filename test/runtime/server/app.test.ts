@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TraceStep } from '../../../runtime/src/agents/trace';
@@ -13,7 +15,7 @@ import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/e
 import type { MidTermStore } from '../../../runtime/src/memory/types';
 import { buildApp } from '../../../runtime/src/server/app';
 import type { TeamDirectory, TeamMessage } from '../../../runtime/src/server/deps';
-import { TraceStep as TraceStepSchema } from '../../../runtime/src/server/schemas';
+import { CLIENT_ID_MAX_LENGTH, TraceStep as TraceStepSchema } from '../../../runtime/src/server/schemas';
 
 // The reply schema of /messages is what the serializer keeps, so it must name every field of the
 // agents' TraceStep (and Attempt): this fails to compile when the two drift apart.
@@ -405,6 +407,66 @@ describe('service surface', () => {
     const response = await app.inject('/v2/nothing?x=1');
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ error: { code: 'ORCH_NOT_FOUND', message: 'no route GET /v2/nothing' } });
+    await app.close();
+  });
+
+  it('answers a known path asked with another method with 405 and Allow, in the error shape', async () => {
+    const app = await build(withKeys);
+    const wrong = await app.inject({ method: 'GET', url: '/v1/memory?x=1', headers: bearer(ACME_KEY) });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('POST');
+    expect(wrong.json()).toEqual({ error: { code: 'ORCH_METHOD_NOT_ALLOWED', message: expect.stringContaining('GET is not allowed on /v1/memory') } });
+    // A path with parameters, and fastify's HEAD beside GET.
+    expect((await app.inject({ method: 'POST', url: '/v1/conversations/c1' })).headers.allow).toBe('DELETE');
+    const health = await app.inject({ method: 'DELETE', url: '/healthz' });
+    expect([health.statusCode, health.headers.allow]).toEqual([405, 'GET, HEAD']);
+    expect((await app.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
+    // Not a known path: still 404, with no Allow.
+    const unknown = await app.inject({ method: 'POST', url: '/v1/conversations/c1/extra' });
+    expect([unknown.statusCode, unknown.headers.allow, unknown.json().error.code]).toEqual([404, undefined, 'ORCH_NOT_FOUND']);
+    await app.close();
+  });
+
+  it('matches ids as long as a client may name them, and answers a longer path parameter with 414 in the error shape', async () => {
+    const app = await build({});
+    const longest = await app.inject({ method: 'DELETE', url: `/v1/conversations/${'c'.repeat(CLIENT_ID_MAX_LENGTH)}` });
+    expect(longest.statusCode).toBe(200);
+    const tooLong = await app.inject({ method: 'DELETE', url: `/v1/conversations/${'c'.repeat(CLIENT_ID_MAX_LENGTH + 1)}` });
+    expect(tooLong.statusCode).toBe(414);
+    expect(tooLong.json()).toEqual({ error: { code: 'ORCH_URI_TOO_LONG', message: expect.stringContaining(`${CLIENT_ID_MAX_LENGTH} characters`) } });
+    await app.close();
+  });
+
+  it('answers a URL over the HTTP parser’s header limit in the error shape', async () => {
+    const app = await build({});
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      // Node's default maxHeaderSize is 16 KiB; the request line counts towards it.
+      const response = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const request = httpRequest({ host: '127.0.0.1', port, path: `/v1/conversations/${'c'.repeat(20_000)}`, method: 'DELETE' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        request.on('error', reject).end();
+      });
+      expect(response.status).toBe(431);
+      expect(JSON.parse(response.body)).toEqual({ error: { code: 'ORCH_HEADERS_TOO_LARGE', message: expect.any(String) } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('documents the health routes as open and the other answers every route can give', async () => {
+    const app = await build(withKeys);
+    const doc = (await app.inject('/docs/json')).json();
+    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(doc.paths['/healthz'].get.security).toEqual([]);
+    expect(doc.paths['/readyz'].get.security).toEqual([]);
+    expect(doc.paths['/v1/agents'].get.security).toBeUndefined();
+    expect(doc.info.description).toMatch(/405 with an Allow header/);
+    expect(doc.paths['/v1/conversations/{conversationId}'].delete.responses['414'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     await app.close();
   });
 

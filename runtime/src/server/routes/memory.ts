@@ -86,7 +86,7 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
 
   app.delete(
     '/conversations/:conversationId',
-    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, ...commonErrors } } },
+    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, 414: Type.Ref('ErrorResponse'), ...commonErrors } } },
     async (request) => {
       const { conversationId } = request.params;
       const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId) });

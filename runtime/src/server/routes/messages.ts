@@ -34,7 +34,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async
         summary: 'Send a message to a team; the coordinator answers or delegates',
         params: Params,
         body: Body,
-        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
+        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
       },
     },
     async (request) => {
