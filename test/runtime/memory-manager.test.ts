@@ -1,5 +1,6 @@
 import { MemoryForgetError, MemoryValidationError, MemoryWriteError } from '../../runtime/src/memory/errors';
 import { EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
+import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_METADATA_KEYS, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_BYTES } from '../../runtime/src/memory/item-schema';
 import { LayeredMemoryManager, MemoryManagerOptions } from '../../runtime/src/memory/manager';
 import { EmbeddedMidTermStore } from '../../runtime/src/memory/mid-term/embedded-mid-term';
 import { EmbeddedShortTermStore } from '../../runtime/src/memory/short-term/embedded-short-term';
@@ -99,6 +100,69 @@ describe('store', () => {
     const { manager } = embedded();
     const error = (await manager.store({ id: 'has space', content: '', colour: 'red' }, 'high').catch((e: unknown) => e)) as MemoryValidationError;
     expect(error.problems.map((p) => p.path).sort()).toEqual(['colour', 'content', 'id']);
+  });
+
+  describe('metadata', () => {
+    /** `{a: {a: … {a: leaf}}}`, `levels` objects deep. */
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = { a: value };
+      return value;
+    };
+    const problemsOf = async (metadata: unknown) => {
+      const { manager, shortTerm, midTerm } = embedded();
+      const error = await manager.store({ id: 'm', content: 'x', metadata } as never, 'medium').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MemoryValidationError);
+      // Nothing of a refused item reaches a layer.
+      expect(await shortTerm.getItem('m')).toBeUndefined();
+      expect(await midTerm.get('m')).toBeUndefined();
+      return (error as MemoryValidationError).problems;
+    };
+
+    it('refuses keys Firestore refuses or cannot upsert, naming each key at any depth', async () => {
+      const problems = await problemsOf({ '': 1, __x__: 2, ____: 3, $set: 4, 'a.b': 5, ['k'.repeat(65)]: 6, 'nul\0': 7, lone: { '\uD800': 8 }, list: [{ __y__: 9 }] });
+      expect(problems.map((p) => p.path).sort()).toEqual(
+        ['metadata.', 'metadata.__x__', 'metadata.____', 'metadata.$set', 'metadata.a.b', `metadata.${'k'.repeat(65)}`, 'metadata.nul\0', 'metadata.lone.\uD800', 'metadata.list[0].__y__'].sort(),
+      );
+      expect(problems.find((p) => p.path === 'metadata.__x__')?.message).toMatch(/__name__/);
+      expect(problems.find((p) => p.path === 'metadata.$set')?.message).toMatch(/\$/);
+    });
+
+    it('accepts ordinary keys, and keys at the limits', async () => {
+      const { manager, midTerm } = embedded();
+      const metadata = { channel: 'web', 'x-trace': 'a/b', _private_: true, ['é'.repeat(MAX_METADATA_KEY_LENGTH)]: 1, '___': [1, 'two', null, { ok: false }] };
+      await manager.store({ id: 'ok', content: 'x', metadata }, 'medium');
+      expect((await midTerm.get('ok'))?.metadata).toEqual(metadata);
+    });
+
+    it(`nests at most ${MAX_METADATA_DEPTH} levels of objects and arrays, and never exhausts the stack`, async () => {
+      const { manager } = embedded();
+      await expect(manager.store({ id: 'ok', content: 'x', metadata: nested(MAX_METADATA_DEPTH) as never })).resolves.toBeDefined();
+      expect(await problemsOf(nested(MAX_METADATA_DEPTH + 1))).toEqual([{ path: 'metadata.a.a.a.a.a', message: expect.stringMatching(/at most 5 levels/) }]);
+      // Arrays count as levels too.
+      expect((await problemsOf({ t: [[[[[1]]]]] })).map((p) => p.path)).toEqual(['metadata.t[0][0][0][0]']);
+      expect((await problemsOf(nested(100_000))).map((p) => p.path)).toEqual(['metadata.a.a.a.a.a']);
+    });
+
+    it('bounds each top-level value and the whole metadata by their size as JSON', async () => {
+      const { manager } = embedded();
+      // JSON quotes the string: two bytes of the limit.
+      const fits = 'x'.repeat(MAX_METADATA_VALUE_BYTES - 2);
+      await expect(manager.store({ id: 'ok', content: 'x', metadata: { fits } })).resolves.toBeDefined();
+      expect(await problemsOf({ big: `${fits}x`, small: 1 })).toEqual([{ path: 'metadata.big', message: `at most ${MAX_METADATA_VALUE_BYTES} bytes as JSON` }]);
+      // Multi-byte characters count as their UTF-8 bytes.
+      expect((await problemsOf({ big: 'é'.repeat(MAX_METADATA_VALUE_BYTES / 2) })).map((p) => p.path)).toEqual(['metadata.big']);
+      const many = Object.fromEntries(Array.from({ length: MAX_METADATA_BYTES / MAX_METADATA_VALUE_BYTES + 1 }, (_, i) => [`k${i}`, fits]));
+      expect(await problemsOf(many)).toEqual([{ path: 'metadata', message: `at most ${MAX_METADATA_BYTES} bytes as JSON` }]);
+      const keys = Object.fromEntries(Array.from({ length: MAX_METADATA_KEYS + 1 }, (_, i) => [`k${i}`, i]));
+      expect(await problemsOf(keys)).toEqual([{ path: 'metadata', message: `at most ${MAX_METADATA_KEYS} keys` }]);
+    });
+
+    it('refuses values that are not JSON, and metadata that is not an object', async () => {
+      const problems = await problemsOf({ n: Number.POSITIVE_INFINITY, when: new Date(0), u: undefined, f: () => 1, ok: 'fine' });
+      expect(problems.map((p) => p.path).sort()).toEqual(['metadata.f', 'metadata.n', 'metadata.u', 'metadata.when']);
+      expect(await problemsOf(['a'])).toEqual([{ path: 'metadata', message: 'an object' }]);
+    });
   });
 
   it('rejects an unknown importance', async () => {

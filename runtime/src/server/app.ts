@@ -3,14 +3,15 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { ServiceDeps } from './deps';
-import { RouteNotFound, errorHandler } from './errors';
+import { MethodNotAllowed, RouteNotFound, clientErrorHandler, errorHandler } from './errors';
+import { KnownRoutes } from './known-routes';
 import { loggerOptions } from './logger';
 import auth from './plugins/auth';
 import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
-import { Context, ErrorResponse, Item, TraceStep } from './schemas';
+import { CLIENT_ID_MAX_LENGTH, Context, ErrorResponse, Item, TraceStep, metadataKeyword } from './schemas';
 
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
@@ -39,15 +40,28 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // Strict bodies: unknown fields are errors, not silently dropped; "42" is not a number.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // metadataKeyword: the memory's metadata rules, checked with the rest of the body.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true }, plugins: [metadataKeyword] },
     // Cloud Run sends SIGTERM and allows 10 s: stop taking connections, finish what is in flight.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // The router matches ids up to the longest a client may name (fastify's default is 100); a
+    // longer path parameter is a 414 that frameworkErrors puts in the one shape.
+    routerOptions: { maxParamLength: CLIENT_ID_MAX_LENGTH },
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
   });
 
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request) => {
-    throw new RouteNotFound(request.method, request.url.split('?')[0]);
+  // Every route registered below is known, so that a miss of the router can be told apart.
+  const known = new KnownRoutes();
+  app.addHook('onRoute', (route) => known.add(route));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allow = known.allowed(path);
+    if (allow.length === 0) throw new RouteNotFound(request.method, path);
+    reply.header('allow', allow.join(', '));
+    throw new MethodNotAllowed(request.method, path);
   });
   // Once closing, responses that were in flight end their keep-alive connection: otherwise an
   // idle keep-alive socket would hold close() open until Cloud Run's 10 s run out.
@@ -71,7 +85,14 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Orchestra runtime', version: '0.1.0', description: 'Multi-agent teams with layered memory' },
+      info: {
+        title: 'Orchestra runtime',
+        version: '0.1.0',
+        description:
+          'Multi-agent teams with layered memory. Every error has the ErrorResponse shape: also 404 for an unknown path, ' +
+          `405 with an Allow header for a known path asked with another method, 414 for a path parameter over ${CLIENT_ID_MAX_LENGTH} characters, ` +
+          'and 431 for a URL and headers over the server\'s header size limit.',
+      },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },

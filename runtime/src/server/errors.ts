@@ -1,6 +1,8 @@
 import createError from '@fastify/error';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Problem, ValidationError } from '../contract';
+import { CLIENT_ID_MAX_LENGTH } from './schemas';
 
 /** The one error shape of every route. */
 export interface ErrorBody {
@@ -12,6 +14,7 @@ export const Unauthorized = createError('ORCH_UNAUTHORIZED', 'a valid API key is
 export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
+export const MethodNotAllowed = createError('ORCH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; the Allow header lists what is', 405);
 
 interface Classified {
   readonly status: number;
@@ -38,6 +41,8 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   MEMORY_WRITE_FAILED: backendUnavailable,
   MEMORY_FORGET_FAILED: backendUnavailable,
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
+  // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).
+  FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 414, code: 'ORCH_URI_TOO_LONG', message: `a path parameter is longer than ${CLIENT_ID_MAX_LENGTH} characters, the longest id` }),
   AGENT_DELEGATION_LIMIT: (e) => ({ status: 508, code: 'ORCH_DELEGATION_LIMIT', message: e.message }),
   // fastify's schema validation of the body, params or query: ajv's errors as problems.
   FST_ERR_VALIDATION: (e) => {
@@ -46,11 +51,15 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   },
 };
 
+/** `/item/metadata/a~1b` → `item`, `metadata`, `a/b` (RFC 6901); an empty key stays a segment. */
+const pointerSegments = (instancePath: string) =>
+  instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 function requestProblems(error: FastifyError): Problem[] {
   return (error.validation ?? []).map((issue) => {
     const params = issue.params as Record<string, unknown> | undefined;
-    const path = [error.validationContext, ...(issue.instancePath ?? '').split('/').filter(Boolean), params?.missingProperty ?? params?.additionalProperty]
-      .filter((p) => p !== undefined && p !== '')
+    const path = [error.validationContext, ...pointerSegments(issue.instancePath ?? ''), params?.missingProperty ?? params?.additionalProperty]
+      .filter((p) => p !== undefined)
       .join('.');
     return { path, message: issue.message ?? 'invalid' };
   });
@@ -72,4 +81,28 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   else request.log.info({ code, status }, message);
   const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
   return reply.status(status).send(body);
+}
+
+type ConnectionError = Parameters<NonNullable<FastifyServerOptions['clientErrorHandler']>>[0];
+
+const CLIENT_ERRORS: Readonly<Record<string, readonly [status: number, reason: string, code: string, message: string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'ORCH_HEADERS_TOO_LARGE', 'the request line and headers are too large (an over-long URL?)'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'ORCH_REQUEST_TIMEOUT', 'the request was not received in time'],
+};
+
+/**
+ * fastify's `clientErrorHandler`: what Node's HTTP parser refuses before fastify has a request (a
+ * URL or headers over Node's `maxHeaderSize`, malformed HTTP), answered in the one shape too
+ * (fastify's default writes a shape of its own).
+ */
+export function clientErrorHandler(error: ConnectionError, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] = CLIENT_ERRORS[error.code] ?? [400, 'Bad Request', 'ORCH_BAD_REQUEST', 'malformed HTTP request'];
+  const body: ErrorBody = { error: { code, message } };
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy(error);
 }

@@ -1,8 +1,14 @@
 import { Type, type TUnsafe } from '@sinclair/typebox';
+import type { FastifyServerOptions } from 'fastify';
+import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_METADATA_KEYS, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_BYTES, metadataIssues } from '../memory/item-schema';
 
 // Ids a client names are stored tenant-scoped (`scopedId`: the tenant, at most 64, plus 4
 // characters), so they are shorter than the memory's own limit of 256.
-export const ClientId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$', description: 'letters, digits, . _ : @ -; at most 128' });
+export const CLIENT_ID_MAX_LENGTH = 128;
+export const ClientId = Type.String({
+  pattern: `^[A-Za-z0-9][A-Za-z0-9._:@-]{0,${CLIENT_ID_MAX_LENGTH - 1}}$`,
+  description: `letters, digits, . _ : @ -; at most ${CLIENT_ID_MAX_LENGTH}`,
+});
 
 const Json = Type.Unknown();
 
@@ -91,4 +97,47 @@ export const TraceStep = Type.Object(
   { $id: 'TraceStep', description: 'One thing an agent did while the team answered' },
 );
 
-export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Json, { maxProperties: 32 });
+/**
+ * ajv keyword: the memory's metadata rules (`metadataIssues`), each problem reported at the key or
+ * value concerned. A JSON Schema record cannot say them (TypeBox drops a record key's own limits).
+ */
+export const METADATA_KEYWORD = 'x-orchestra-metadata';
+
+interface KeywordError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly params: Record<string, unknown>;
+  readonly message: string;
+}
+type DataValidate = ((schema: unknown, data: unknown, parentSchema: unknown, context?: { readonly instancePath: string }) => boolean) & {
+  errors?: KeywordError[];
+};
+
+/** `a/b~c` → `/a~1b~0c` (RFC 6901), the form of ajv's instance paths. */
+const pointer = (path: readonly (string | number)[]) => path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+
+type AjvPlugin = Extract<NonNullable<NonNullable<FastifyServerOptions['ajv']>['plugins']>[number], (...args: never[]) => unknown>;
+
+/** An ajv plugin (fastify's `ajv.plugins`) adding `METADATA_KEYWORD`. */
+export const metadataKeyword: AjvPlugin = (ajv) => {
+  const validate: DataValidate = (_schema, data, _parentSchema, context) => {
+    const issues = metadataIssues(data);
+    validate.errors = issues.map((issue) => ({ keyword: METADATA_KEYWORD, instancePath: `${context?.instancePath ?? ''}${pointer(issue.path)}`, params: {}, message: issue.message }));
+    return issues.length === 0;
+  };
+  return ajv.addKeyword({ keyword: METADATA_KEYWORD, schemaType: 'boolean', errors: true, validate });
+};
+
+/**
+ * Metadata a client may send: what memory stores (item-schema.ts), with room for `reservedKeys`
+ * the service adds itself (a team adds `teamId`).
+ */
+export const Metadata = (reservedKeys = 0) =>
+  Type.Record(Type.String(), Json, {
+    maxProperties: MAX_METADATA_KEYS - reservedKeys,
+    [METADATA_KEYWORD]: true,
+    description:
+      `Keys of 1-${MAX_METADATA_KEY_LENGTH} characters, not of the form __name__, not starting with $, without "."; ` +
+      `at most ${MAX_METADATA_DEPTH} levels of objects and arrays (metadata included); ` +
+      `each top-level value at most ${MAX_METADATA_VALUE_BYTES} bytes as JSON, all of it at most ${MAX_METADATA_BYTES}`,
+  });

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/c
 import { LlmRouterError } from '../../../runtime/src/llm/router';
 import { type LlmClient, LlmError } from '../../../runtime/src/llm/types';
 import { MemoryWriteError } from '../../../runtime/src/memory/errors';
+import { MAX_METADATA_DEPTH, MAX_METADATA_KEYS, MAX_METADATA_VALUE_BYTES } from '../../../runtime/src/memory/item-schema';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
 import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embedded-mid-term';
@@ -14,7 +17,7 @@ import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/e
 import type { MidTermStore } from '../../../runtime/src/memory/types';
 import { buildApp } from '../../../runtime/src/server/app';
 import type { TeamDirectory, TeamMessage } from '../../../runtime/src/server/deps';
-import { TraceStep as TraceStepSchema } from '../../../runtime/src/server/schemas';
+import { CLIENT_ID_MAX_LENGTH, TraceStep as TraceStepSchema } from '../../../runtime/src/server/schemas';
 
 // The reply schema of /messages is what the serializer keeps, so it must name every field of the
 // agents' TraceStep (and Attempt): this fails to compile when the two drift apart.
@@ -144,6 +147,21 @@ describe('POST /v1/teams/:teamId/messages', () => {
       degraded: [],
     });
     expect(received.at(-1)).toEqual({ conversationId: '4.acme:conv-1', content: 'hello', tenantId: 'acme', metadata: { channel: 'web' } });
+  });
+
+  it('refuses metadata memory would refuse with 400 naming the key, before the team hears of it', async () => {
+    const heard = received.length;
+    const response = await send({ conversationId: 'conv-1', content: 'hi', metadata: { __x__: 1, deep: { $where: 'x' } } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'ORCH_INVALID_REQUEST' });
+    expect(response.json().error.details.problems.map((p: { path: string }) => p.path).sort()).toEqual(['body.metadata.__x__', 'body.metadata.deep.$where']);
+    // The team stores the message with its own teamId: one key is left for it.
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    expect((await send({ conversationId: 'conv-1', content: 'hi', metadata: keys(MAX_METADATA_KEYS) })).json().error.details.problems).toEqual([
+      { path: 'body.metadata', message: `must NOT have more than ${MAX_METADATA_KEYS - 1} properties` },
+    ]);
+    expect(received.length).toBe(heard);
+    expect((await send({ conversationId: 'conv-1', content: 'hi', metadata: keys(MAX_METADATA_KEYS - 1) })).statusCode).toBe(200);
   });
 
   it('returns every field of every trace step, attempts included', async () => {
@@ -344,6 +362,38 @@ describe('memory routes', () => {
     expect(importance.json().error.message).toMatch(/body.importance/);
   });
 
+  it('refuses metadata Firestore would refuse forever with 400 naming the key, and stores nothing', async () => {
+    const deep = { a: { b: { c: { d: { e: 1 } } } } };
+    const response = await post('/v1/memory', {
+      item: { id: 'meta-1', content: 'x', conversationId: 'meta', metadata: { '': 1, __x__: 2, $inc: 3, 'a.b': 4, deep, big: 'x'.repeat(MAX_METADATA_VALUE_BYTES), 'a/b~c': { __y__: 5 } } },
+      importance: 'high',
+    });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json();
+    expect(error.code).toBe('ORCH_INVALID_REQUEST');
+    expect(Object.fromEntries(error.details.problems.map((p: { path: string; message: string }) => [p.path, p.message]))).toEqual({
+      'body.item.metadata.': 'a non-empty key',
+      'body.item.metadata.__x__': expect.stringMatching(/__name__/),
+      'body.item.metadata.$inc': expect.stringMatching(/\$/),
+      'body.item.metadata.a.b': 'a key without "."',
+      'body.item.metadata.deep.a.b.c.d': `at most ${MAX_METADATA_DEPTH} levels of objects and arrays, metadata included`,
+      'body.item.metadata.big': `at most ${MAX_METADATA_VALUE_BYTES} bytes as JSON`,
+      // A key holding JSON Pointer's own characters is named as sent.
+      'body.item.metadata.a/b~c.__y__': expect.stringMatching(/__name__/),
+    });
+    expect(error.message).toContain('body.item.metadata.__x__');
+    expect((await post('/v1/memory/search', { query: 'x', conversationId: 'meta' })).json().recent).toEqual([]);
+
+    const ok = await post('/v1/memory', { item: { id: 'meta-2', content: 'x', metadata: { channel: 'web', nested: { a: { b: { c: 1 } } } } }, importance: 'medium' });
+    expect(ok.statusCode).toBe(201);
+  });
+
+  it('documents the metadata rules in the OpenAPI document', async () => {
+    const doc = (await app.inject('/docs/json')).json();
+    const metadata = doc.paths['/v1/memory'].post.requestBody.content['application/json'].schema.properties.item.properties.metadata;
+    expect(metadata).toMatchObject({ type: 'object', maxProperties: MAX_METADATA_KEYS, description: expect.stringMatching(/__name__.*\$.*"\."/) });
+  });
+
   it('answers 503 when a durable layer refuses the write', async () => {
     const mid = new EmbeddedMidTermStore();
     const down = Object.assign(Object.create(Object.getPrototypeOf(mid)), mid, {
@@ -415,6 +465,66 @@ describe('service surface', () => {
     const response = await app.inject('/v2/nothing?x=1');
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ error: { code: 'ORCH_NOT_FOUND', message: 'no route GET /v2/nothing' } });
+    await app.close();
+  });
+
+  it('answers a known path asked with another method with 405 and Allow, in the error shape', async () => {
+    const app = await build(withKeys);
+    const wrong = await app.inject({ method: 'GET', url: '/v1/memory?x=1', headers: bearer(ACME_KEY) });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe('POST');
+    expect(wrong.json()).toEqual({ error: { code: 'ORCH_METHOD_NOT_ALLOWED', message: expect.stringContaining('GET is not allowed on /v1/memory') } });
+    // A path with parameters, and fastify's HEAD beside GET.
+    expect((await app.inject({ method: 'POST', url: '/v1/conversations/c1' })).headers.allow).toBe('DELETE');
+    const health = await app.inject({ method: 'DELETE', url: '/healthz' });
+    expect([health.statusCode, health.headers.allow]).toEqual([405, 'GET, HEAD']);
+    expect((await app.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
+    // Not a known path: still 404, with no Allow.
+    const unknown = await app.inject({ method: 'POST', url: '/v1/conversations/c1/extra' });
+    expect([unknown.statusCode, unknown.headers.allow, unknown.json().error.code]).toEqual([404, undefined, 'ORCH_NOT_FOUND']);
+    await app.close();
+  });
+
+  it('matches ids as long as a client may name them, and answers a longer path parameter with 414 in the error shape', async () => {
+    const app = await build({});
+    const longest = await app.inject({ method: 'DELETE', url: `/v1/conversations/${'c'.repeat(CLIENT_ID_MAX_LENGTH)}` });
+    expect(longest.statusCode).toBe(200);
+    const tooLong = await app.inject({ method: 'DELETE', url: `/v1/conversations/${'c'.repeat(CLIENT_ID_MAX_LENGTH + 1)}` });
+    expect(tooLong.statusCode).toBe(414);
+    expect(tooLong.json()).toEqual({ error: { code: 'ORCH_URI_TOO_LONG', message: expect.stringContaining(`${CLIENT_ID_MAX_LENGTH} characters`) } });
+    await app.close();
+  });
+
+  it('answers a URL over the HTTP parser’s header limit in the error shape', async () => {
+    const app = await build({});
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as AddressInfo;
+      // Node's default maxHeaderSize is 16 KiB; the request line counts towards it.
+      const response = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+        const request = httpRequest({ host: '127.0.0.1', port, path: `/v1/conversations/${'c'.repeat(20_000)}`, method: 'DELETE' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        request.on('error', reject).end();
+      });
+      expect(response.status).toBe(431);
+      expect(JSON.parse(response.body)).toEqual({ error: { code: 'ORCH_HEADERS_TOO_LARGE', message: expect.any(String) } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('documents the health routes as open and the other answers every route can give', async () => {
+    const app = await build(withKeys);
+    const doc = (await app.inject('/docs/json')).json();
+    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(doc.paths['/healthz'].get.security).toEqual([]);
+    expect(doc.paths['/readyz'].get.security).toEqual([]);
+    expect(doc.paths['/v1/agents'].get.security).toBeUndefined();
+    expect(doc.info.description).toMatch(/405 with an Allow header/);
+    expect(doc.paths['/v1/conversations/{conversationId}'].delete.responses['414'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     await app.close();
   });
 

@@ -20,9 +20,12 @@ export interface HealthOptions {
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) => {
   let firstReady = options.onFirstReady;
-  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  // `security: []`: the probes send no API key, and the document must not say they need one.
+  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
+    status: 'ok' as const,
+  }));
 
-  app.get('/readyz', { schema: { response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { summary: 'Readiness: every memory backend answers', security: [], response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
     const layers = await options.memory.status();
     const ready = layers.every((l) => l.ok);
     if (ready && firstReady) {

@@ -11,7 +11,7 @@ const StoreBody = Type.Object(
         content: Type.String({ minLength: 1, maxLength: 100_000 }),
         conversationId: Type.Optional(ClientId),
         role: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-        metadata: Type.Optional(Metadata),
+        metadata: Type.Optional(Metadata()),
         createdAt: Type.Optional(Type.String({ format: 'date-time' })),
       },
       { additionalProperties: false },
@@ -86,7 +86,7 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
 
   app.delete(
     '/conversations/:conversationId',
-    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, ...commonErrors } } },
+    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, 414: Type.Ref('ErrorResponse'), ...commonErrors } } },
     async (request) => {
       const { conversationId } = request.params;
       const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId), tenantId: request.tenant });

@@ -9,7 +9,8 @@ const Body = Type.Object(
   {
     conversationId: ClientId,
     content: Type.String({ minLength: 1, maxLength: 32_000 }),
-    metadata: Type.Optional(Metadata),
+    // The team stores the message with its own `teamId` beside the client's keys.
+    metadata: Type.Optional(Metadata(1)),
   },
   { additionalProperties: false },
 );
@@ -38,7 +39,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async
         summary: 'Send a message to a team; the coordinator answers or delegates',
         params: Params,
         body: Body,
-        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
+        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
       },
     },
     async (request) => {
