@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { ServiceDeps } from './deps';
@@ -52,16 +52,21 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     clientErrorHandler,
   });
 
-  app.setErrorHandler(errorHandler);
   // Every route registered below is known, so that a miss of the router can be told apart.
   const known = new KnownRoutes();
   app.addHook('onRoute', (route) => known.add(route));
-  app.setNotFoundHandler((request, reply) => {
+  const miss = (request: FastifyRequest, reply: FastifyReply): Error => {
     const path = request.url.split('?')[0];
     const allow = known.allowed(path);
-    if (allow.length === 0) throw new RouteNotFound(request.method, path);
+    if (allow.length === 0) return new RouteNotFound(request.method, path);
     reply.header('allow', allow.join(', '));
-    throw new MethodNotAllowed(request.method, path);
+    return new MethodNotAllowed(request.method, path);
+  };
+  // A miss is answered as one even when fastify fails first on the body of a method that takes
+  // one (QUERY without a Content-Type): the router found no route, whatever the body.
+  app.setErrorHandler((error: Error, request, reply) => errorHandler(request.is404 ? miss(request, reply) : error, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    throw miss(request, reply);
   });
   // Once closing, responses that were in flight end their keep-alive connection: otherwise an
   // idle keep-alive socket would hold close() open until Cloud Run's 10 s run out.

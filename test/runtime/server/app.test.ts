@@ -479,6 +479,12 @@ describe('service surface', () => {
     const health = await app.inject({ method: 'DELETE', url: '/healthz' });
     expect([health.statusCode, health.headers.allow]).toEqual([405, 'GET, HEAD']);
     expect((await app.inject({ method: 'HEAD', url: '/healthz' })).statusCode).toBe(200);
+    // A method that takes a body, sent without one or its Content-Type (schemathesis sends QUERY):
+    // still a miss of the router, not a body error.
+    const query = await app.inject({ method: 'QUERY' as 'GET', url: '/healthz' });
+    expect([query.statusCode, query.headers.allow, query.json().error.code]).toEqual([405, 'GET, HEAD', 'ORCH_METHOD_NOT_ALLOWED']);
+    const queryUnknown = await app.inject({ method: 'QUERY' as 'GET', url: '/nowhere' });
+    expect([queryUnknown.statusCode, queryUnknown.json().error.code]).toEqual([404, 'ORCH_NOT_FOUND']);
     // Not a known path: still 404, with no Allow.
     const unknown = await app.inject({ method: 'POST', url: '/v1/conversations/c1/extra' });
     expect([unknown.statusCode, unknown.headers.allow, unknown.json().error.code]).toEqual([404, undefined, 'ORCH_NOT_FOUND']);
