@@ -11,7 +11,7 @@ import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
-import { CLIENT_ID_MAX_LENGTH, Context, ErrorResponse, Item, TraceStep, metadataKeyword } from './schemas';
+import { CLIENT_ID_MAX_LENGTH, Context, ErrorResponse, Item, TraceStep, documentMetadata, metadataKeyword } from './schemas';
 
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
@@ -88,6 +88,8 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   await app.register(swagger, {
     // Shared schemas keep their names in the document (ErrorResponse, Item, Context, TraceStep).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // The document spells out the metadata rules the validation keyword checks (schemas.ts).
+    transform: ({ schema, url }) => ({ schema: documentMetadata(schema), url }),
     openapi: {
       openapi: '3.1.0',
       info: {

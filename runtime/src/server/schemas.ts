@@ -129,6 +129,46 @@ export const metadataKeyword: AjvPlugin = (ajv) => {
 };
 
 /**
+ * The key rules of `metadataIssues` that JSON Schema can say: 1-64 characters (code points), not
+ * `__name__`, not starting with `$`, no `.`, no NUL, no unpaired surrogate (with unicode patterns,
+ * `[\uD800-\uDFFF]` matches only unpaired ones). Written without lookaheads, which request
+ * generators (hypothesis-jsonschema, behind schemathesis) do not honour: a key starts with
+ * anything but `_` or `$`; or with one `_`; or with `__` and does not end with `__`.
+ */
+const KEY_CHAR = '[^.\\u0000\\uD800-\\uDFFF]';
+const KEY_CHAR_NOT_ = '[^_.\\u0000\\uD800-\\uDFFF]';
+const METADATA_KEY_SCHEMA = Object.freeze({
+  minLength: 1,
+  maxLength: MAX_METADATA_KEY_LENGTH,
+  pattern: `^(?:[^_$.\\u0000\\uD800-\\uDFFF]${KEY_CHAR}*|_(?:${KEY_CHAR_NOT_}${KEY_CHAR}*)?|__(?:_|${KEY_CHAR}*${KEY_CHAR_NOT_}_?)?)$`,
+});
+
+/** A metadata value with at most `levels` more levels of arrays and objects below it (JSON Schema has no depth keyword). */
+function metadataValueDoc(levels: number): Record<string, unknown> {
+  const scalar = { type: ['string', 'number', 'boolean', 'null'] };
+  if (levels <= 0) return scalar;
+  const inner = metadataValueDoc(levels - 1);
+  return { anyOf: [scalar, { type: 'array', items: inner }, { type: 'object', propertyNames: METADATA_KEY_SCHEMA, additionalProperties: inner }] };
+}
+
+/**
+ * The OpenAPI document's copy of a route schema, with every metadata schema spelled out: key
+ * rules and the depth limit, so that clients generating requests from the document (schemathesis)
+ * send what is accepted. Validation keeps the compact schema and the keyword, whose problems name
+ * the key; the byte limits are the keyword's alone (JSON Schema cannot say them).
+ */
+export function documentMetadata<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map((s) => documentMetadata(s)) as T;
+  if (schema === null || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  if (node[METADATA_KEYWORD] === true) {
+    const { [METADATA_KEYWORD]: _keyword, patternProperties: _patterns, additionalProperties: _values, ...rest } = node;
+    return { ...rest, propertyNames: METADATA_KEY_SCHEMA, additionalProperties: metadataValueDoc(MAX_METADATA_DEPTH - 1) } as T;
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, documentMetadata(v)])) as T;
+}
+
+/**
  * Metadata a client may send: what memory stores (item-schema.ts), with room for `reservedKeys`
  * the service adds itself (a team adds `teamId`).
  */

@@ -304,6 +304,12 @@ describe('memory routes', () => {
 
   const post = (url: string, payload: object, key = ACME_KEY) => app.inject({ method: 'POST', url, headers: bearer(key), payload });
 
+  it('refuses a blank query at the API with 400 naming it, as the schema says (found by schemathesis)', async () => {
+    const blank = await post('/v1/memory/search', { query: '\u00a0\t', conversationId: 'c1' });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().error).toMatchObject({ code: 'ORCH_INVALID_REQUEST', details: { problems: [{ path: 'body.query' }] } });
+  });
+
   it('stores, searches and forgets within the caller’s tenant', async () => {
     const stored = await post('/v1/memory', { item: { id: 'fact-1', content: 'the office plant is a fern', conversationId: 'c1' }, importance: 'high' });
     expect(stored.statusCode).toBe(201);

@@ -28,7 +28,8 @@ const Stored = Type.Object({
 });
 const SearchBody = Type.Object(
   {
-    query: Type.String({ minLength: 1, maxLength: 8_000 }),
+    // Text to search for: not blank (memory refuses a query of only whitespace).
+    query: Type.String({ minLength: 1, maxLength: 8_000, pattern: '\\S' }),
     conversationId: ClientId,
     withinConversation: Type.Optional(Type.Boolean({ description: 'Restrict semantic matches to this conversation (default: all of the tenant)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
