@@ -86,7 +86,7 @@ export class CoordinatorAgent extends BaseAgent<CoordinatorConfig> {
     // Ends: every round with tool calls adds to `path`, which throws at maxSteps.
     for (;;) {
       // A copy: the conversation grows below, and a request already sent must not change.
-      const request = { messages: [...messages], tools: tools.length > 0 ? tools : undefined, temperature: this.config.temperature };
+      const request = { messages: [...messages], tools: tools.length > 0 ? tools : undefined, temperature: this.config.temperature, abortSignal: context.signal };
       const result = await tracedChat(this.deps.llm, context.trace, this.name, request, deployment);
       if (result.toolCalls.length === 0) return { content: result.text, agent: this.name, model: result.model, provider: result.provider };
 

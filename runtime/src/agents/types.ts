@@ -55,4 +55,9 @@ export interface AgentContext {
   readonly trace: TraceRecorder;
   /** 0 for the coordinator, +1 per delegation. */
   readonly depth: number;
+  /**
+   * Aborts when the request's deadline passes or its client goes away: pass it on as the model
+   * call's `abortSignal` (and to memory), and start nothing new once it has aborted.
+   */
+  readonly signal?: AbortSignal;
 }

@@ -1,6 +1,6 @@
 import createError from '@fastify/error';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Problem, ValidationError } from '../contract';
+import { type Problem, RuntimeSettings, type ValidationError } from '../contract';
 
 /** The one error shape of every route. */
 export interface ErrorBody {
@@ -12,6 +12,25 @@ export const Unauthorized = createError('ORCH_UNAUTHORIZED', 'a valid API key is
 export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
+// nginx's 499: nobody reads it, but the log says the client, not the service, ended the request.
+export const ClientDisconnected = createError('ORCH_CLIENT_DISCONNECTED', 'the client closed the connection before the answer', 499);
+
+/**
+ * The request's deadline passed before it was answered: answered by the service, in the error
+ * shape, before the platform's own request timeout would cut it off without one.
+ */
+export class DeadlineExceeded extends Error {
+  readonly code = 'ORCH_DEADLINE_EXCEEDED';
+  constructor(
+    readonly deadlineMs: number,
+    /** What the run did until then (the aborted model calls with their attempts). */
+    readonly trace: readonly unknown[],
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`no answer within the request deadline of ${deadlineMs} ms (${RuntimeSettings.requestTimeoutMs}); the trace shows what was attempted`, options);
+    this.name = 'DeadlineExceeded';
+  }
+}
 
 interface Classified {
   readonly status: number;
@@ -39,6 +58,7 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   MEMORY_FORGET_FAILED: backendUnavailable,
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   AGENT_DELEGATION_LIMIT: (e) => ({ status: 508, code: 'ORCH_DELEGATION_LIMIT', message: e.message }),
+  ORCH_DEADLINE_EXCEEDED: (e) => ({ status: 504, code: e.code, message: e.message, details: { deadlineMs: e.deadlineMs, trace: e.trace } }),
   // fastify's schema validation of the body, params or query: ajv's errors as problems.
   FST_ERR_VALIDATION: (e) => {
     const problems = requestProblems(e as unknown as FastifyError);
