@@ -112,9 +112,18 @@ describe('server settings', () => {
       logLevel: 'info',
       bodyLimitBytes: 1024 * 1024,
       rateLimitPerMinute: 600,
+      requestTimeoutMs: 240_000,
       teamsDir: undefined,
       apiKeys: [],
     });
+  });
+
+  it('answers a message within a deadline below Cloud Run\'s 300 s request timeout, and refuses one that could never fire', () => {
+    expect(parseRuntimeConfig({}).server.requestTimeoutMs).toBeLessThan(300_000);
+    expect(parseRuntimeConfig({ [S.requestTimeoutMs]: '60000' }).server.requestTimeoutMs).toBe(60_000);
+    for (const bad of ['0', '-1', '1.5', 'soon', '3600001']) {
+      expect(() => parseRuntimeConfig({ [S.requestTimeoutMs]: bad })).toThrow(new RegExp(`ORCHESTRA_REQUEST_TIMEOUT_MS: expected .*got "${bad}"`));
+    }
   });
 
   it('binds every interface outside local development and reads tenant-named keys', () => {

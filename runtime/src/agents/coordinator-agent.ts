@@ -107,14 +107,14 @@ export class CoordinatorAgent extends BaseAgent<CoordinatorConfig> {
     // Ends: every round with tool calls adds to `done`, and the round that would exceed maxSteps returns.
     for (;;) {
       // A copy: the conversation grows below, and a request already sent must not change.
-      const request = { messages: [...messages], tools: tools.length > 0 ? tools : undefined, temperature: this.config.temperature };
+      const request = { messages: [...messages], tools: tools.length > 0 ? tools : undefined, temperature: this.config.temperature, abortSignal: context.signal };
       let result: RoutedChatResult;
       try {
         result = await tracedChat(this.deps.llm, context.trace, this.name, request, deployment);
       } catch (error) {
         // Members' answers are paid for and may well answer the user; with none, there is nothing
-        // to say but the error (the router's 502).
-        if (answersOf(done).length === 0) throw error;
+        // to say but the error (the router's 502). An aborted run ends as the request's deadline says.
+        if (context.signal?.aborted || answersOf(done).length === 0) throw error;
         const note = `its model failed (${describeFailure(error).message}); replied with its members' answers so far`;
         return this.answerWithWorkDone(done, context, "This team's coordinator could not finish: its model did not answer", note);
       }

@@ -1,6 +1,7 @@
 import { type Problem, ValidationError } from '../contract';
 import { LlmRouterError } from '../llm/router';
 import { LlmError } from '../llm/types';
+import type { TraceStep } from './trace';
 
 export type AgentRegistryErrorReason =
   | 'invalid-entry' // an AgentInfo that does not validate; `field` names the problem
@@ -68,6 +69,23 @@ export class DelegationLimitError extends Error {
   ) {
     super(`agent "${agent}" reached ${limit} (${max}) delegating: ${[agent, ...path].join(' → ')}`);
     this.name = 'DelegationLimitError';
+  }
+}
+
+/**
+ * A team's run on one message was aborted (its request's deadline passed, or its client went
+ * away) before it answered. `trace` holds what was done until then, the aborted steps included.
+ */
+export class RunAbortedError extends Error {
+  readonly code = 'AGENT_RUN_ABORTED';
+  constructor(
+    /** The abort signal's reason. */
+    readonly reason: unknown,
+    readonly trace: readonly TraceStep[],
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`run aborted: ${reason instanceof Error ? reason.message : String(reason)}`, options);
+    this.name = 'RunAbortedError';
   }
 }
 

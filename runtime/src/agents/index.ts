@@ -9,13 +9,14 @@ export {
   type AgentRegistryErrorReason,
   DelegationError,
   DelegationLimitError,
+  RunAbortedError,
   TeamConfigError,
   describeFailure,
 } from './errors';
 export { LlmAgent, type LlmAgentConfig, LlmAgentConfigSchema } from './llm-agent';
 export { checkDeployment, contextMessages, tracedChat } from './llm-call';
 export { type AgentInfo, AgentInfoSchema, AgentRegistry, type AgentRegistryOptions, createDefaultRegistry } from './registry';
-export { AgentTeam, type TeamDeps, type TeamOptions, type TeamResult } from './team';
+export { AgentTeam, type RunOptions, type TeamDeps, type TeamOptions, type TeamResult } from './team';
 export { TeamCatalog, loadTeams } from './team-catalog';
 export { type TeamAgentConfig, type TeamConfig, type TeamConfigInput, TeamConfigSchema, loadTeamConfig, parseTeamConfig } from './team-config';
 export { type StepDetails, TraceRecorder } from './trace';

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
 import { MemoryWriteError } from '../memory/errors';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
-import { AgentConfigError, DelegationError, TeamConfigError, describeFailure } from './errors';
+import { AgentConfigError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import { TraceRecorder } from './trace';
@@ -41,6 +42,15 @@ export interface TeamResult {
     /** The member failures behind those notes, with the errors themselves: for the logs only. */
     readonly failures: HandledFailure[];
   };
+}
+
+export interface RunOptions {
+  /**
+   * The request's deadline and its client's disconnect. Once it aborts the run ends at once with
+   * `RunAbortedError`; model and memory calls get it, and nothing new starts, the reply's write
+   * included.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Delegation details in the trace quote the task up to this length. */
@@ -111,19 +121,27 @@ export class AgentTeam {
    * work around (`TeamView.tryDelegate`); a reply that could not be stored is still returned.
    * Either way the result's notes say so.
    */
-  async processMessage(message: AgentMessage): Promise<TeamResult> {
+  async processMessage(message: AgentMessage, options: RunOptions = {}): Promise<TeamResult> {
+    const trace = new TraceRecorder(this.options.clock);
+    const run = this.answer(message, trace, options.signal);
+    return options.signal ? abortable(run, options.signal, trace) : run;
+  }
+
+  private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
-    const trace = new TraceRecorder(this.options.clock);
     const incoming = await memory.store(
       { id: randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
+      { signal },
     );
-    const context = await memory.retrieveContext(message.content, conversationId, { tenantId });
+    const context = await memory.retrieveContext(message.content, conversationId, { tenantId, signal });
     const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
 
-    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [] };
+    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal };
     const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
+    // A reply nobody receives must not be the next turn's context: the user never saw it.
+    signal?.throwIfAborted();
 
     // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
     if (reply.content !== '') {
@@ -131,7 +149,7 @@ export class AgentTeam {
       if (reply.model !== undefined) metadata.model = reply.model;
       if (reply.provider !== undefined) metadata.provider = reply.provider;
       try {
-        const stored = await memory.store({ id: randomUUID(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance);
+        const stored = await memory.store({ id: randomUUID(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal });
         notes.push(...stored.degraded.map((n) => `write: ${n}`));
       } catch (error) {
         // The answer has been paid for: return it, and say the next turn will not see it.
@@ -156,6 +174,8 @@ export class AgentTeam {
         try {
           return { reply: await this.delegate(path, to, message, context, reason) };
         } catch (error) {
+          // An aborted run is not a member's failure to work around: the request is over.
+          if (context.signal?.aborted) throw error;
           // The failed `delegate` step is already in the trace, with the same safe message.
           const failure = describeFailure(error);
           context.degraded.push(`agent ${to}: failed (${failure.kind}): ${failure.message}`);
@@ -168,6 +188,7 @@ export class AgentTeam {
 
   private async delegate(path: readonly string[], to: string, message: AgentMessage, context: AgentContext, reason?: string): Promise<AgentReply> {
     const from = path[path.length - 1];
+    context.signal?.throwIfAborted();
     const member = this.agents.get(to);
     if (!member) throw new DelegationError('unknown-member', from, to, path);
     // Nobody delegates to an agent already up the chain: that is how a loop would start.
@@ -180,6 +201,33 @@ export class AgentTeam {
       { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}` },
     );
   }
+}
+
+/**
+ * `run`, or `RunAbortedError` with the trace so far as soon as `signal` aborts: an agent that
+ * ignores the signal cannot hold the request past its deadline. Work that heeds it ends within
+ * the event loop's turn, so one turn is waited for: its aborted steps are then in the trace.
+ */
+async function abortable(run: Promise<TeamResult>, signal: AbortSignal, trace: TraceRecorder): Promise<TeamResult> {
+  let onAbort = () => undefined as void;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+  });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  let answered: { result: TeamResult } | undefined;
+  try {
+    answered = await Promise.race([run.then((result) => ({ result })), aborted]);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    throw new RunAbortedError(signal.reason, trace.steps, { cause: error });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (answered) return answered.result;
+  run.catch(() => undefined);
+  await nextTurn();
+  throw new RunAbortedError(signal.reason, trace.steps);
 }
 
 /** The context without the message being answered: the agent gets that as the message itself. */

@@ -78,4 +78,9 @@ export interface AgentContext {
   readonly degraded: string[];
   /** The member failures of this run that did not end it, with their errors, for the logs. */
   readonly failures: HandledFailure[];
+  /**
+   * Aborts when the request's deadline passes or its client goes away: pass it on as the model
+   * call's `abortSignal` (and to memory), and start nothing new once it has aborted.
+   */
+  readonly signal?: AbortSignal;
 }

@@ -31,6 +31,12 @@ export const DEFAULTS = Object.freeze({
   logLevel: 'info',
   bodyLimitBytes: 1024 * 1024,
   rateLimitPerMinute: 600,
+  /**
+   * One request's deadline: a minute under Cloud Run's 300 s request timeout (`RuntimeService`'s
+   * default), so the runtime answers 504 in its error shape, with the trace, before Cloud Run cuts
+   * the connection with its own bare 504. Lower it with that timeout.
+   */
+  requestTimeoutMs: 240_000,
 } as const);
 
 export interface EmbeddingModel {

@@ -123,6 +123,8 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
+  /** ORCHESTRA_REQUEST_TIMEOUT_MS: a message's deadline, below the platform's request timeout. @default 240000 */
+  readonly requestTimeoutMs: number;
   /** @default - the teams shipped with the runtime */
   readonly teamsDir?: string;
   /** Empty only in local development, where auth is then off. */
@@ -281,6 +283,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.logLevel, server.logLevel);
   plain(S.bodyLimitBytes, server.bodyLimitBytes);
   plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
+  plain(S.requestTimeoutMs, server.requestTimeoutMs);
   plain(S.teamsDir, server.teamsDir);
   // No keys is auth off (local development only), which is the variable unset, not set empty.
   const apiKeys = Array.isArray(server.apiKeys) && server.apiKeys.length === 0 ? undefined : server.apiKeys;
@@ -358,6 +361,8 @@ function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader
     logLevel: read<LogLevel>(S.logLevel, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), DEFAULTS.logLevel)!,
     bodyLimitBytes: read(S.bodyLimitBytes, positiveInt(32 * 1024 * 1024), DEFAULTS.bodyLimitBytes)!,
     rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), DEFAULTS.rateLimitPerMinute)!,
+    // Cloud Run's longest request timeout is 60 minutes: a longer deadline could never fire.
+    requestTimeoutMs: read(S.requestTimeoutMs, positiveInt(3_600_000), DEFAULTS.requestTimeoutMs)!,
     teamsDir: read(S.teamsDir, z.string().min(1)),
     apiKeys,
   });

@@ -71,6 +71,12 @@ export const RuntimeSettings = {
   bodyLimitBytes: 'ORCHESTRA_BODY_LIMIT_BYTES',
   /** Requests per minute per API key (or per client address without auth); default 600. */
   rateLimitPerMinute: 'ORCHESTRA_RATE_LIMIT_PER_MINUTE',
+  /**
+   * Milliseconds a message may take, model calls, retries and memory included, before it is
+   * answered 504 (default 240000): keep it below the platform's request timeout (Cloud Run's, 300 s
+   * as `RuntimeService` deploys it), or the platform answers first, outside the error shape.
+   */
+  requestTimeoutMs: 'ORCHESTRA_REQUEST_TIMEOUT_MS',
   /** Directory of team configs, *.yaml / *.json (default: the teams shipped with the runtime). */
   teamsDir: 'ORCHESTRA_TEAMS_DIR',
   /** LLM deployments, fallbacks and limits: inline JSON or a path to a JSON/YAML file (default: offline). */

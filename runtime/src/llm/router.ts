@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelegateBackoff, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, handleWhen, retry, timeout, type IBackoff, type IRetryBackoffContext, type TimeoutPolicy } from 'cockatiel';
 import { LLM_ROUTER_DEFAULTS, type Problem, ValidationError, fallbackIssues, formatPath } from '../contract';
 import { Cooldowns } from './cooldowns';
@@ -150,24 +151,32 @@ export class ModelRouter implements LlmClient {
     const signal = request.abortSignal;
     const retryable = (err: Error) =>
       err instanceof LlmError && err.retryable && !signal?.aborted && !(this.cooldowns.remainingMs(deployment.name) > 0 && fallbackAvailable());
-    const policy = retry(handleWhen(retryable), { maxAttempts: this.retries, backoff: this.backoff() });
-    return policy.execute(() => this.attempt(deployment, request, attempts), signal);
+    // cockatiel's own delay between attempts cannot be cut short by an abort: the backoff hands
+    // cockatiel 0 and the wait is taken here, abortably, before the next attempt.
+    let wait = 0;
+    const policy = retry(handleWhen(retryable), { maxAttempts: this.retries, backoff: this.backoff((ms) => (wait = ms)) });
+    return policy.execute(async () => {
+      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+      wait = 0;
+      return this.attempt(deployment, request, attempts);
+    }, signal);
   }
 
   /** Retry-After when the failure carried one (capped), else cockatiel's exponential backoff with decorrelated jitter. */
-  private backoff(): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
+  private backoff(onDelay: (ms: number) => void): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
     const exponential = new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs });
     return new DelegateBackoff((context, previous) => {
       const next = previous ? previous.next(undefined) : exponential.next();
       const error = 'error' in context.result ? context.result.error : undefined;
       const retryAfter = error instanceof LlmError ? error.details.retryAfterMs : undefined;
-      return { delay: retryAfter === undefined ? next.duration : Math.min(retryAfter, this.maxRetryAfterMs), state: next };
+      onDelay(retryAfter === undefined ? next.duration : Math.min(retryAfter, this.maxRetryAfterMs));
+      return { delay: 0, state: next };
     });
   }
 
   /** One recorded try; failures come out as LlmError. */
   private async attempt(deployment: RouterDeployment, request: ChatRequest, attempts: Attempt[]): Promise<ChatResult> {
-    // cockatiel's retry delay cannot be cut short: a caller's abort during it takes effect here, without another try.
+    // A caller's abort during the wait before a retry takes effect here, without another try.
     if (request.abortSignal?.aborted) throw callerAbort(deployment.name);
     const started = performance.now();
     const { ms, policy } = this.timeouts.get(deployment.name) as { ms: number; policy: TimeoutPolicy };

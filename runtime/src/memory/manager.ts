@@ -57,6 +57,13 @@ export interface RetrieveOptions {
   /** Restrict semantic search to the conversation itself. @default false (whole tenant) */
   readonly semanticWithinConversation?: boolean;
   readonly semanticLimit?: number;
+  /** The request's: once aborted, no layer is called and the read rejects with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface StoreOptions {
+  /** The request's: once aborted, no layer is called and the write rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -148,16 +155,18 @@ export class LayeredMemoryManager {
    * writes the layers `importance` calls for, concurrently. Throws `MemoryWriteError` when a
    * required layer failed.
    */
-  async store(input: unknown, importance: unknown = 'low'): Promise<StoreResult> {
+  async store(input: unknown, importance: unknown = 'low', options: StoreOptions = {}): Promise<StoreResult> {
     const level = parseImportance(importance);
     const now = this.now();
     const item = parseItem(input, now);
+    // Before any layer: an aborted write must not half-happen (short-term taken, mid-term not).
+    options.signal?.throwIfAborted();
     const layers = LAYERS_BY_IMPORTANCE[level];
     const failures: LayerFailure[] = [];
     const written: LayerName[] = [];
     await Promise.all(
       layers.map((layer) =>
-        withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs).then(
+        withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs, options.signal).then(
           () => void written.push(layer),
           (error: unknown) => void failures.push({ layer, reason: reason(error, 'write') }),
         ),
@@ -165,6 +174,7 @@ export class LayeredMemoryManager {
     );
     written.sort((a, b) => layers.indexOf(a) - layers.indexOf(b));
     if (failures.length === 0) return { id: item.id, importance: level, written, degraded: [] };
+    options.signal?.throwIfAborted();
 
     const required = REQUIRED_BY_IMPORTANCE[level];
     if (failures.some((f) => required.includes(f.layer))) throw new MemoryWriteError(failures, written);
@@ -196,7 +206,7 @@ export class LayeredMemoryManager {
     const degraded: string[] = [];
     const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {
       try {
-        return await withDeadline(read, this.readTimeoutMs);
+        return await withDeadline(read, this.readTimeoutMs, options.signal);
       } catch (error) {
         degraded.push(`${layer}: ${reason(error, 'read')}`);
         return fallback;
@@ -208,6 +218,8 @@ export class LayeredMemoryManager {
       guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId), [] as StoredItem[]),
       guarded('long-term', () => this.semanticSearch(query, conversationId, options), [] as SemanticMatch[]),
     ]);
+    // An aborted read is no degraded context: nobody is waiting for it.
+    options.signal?.throwIfAborted();
     if (degraded.length > 0) this.options.logger?.warn({ conversationId, degraded }, 'memory context degraded');
 
     const inRecent = new Set(recent.map((i) => i.id));
@@ -291,10 +303,11 @@ export class LayeredMemoryManager {
     // short-term too. Reading short-term first spares the durable store (Firestore's quotas) and
     // keeps this branch off the server the mid-term branch is reading at the same moment.
     const ids = relevant.map((m) => m.id);
+    options.signal?.throwIfAborted();
     const cached = await this.layers.shortTerm.getItems(ids, options.tenantId).catch(() => [] as StoredItem[]);
     const items = new Map(cached.map((i) => [i.id, i]));
     const missing = ids.filter((id) => !items.has(id));
-    if (missing.length > 0) for (const item of await this.layers.midTerm.getMany(missing, options.tenantId)) items.set(item.id, item);
+    if (missing.length > 0 && !options.signal?.aborted) for (const item of await this.layers.midTerm.getMany(missing, options.tenantId)) items.set(item.id, item);
     return relevant.flatMap((m) => {
       const item = items.get(m.id);
       return item ? [{ item, score: m.score }] : [];

@@ -121,7 +121,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
           message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`,
         }),
       });
-      await v1.register(messageRoutes, { teams: deps.teams });
+      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs });
       await v1.register(memoryRoutes, { memory: deps.memory });
       await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });
     },

@@ -23,7 +23,7 @@ export interface TeamResponse {
 
 /** What the routes need of the agent layer: structural, so the server does not depend on its classes. */
 export interface TeamDirectory {
-  get(teamId: string): { processMessage(message: TeamMessage): Promise<TeamResponse> } | undefined;
+  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal }): Promise<TeamResponse> } | undefined;
   /** Team ids with their coordinator and members. */
   describe(): readonly { readonly id: string; readonly description?: string; readonly coordinator: string; readonly agents: readonly string[] }[];
 }

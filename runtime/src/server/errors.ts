@@ -1,7 +1,7 @@
 import createError from '@fastify/error';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { Problem, ValidationError } from '../contract';
+import { type Problem, RuntimeSettings, type ValidationError } from '../contract';
 import { CLIENT_ID_MAX_LENGTH } from './schemas';
 
 /** The one error shape of every route. */
@@ -15,6 +15,25 @@ export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
 export const MethodNotAllowed = createError('ORCH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; the Allow header lists what is', 405);
+// nginx's 499: nobody reads it, but the log says the client, not the service, ended the request.
+export const ClientDisconnected = createError('ORCH_CLIENT_DISCONNECTED', 'the client closed the connection before the answer', 499);
+
+/**
+ * The request's deadline passed before it was answered: answered by the service, in the error
+ * shape, before the platform's own request timeout would cut it off without one.
+ */
+export class DeadlineExceeded extends Error {
+  readonly code = 'ORCH_DEADLINE_EXCEEDED';
+  constructor(
+    readonly deadlineMs: number,
+    /** What the run did until then (the aborted model calls with their attempts). */
+    readonly trace: readonly unknown[],
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`no answer within the request deadline of ${deadlineMs} ms (${RuntimeSettings.requestTimeoutMs}); the trace shows what was attempted`, options);
+    this.name = 'DeadlineExceeded';
+  }
+}
 
 interface Classified {
   readonly status: number;
@@ -44,6 +63,7 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).
   FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 414, code: 'ORCH_URI_TOO_LONG', message: `a path parameter is longer than ${CLIENT_ID_MAX_LENGTH} characters, the longest id` }),
   AGENT_DELEGATION_LIMIT: (e) => ({ status: 508, code: 'ORCH_DELEGATION_LIMIT', message: e.message }),
+  ORCH_DEADLINE_EXCEEDED: (e) => ({ status: 504, code: e.code, message: e.message, details: { deadlineMs: e.deadlineMs, trace: e.trace } }),
   // fastify's schema validation of the body, params or query: ajv's errors as problems.
   FST_ERR_VALIDATION: (e) => {
     const problems = requestProblems(e as unknown as FastifyError);

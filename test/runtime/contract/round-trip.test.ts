@@ -44,6 +44,7 @@ const deployed: RuntimeConfig = {
     logLevel: 'debug',
     bodyLimitBytes: 65_536,
     rateLimitPerMinute: 120,
+    requestTimeoutMs: 120_000,
     teamsDir: '/srv/teams',
     apiKeys: [
       { tenant: 'acme', key: KEY },
@@ -86,7 +87,7 @@ const local: RuntimeConfig = {
     embedding: { model: 'text-embedding-005', dimensions: 768 },
     redis: { url: 'rediss://:pw@127.0.0.1:6380', tls: true, password: 'separate-auth' },
   },
-  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, apiKeys: [] },
+  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, apiKeys: [] },
   llm: {
     deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }],
     fallbacks: {},
@@ -143,6 +144,12 @@ describe('parseRuntimeConfig ∘ renderRuntimeSettings', () => {
   ])('gives a %s its variables back, every one', (_name, config) => {
     const variables = env(config);
     expect(renderRuntimeSettings(parseRuntimeConfig(variables)).env).toEqual(variables);
+  });
+
+  it('renders the request deadline to the variable the parser reads it from', () => {
+    expect(env(deployed)[RuntimeSettings.requestTimeoutMs]).toBe('120000');
+    expect(RuntimeSettings.requestTimeoutMs).toBe('ORCHESTRA_REQUEST_TIMEOUT_MS');
+    expect(parseRuntimeConfig(env({ server: { requestTimeoutMs: 5_000 } })).server.requestTimeoutMs).toBe(5_000);
   });
 
   it('renders the query access to the variable the parser reads it from, and keeps the protocol mix-ups out', () => {

@@ -10,6 +10,7 @@ import {
   type ModelRouterOptions,
 } from '../../../runtime/src/llm';
 import { reply, startOpenAIServer, type OpenAIServer } from '../../servers/openai-compatible-server';
+import { hangingModel } from '../hanging-model';
 
 const KEY = 'sk-router-test-91b2c3';
 let server: OpenAIServer;
@@ -280,3 +281,36 @@ async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
+
+describe('ModelRouter under a request deadline', () => {
+  it('cuts a Retry-After wait short once the caller aborts: no further attempt, no waiting it out', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    // A server asking to come back in an hour; the caller gives up while the router waits.
+    const limited: LanguageModel = {
+      provider: 'scripted',
+      modelId: 'limited',
+      doChat: async () => {
+        calls++;
+        setImmediate(() => controller.abort());
+        throw new LlmError('rate-limit', 'slow down', { status: 429, retryAfterMs: 3_600_000 });
+      },
+    };
+    const r = new ModelRouter({ deployments: [{ name: 'a', model: limited }], retries: 2, maxRetryAfterMs: 3_600_000 });
+    const err = await routerFailure(r.chat({ ...hello, abortSignal: controller.signal }));
+    expect(outcomes(err.attempts)).toEqual(['a rate-limit 429']);
+    expect(err.lastError.message).toBe('a: the call was aborted by the caller');
+    expect(calls).toBe(1);
+  });
+
+  it('aborts the model call at the deadline and starts no fallback after it', async () => {
+    const hanging = hangingModel();
+    let fallbackCalls = 0;
+    const fallback: LanguageModel = { provider: 'scripted', modelId: 'fallback', doChat: async () => (fallbackCalls++, { text: 'late', toolCalls: [], finishReason: 'stop', provider: 'scripted', model: 'fallback', warnings: [] }) };
+    const r = new ModelRouter({ deployments: [{ name: 'a', model: hanging.model }, { name: 'b', model: fallback }], fallbacks: { a: ['b'] } });
+    const err = await routerFailure(r.chat({ ...hello, abortSignal: AbortSignal.timeout(50) }));
+    expect(hanging.signals[0].aborted).toBe(true);
+    expect(outcomes(err.attempts)).toEqual(['a timeout']);
+    expect(fallbackCalls).toBe(0);
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { TeamDirectory } from '../deps';
 import { TeamNotFound } from '../errors';
+import { requestSignal } from '../request-signal';
 import { ClientId, Metadata, commonErrors } from '../schemas';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
@@ -31,7 +32,7 @@ const Reply = Type.Object({
   }),
 });
 
-const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async (app, options) => {
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number }> = async (app, options) => {
   app.post(
     '/teams/:teamId/messages',
     {
@@ -39,19 +40,27 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory }> = async
         summary: 'Send a message to a team; the coordinator answers or delegates',
         params: Params,
         body: Body,
-        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
+        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 504: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const team = options.teams.get(request.params.teamId);
       if (!team) throw new TeamNotFound(request.params.teamId);
       const { conversationId, content, metadata } = request.body;
-      const result = await team.processMessage({
-        conversationId: request.scope.id(conversationId),
-        content,
-        tenantId: request.tenant,
-        metadata,
-      });
+      const end = requestSignal(request, reply, options.requestTimeoutMs);
+      const result = await team
+        .processMessage(
+          {
+            conversationId: request.scope.id(conversationId),
+            content,
+            tenantId: request.tenant,
+            metadata,
+          },
+          { signal: end.signal },
+        )
+        .catch((error: unknown) => {
+          throw end.failure(error);
+        });
       // Handled failures never reach the client as errors, so the logs are the only place their
       // stacks and upstream messages are kept.
       for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
