@@ -83,6 +83,11 @@ describe('RuntimeService', () => {
     expect(resourcesOf(json, 'google_cloud_run_v2_service_iam_member')).toHaveLength(1);
   });
 
+  it("keeps the runtime's request deadline below Cloud Run's request timeout", () => {
+    expect(() => synth((s) => service(s, { requestTimeoutSeconds: 120 }))).toThrow(/settings\.server\.requestTimeoutMs: 240000 ms must be below the service's request timeout \(requestTimeoutSeconds: 120 s\)/);
+    expect(() => synth((s) => service(s, { requestTimeoutSeconds: 120, settings: { server: { requestTimeoutMs: 100_000 } } }))).not.toThrow();
+  });
+
   it('turns the IAM invoker check off only behind the load balancer, never with ingress "all"', () => {
     const { json } = synth((s) => service(s, { ingress: 'internal-and-load-balancer', invokerIamDisabled: true }));
     expect(onlyResource(json, 'google_cloud_run_v2_service')).toMatchObject({ invoker_iam_disabled: true, ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' });

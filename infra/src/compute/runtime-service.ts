@@ -189,6 +189,8 @@ export class RuntimeService extends Construct {
     const ingress = props.ingress ?? 'internal-and-load-balancer';
     const invokers = props.invokers ?? [];
     const invokerIamDisabled = props.invokerIamDisabled ?? false;
+    const timeoutSeconds = props.requestTimeoutSeconds ?? 300;
+    const deadlineMs = props.settings?.server?.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
 
     const v = new PropsValidator(this.node.path)
       .check('name', props.name, isResourceName(props.name, 49), `"${props.name}" must be a lowercase resource name of at most 49 characters`)
@@ -197,7 +199,15 @@ export class RuntimeService extends Construct {
       .check('concurrency', concurrency, Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000, `${concurrency} must be a whole number from 1 to 1000`)
       .check('ingress', ingress, ingress in INGRESS_VALUES, `"${ingress}" must be one of ${Object.keys(INGRESS_VALUES).join(', ')}`)
       .check('invokerIamDisabled', invokerIamDisabled, !invokerIamDisabled || ingress !== 'all' || props.allowPublicInvocation === true, 'with ingress "all" this makes the service public: use ingress "internal-and-load-balancer", or allowPublicInvocation deliberately')
-      .check('vpcEgress', props.vpcEgress, props.vpcEgress === undefined || props.vpc !== undefined, 'needs vpc');
+      .check('vpcEgress', props.vpcEgress, props.vpcEgress === undefined || props.vpc !== undefined, 'needs vpc')
+      // The runtime answers 504 in its error shape at its own deadline; past Cloud Run's request
+      // timeout the platform cuts the request off without one, and the model calls run on.
+      .check(
+        'settings.server.requestTimeoutMs',
+        deadlineMs,
+        typeof deadlineMs !== 'number' || deadlineMs < timeoutSeconds * 1000,
+        `${deadlineMs} ms must be below the service's request timeout (requestTimeoutSeconds: ${timeoutSeconds} s), so the runtime answers before Cloud Run cuts the request off`,
+      );
     for (const name of [...Object.keys(plainEnv), ...Object.keys(extraSecrets)]) {
       v.check('env', name, /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `"${name}" is not a valid variable name`);
       v.check('env', name, !(name in plainEnv && name in extraSecrets), `"${name}" is in both env and secretEnv`);
@@ -247,7 +257,7 @@ export class RuntimeService extends Construct {
       template: {
         serviceAccount: props.serviceAccount.email,
         maxInstanceRequestConcurrency: concurrency,
-        timeout: `${props.requestTimeoutSeconds ?? 300}s`,
+        timeout: `${timeoutSeconds}s`,
         scaling: { minInstanceCount: minInstances, maxInstanceCount: maxInstances },
         vpcAccess: props.vpc
           ? {
