@@ -191,14 +191,25 @@ describe('ModelRouter', () => {
   });
 
   it('makes no further attempt when the caller aborts during a Retry-After wait', async () => {
-    server.enqueue(reply.rateLimit({ retryAfterMs: 100 }));
+    // The abort comes on the next macrotask after the 429: by then the router has recorded the
+    // attempt and is waiting (promise work only), whatever the machine's load. The wait is 20 s,
+    // so a wait that ignored the abort would outlast the test's timeout.
     const controller = new AbortController();
-    const call = router(['a']).chat({ ...hello, abortSignal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
-    const err = await routerFailure(call);
+    let calls = 0;
+    const limited: LanguageModel = {
+      provider: 'fake',
+      modelId: 'limited',
+      doChat: async () => {
+        calls++;
+        setImmediate(() => controller.abort());
+        throw new LlmError('rate-limit', 'a: rate limited', { status: 429, retryAfterMs: 20_000 });
+      },
+    };
+    const r = new ModelRouter({ deployments: [{ name: 'a', model: limited }], retries: 2 });
+    const err = await routerFailure(r.chat({ ...hello, abortSignal: controller.signal }));
     expect(outcomes(err.attempts)).toEqual(['a rate-limit 429']);
     expect(err.lastError.message).toBe('a: the call was aborted by the caller');
-    expect(called()).toEqual(['a']);
+    expect(calls).toBe(1);
   });
 
   it('treats a model that throws something other than LlmError as a server failure of that deployment', async () => {
