@@ -119,7 +119,7 @@ main().then(() => new Promise((r) => setTimeout(r, 300)), (err) => { console.log
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GOOGLE_|GCLOUD|CLOUDSDK|GCE_)/.test(k)));
     Object.assign(env, { HOME: home, METADATA_SERVER_DETECTION: 'none' });
     return await new Promise((resolve) =>
-      execFile(path.join(ROOT, 'node_modules/.bin/tsx'), [script], { cwd: ROOT, env, timeout: 10_000 }, (err, stdout, stderr) =>
+      execFile(path.join(ROOT, 'node_modules/.bin/tsx'), [script], { cwd: ROOT, env, timeout: 25_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       ),
     );

@@ -186,14 +186,26 @@ describe('OpenAICompatibleModel error mapping', () => {
   });
 
   it('maps an abort and the deadline to timeout, and the server sees the request dropped', async () => {
-    server.enqueue(reply.slow(5_000), reply.slow(5_000));
-    const controller = new AbortController();
-    const aborted = model().doChat({ ...hello, abortSignal: controller.signal });
-    setTimeout(() => controller.abort(), 30);
-    expect(await failure(aborted)).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: the call was aborted' });
-    expect(await failure(model({ timeoutMs: 50 }).doChat(hello))).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: no response within 50 ms' });
-    await waitFor(() => server.requests.every((r) => r.aborted));
-    expect(server.requests.map((r) => r.aborted)).toEqual([true, true]);
+    // A server of its own: on a busy machine the deadline's request may reach a server only after
+    // the client gave up on it, and must not take the next test's scripted answer.
+    const own = await startOpenAIServer();
+    try {
+      own.enqueue(reply.slow(5_000), reply.slow(5_000));
+      const ownModel = (overrides: Partial<OpenAICompatibleModelOptions> = {}) => new OpenAICompatibleModel({ baseUrl: own.url, model: 'gpt-test', apiKey: KEY, ...overrides });
+      const controller = new AbortController();
+      const aborted = ownModel().doChat({ ...hello, abortSignal: controller.signal });
+      // Abort once the server holds the request, so that it is the server that sees it dropped.
+      await waitFor(() => own.requests.length === 1, 25_000);
+      controller.abort();
+      expect(await failure(aborted)).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: the call was aborted' });
+      await waitFor(() => own.requests[0].aborted);
+      expect(await failure(ownModel({ timeoutMs: 50 }).doChat(hello))).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: no response within 50 ms' });
+      // The deadline's request may end before it reaches the server; one that did was dropped.
+      await waitFor(() => own.requests.every((r) => r.aborted));
+      expect(own.requests.every((r) => r.aborted)).toBe(true);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('never puts the API key in an error, even when the server echoes it', async () => {
@@ -208,8 +220,8 @@ describe('OpenAICompatibleModel error mapping', () => {
   });
 });
 
-/** Polls a condition the server reaches asynchronously (a dropped connection's close event). */
-async function waitFor(condition: () => boolean, ms = 2_000): Promise<void> {
+/** Polls a condition the server reaches asynchronously (a dropped connection's close event), up to a bound under the test timeout. */
+async function waitFor(condition: () => boolean, ms = 25_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
