@@ -6,7 +6,7 @@ import type { ServiceDeps } from './deps';
 import { MethodNotAllowed, RouteNotFound, clientErrorHandler, errorHandler } from './errors';
 import { KnownRoutes } from './known-routes';
 import { loggerOptions } from './logger';
-import auth from './plugins/auth';
+import auth, { keyring } from './plugins/auth';
 import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
@@ -106,7 +106,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady });
+  await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady, keyring: keyring(server.apiKeys) });
 
   await app.register(
     async (v1) => {

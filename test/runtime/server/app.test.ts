@@ -82,6 +82,26 @@ describe('health', () => {
     await app.close();
   });
 
+  it("shows each layer's detail (hosts, errors) only to a caller with an API key, or to anyone when auth is off", async () => {
+    const mid = new EmbeddedMidTermStore();
+    const down = Object.assign(Object.create(Object.getPrototypeOf(mid)), mid, {
+      status: async () => ({ layer: 'mid-term', backend: 'mongodb', embedded: false, ok: false, detail: '10.20.0.3:27017: connection refused' }),
+    });
+    const app = await build(withKeys, memoryWith(down));
+    const stranger = await app.inject('/readyz');
+    expect(stranger.statusCode).toBe(503);
+    expect(stranger.body).not.toContain('10.20.0.3');
+    expect(stranger.json().layers.map((l: { detail?: string }) => l.detail)).toEqual([undefined, undefined, undefined]);
+    const wrongKey = await app.inject({ url: '/readyz', headers: bearer(`${ACME_KEY}x`) });
+    expect(wrongKey.body).not.toContain('10.20.0.3');
+    const caller = await app.inject({ url: '/readyz', headers: bearer(ACME_KEY) });
+    expect(caller.json().layers.find((l: { layer: string }) => l.layer === 'mid-term').detail).toBe('10.20.0.3:27017: connection refused');
+    await app.close();
+    const local = await build({}, memoryWith(down));
+    expect((await local.inject('/readyz')).body).toContain('10.20.0.3');
+    await local.close();
+  });
+
   it('reports 503 when a backend is down', async () => {
     const mid = new EmbeddedMidTermStore();
     const broken = Object.assign(Object.create(Object.getPrototypeOf(mid)), mid, {

@@ -20,24 +20,43 @@ export interface AuthOptions {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** Who an `Authorization` header belongs to. */
+export interface Keyring {
+  /** No keys: auth is off (local development). */
+  readonly open: boolean;
+  /** The tenant of a valid `Bearer <key>`, else undefined. */
+  tenantOf(authorization: string | undefined): string | undefined;
+}
+
 /**
  * Bearer API keys. Keys are compared as SHA-256 digests with `timingSafeEqual`, against every
  * configured key without stopping at a match, so timing reveals neither a key nor its length.
  */
+export function keyring(apiKeys: readonly ApiKey[]): Keyring {
+  const keys = apiKeys.map((k) => ({ tenant: k.tenant, digest: digest(k.key) }));
+  return {
+    open: keys.length === 0,
+    tenantOf: (authorization) => {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+      if (!match) return undefined;
+      const presented = digest(match[1]);
+      let tenant: string | undefined;
+      for (const key of keys) if (timingSafeEqual(key.digest, presented) && tenant === undefined) tenant = key.tenant;
+      return tenant;
+    },
+  };
+}
+
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
-  const keys = options.apiKeys.map((k) => ({ tenant: k.tenant, digest: digest(k.key) }));
+  const ring = keyring(options.apiKeys);
   app.decorateRequest('tenant', '');
   app.decorateRequest('scope', null as unknown as TenantScope);
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (keys.length === 0) {
+    if (ring.open) {
       request.tenant = 'local';
     } else {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-      if (!match) throw new Unauthorized();
-      const presented = digest(match[1]);
-      let tenant: string | undefined;
-      for (const key of keys) if (timingSafeEqual(key.digest, presented) && tenant === undefined) tenant = key.tenant;
+      const tenant = ring.tenantOf(request.headers.authorization);
       if (tenant === undefined) throw new Unauthorized();
       request.tenant = tenant;
     }

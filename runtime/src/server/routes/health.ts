@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
+import { type Keyring } from '../plugins/auth';
 
 const Layer = Type.Object({
   layer: Type.String(),
@@ -16,6 +17,11 @@ export interface HealthOptions {
   readonly memory: LayeredMemoryManager;
   /** Called once, the first time the service reports ready (e.g. to warm lazy clients up then). */
   readonly onFirstReady?: () => void;
+  /**
+   * Who may see each layer's `detail` (hosts, addresses, database names, connection errors): a
+   * caller with an API key, or anyone when auth is off. Probes and strangers get the status only.
+   */
+  readonly keyring: Keyring;
 }
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, options) => {
@@ -25,9 +31,11 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, optio
     status: 'ok' as const,
   }));
 
-  app.get('/readyz', { schema: { summary: 'Readiness: every memory backend answers', security: [], response: { 200: Ready, 503: Ready } } }, async (_request, reply) => {
-    const layers = await options.memory.status();
-    const ready = layers.every((l) => l.ok);
+  app.get('/readyz', { schema: { summary: 'Readiness: every memory backend answers (details with an API key)', security: [], response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
+    const status = await options.memory.status();
+    const trusted = options.keyring.open || options.keyring.tenantOf(request.headers.authorization) !== undefined;
+    const layers = trusted ? status : status.map(({ detail: _detail, ...layer }) => layer);
+    const ready = status.every((l) => l.ok);
     if (ready && firstReady) {
       const notify = firstReady;
       firstReady = undefined;
