@@ -34,16 +34,6 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
   }
 }
 
-/** ms from now until /readyz answers 200 (polled on every turn of the event loop's I/O). */
-async function untilReady(url: string): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    const res = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (res?.status === 200) return Math.round(performance.now() - start);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function main(): Promise<void> {
   const port = await freePort();
   // The per-tenant rate limit is policy, not what this run measures: lifted so every request reaches memory.
@@ -54,7 +44,7 @@ async function main(): Promise<void> {
   let sequence = 0;
   const recoveries: Record<string, number> = {};
   try {
-    await untilReady(local.url);
+    await local.ready();
     const deadline = performance.now() + SECONDS * 1000;
 
     // One writer per worker: each write its own conversation, so it is found again by one search.
@@ -81,15 +71,15 @@ async function main(): Promise<void> {
       await local.redis.kill();
       await at(0.2);
       await local.redis.start();
-      recoveries.redis = await untilReady(local.url);
+      recoveries.redis = await local.ready();
       await at(0.15);
       await local.mongo.kill();
       await at(0.2);
       await local.mongo.start();
-      recoveries.mongodb = await untilReady(local.url);
+      recoveries.mongodb = await local.ready();
     })();
     await Promise.all([...Array.from({ length: WORKERS }, (_, w) => worker(w)), chaos]);
-    await untilReady(local.url);
+    await local.ready();
 
     // Every acknowledged write, looked for afterwards through the API.
     const found = new Set<string>();

@@ -48,12 +48,7 @@ async function main(): Promise<void> {
   });
   let status = 1;
   try {
-    for (;;) {
-      const ready = await fetch(`${local.url}/readyz`).catch(() => undefined);
-      if (ready?.status === 200) break;
-      if (local.runtime.exitCode !== null) throw new Error(`the runtime exited with ${local.runtime.exitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await local.ready();
     const run = spawnSync(
       st,
       [

@@ -24,6 +24,8 @@ export interface LocalEnvironment {
   readonly redis: LoopbackServer & { url: string };
   readonly mongo: LoopbackServer & { uri: string };
   readonly runtime: ChildProcess;
+  /** Resolves with the ms until /readyz answers 200; rejects if the runtime exits meanwhile. */
+  ready(): Promise<number>;
   /** Stops the runtime (SIGTERM, as Cloud Run does), then the servers; idempotent. */
   stop(): Promise<void>;
 }
@@ -70,7 +72,17 @@ export async function startLocal(options: { port: number; extraEnv?: Record<stri
       }
       await stopServers();
     })());
-  return { url: `http://127.0.0.1:${options.port}`, redis, mongo, runtime, stop };
+  const url = `http://127.0.0.1:${options.port}`;
+  const ready = async () => {
+    const start = performance.now();
+    for (;;) {
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      if (res?.status === 200) return Math.round(performance.now() - start);
+      if (runtime.exitCode !== null) throw new Error(`the runtime exited with ${runtime.exitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { url, redis, mongo, runtime, ready, stop };
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { LlmError, OpenAICompatibleModel, type ChatRequest, type OpenAICompatibleModelOptions } from '../../../runtime/src/llm';
 import { reply, startOpenAIServer, type OpenAIServer } from '../../servers/openai-compatible-server';
+import { waitFor } from '../../helpers/wait';
 
 const KEY = 'sk-test-7f3a9c1e5b';
 let server: OpenAIServer;
@@ -220,8 +221,3 @@ describe('OpenAICompatibleModel error mapping', () => {
   });
 });
 
-/** Polls a condition the server reaches asynchronously (a dropped connection's close event), up to a bound under the test timeout. */
-async function waitFor(condition: () => boolean, ms = 25_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-}

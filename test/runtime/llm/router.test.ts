@@ -11,6 +11,7 @@ import {
 } from '../../../runtime/src/llm';
 import { reply, startOpenAIServer, type OpenAIServer } from '../../servers/openai-compatible-server';
 import { hangingModel } from '../hanging-model';
+import { waitFor } from '../../helpers/wait';
 
 const KEY = 'sk-router-test-91b2c3';
 let server: OpenAIServer;
@@ -286,11 +287,6 @@ describe('ModelRouter', () => {
   });
 });
 
-/** Polls a condition the server reaches asynchronously (a dropped connection's close event). */
-async function waitFor(condition: () => boolean, ms = 25_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-}
 
 describe('ModelRouter under a request deadline', () => {
   it('cuts a Retry-After wait short once the caller aborts: no further attempt, no waiting it out', async () => {
