@@ -108,7 +108,11 @@ export class OrchestraStack extends TerraformStack {
       displayName: 'Orchestra runtime',
       description: `Identity of the Orchestra runtime on Cloud Run (${config.name})`,
     });
-    const secrets: Record<string, Secret> = { [RuntimeSettings.apiKeys]: this.operatorSecret('api-keys', 'api-keys') };
+    const secrets: Record<string, Secret> = {
+      [RuntimeSettings.apiKeys]: this.operatorSecret('api-keys', 'api-keys'),
+      // Optional: left at the placeholder, the runtime serves no admin routes (tenant purge).
+      [RuntimeSettings.adminApiKeys]: this.operatorSecret('admin-api-keys', 'admin-api-keys'),
+    };
     for (const provider of config.runtime.llmProviders) {
       secrets[llmApiKeySetting(provider)] = this.operatorSecret(`llm-${provider}-api-key`, `llm-${provider}-api-key`);
     }
@@ -238,7 +242,7 @@ export class OrchestraStack extends TerraformStack {
         environment: config.name,
         google: { projectId: config.projectId, region: config.region },
         memory: { ...this.redis.runtimeSettings, ...this.midTerm.settings, ...this.vectorSearch.runtimeSettings },
-        server: { apiKeys: secret(RuntimeSettings.apiKeys) },
+        server: { apiKeys: secret(RuntimeSettings.apiKeys), adminApiKeys: secret(RuntimeSettings.adminApiKeys) },
         llm: { ...config.runtime.llm, apiKeys: llmKeys },
       },
     });

@@ -1,4 +1,4 @@
-import { RuntimeSettings } from '../../runtime/src/contract';
+import { RuntimeSettings, SECRET_PLACEHOLDER } from '../../runtime/src/contract';
 import { type TerraformJson, onlyResource } from './synth';
 
 /** One variable of the Cloud Run container as synthesized. */
@@ -38,6 +38,8 @@ export function resolveReferences(value: string, project = 'p-123456', region = 
 /** A secret's value as an operator would store it in Secret Manager: the shape, never a real credential. */
 export function secretValue(variable: string): string {
   if (variable === RuntimeSettings.apiKeys) return 'acme=0123456789abcdef0123456789abcdef';
+  // Optional: a first deploy leaves it at the placeholder (no admin routes), which the runtime accepts.
+  if (variable === RuntimeSettings.adminApiKeys) return SECRET_PLACEHOLDER;
   if (variable === RuntimeSettings.redisPassword) return 'memorystore-auth-string';
   if (variable === RuntimeSettings.mongoUri) return 'mongodb+srv://app:pw@cluster0.example.mongodb.net/?retryWrites=true';
   if (/^ORCHESTRA_LLM_[A-Z0-9_]+_API_KEY$/.test(variable)) return 'sk-placeholder-0123456789';

@@ -83,7 +83,7 @@ describe('layered memory on Redis, FerretDB and the Vertex AI API', () => {
     const conversation = uniqueId('conv');
     const id = uniqueId('t');
     await memory.store({ id, content: 'my passport number is on file', conversationId: conversation }, 'high');
-    expect(await memory.forget({ conversationId: conversation })).toEqual({ removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
+    expect(await memory.forget({ conversationId: conversation })).toMatchObject({ removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 }, receipt: { state: 'complete' } });
     expect(vertex.datapointIds(INDEX)).not.toContain(id);
     const context = await memory.retrieveContext('passport number', conversation);
     expect([...context.recent, ...context.related, ...context.semantic]).toEqual([]);

@@ -340,7 +340,7 @@ describe('forget', () => {
 
     // Long-term counts removals requested (Vector Search does not say which ids it had): both
     // durable ids of the conversation are sent, though only the HIGH one had a vector.
-    expect(await manager.forget({ conversationId: 'c1' })).toEqual({ removed: { 'short-term': 3, 'mid-term': 2, 'long-term': 2 } });
+    expect(await manager.forget({ conversationId: 'c1' })).toMatchObject({ removed: { 'short-term': 3, 'mid-term': 2, 'long-term': 2 }, receipt: { state: 'complete' } });
     expect(await shortTerm.recent('c1', 10)).toEqual([]);
     expect(await midTerm.idsOfConversation('c1')).toEqual([]);
     expect(longTerm.size).toBe(1);
@@ -351,13 +351,13 @@ describe('forget', () => {
   it('removes one item everywhere', async () => {
     const { manager, shortTerm, midTerm, longTerm } = embedded();
     await manager.store(turn('a', 'alpha'), 'high');
-    expect(await manager.forget({ itemId: 'a' })).toEqual({ removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
+    expect(await manager.forget({ itemId: 'a' })).toMatchObject({ removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 }, receipt: { state: 'complete' } });
     expect(await shortTerm.getItem('a')).toBeUndefined();
     expect(await midTerm.get('a')).toBeUndefined();
     expect(longTerm.size).toBe(0);
   });
 
-  it('reports a layer it could not reach, with what was removed elsewhere', async () => {
+  it('reports a layer it could not reach, with what was removed elsewhere, and keeps the documents that list the vectors still owed', async () => {
     const base = embedded();
     await base.manager.store(turn('a', 'alpha'), 'high');
     const longTerm: LongTermStore = override(base.longTerm, 'remove', async () => {
@@ -367,7 +367,8 @@ describe('forget', () => {
     const error = (await manager.forget({ conversationId: 'c1' }).catch((e: unknown) => e)) as MemoryForgetError;
     expect(error).toBeInstanceOf(MemoryForgetError);
     expect(error.failures).toEqual([{ layer: 'long-term', reason: 'UNAVAILABLE' }]);
-    expect(error.removed).toMatchObject({ 'short-term': 1, 'mid-term': 1 });
+    expect(error.removed).toMatchObject({ 'short-term': 1, 'mid-term': 0 });
+    expect(await base.midTerm.get('a')).toBeDefined();
   });
 
   it('validates the target', async () => {

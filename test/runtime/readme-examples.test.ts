@@ -16,7 +16,10 @@ describe('README memory example', () => {
     const body = lines.filter((l) => !l.startsWith('import ')).join('\n');
     const script = `${imports.join('\n')}\nimport * as assert from 'node:assert/strict';\n(async () => {\n${body
       .replace(/^const context = (.*)$/m, 'const context = $1\nassert.deepEqual(context.degraded, []); assert.equal(context.semantic[0].item.id, "turn-1");')
-      .replace(/^await memory\.forget\((.*)\); \/\/ (.*)$/m, 'assert.deepEqual(await memory.forget($1), $2);')}\nconsole.log('example ok');\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
+      .replace(
+        /^(const \{ removed, receipt \} = await memory\.forget\(.*\);)\n\/\/ removed: (\{.*\}); receipt\.state: ('\w+').*$/m,
+        '$1\nassert.deepEqual(removed, $2); assert.equal(receipt.state, $3);',
+      )}\nconsole.log('example ok');\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
     const file = path.join(ROOT, `.readme-example-${process.pid}.ts`);
     fs.writeFileSync(file, script);
     try {

@@ -115,7 +115,21 @@ describe('server settings', () => {
       requestTimeoutMs: 240_000,
       teamsDir: undefined,
       apiKeys: [],
+      adminApiKeys: [],
     });
+  });
+
+  it('reads operators\' admin keys apart from tenant keys, refuses one shared with a tenant, and takes the stack\'s placeholder as none', () => {
+    const admin = 'a'.repeat(32);
+    const env = { [S.environment]: 'prod', [S.apiKeys]: `acme=${key}`, [S.llmConfig]: OFFLINE_ON_PURPOSE };
+    expect(parseRuntimeConfig({ ...env, [S.adminApiKeys]: `ops@acme=${admin}` }).server.adminApiKeys).toEqual([{ name: 'ops@acme', key: admin }]);
+    // A deploy that never filled the optional secret starts, with no admin routes.
+    expect(parseRuntimeConfig({ ...env, [S.adminApiKeys]: SECRET_PLACEHOLDER }).server.adminApiKeys).toEqual([]);
+    expect(() => parseRuntimeConfig({ ...env, [S.adminApiKeys]: key })).toThrow(/ORCHESTRA_ADMIN_API_KEYS\[0\]: expected name=key/);
+    expect(() => parseRuntimeConfig({ ...env, [S.adminApiKeys]: `ops=${key}` })).toThrow(/ORCHESTRA_ADMIN_API_KEYS\[0\]: \(ops\) the key is also in ORCHESTRA_API_KEYS/);
+    expect(() => parseRuntimeConfig({ ...env, [S.adminApiKeys]: 'ops=short' })).toThrow(/ORCHESTRA_ADMIN_API_KEYS\[0\]: \(ops\) expected a key of at least/);
+    // Keys are never echoed, not even a refused one.
+    expect(() => parseRuntimeConfig({ ...env, [S.adminApiKeys]: 'ops=short' })).not.toThrow(/short/);
   });
 
   it('answers a message within a deadline below Cloud Run\'s 300 s request timeout, and refuses one that could never fire', () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
-import { MemoryWriteError } from '../memory/errors';
+import { MemoryErasedError, MemoryWriteError } from '../memory/errors';
+import { scopedId } from '../memory/tenancy';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
@@ -130,10 +131,14 @@ export class AgentTeam {
   private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
+    // Turns written after the conversation was erased mid-run are stale: memory refuses them.
+    const asOf = new Date();
+    // Turn ids are the tenant's like every id it names, so erasing an item reaches only its own.
+    const turnId = () => (tenantId === undefined ? randomUUID() : scopedId(tenantId, randomUUID()));
     const incoming = await memory.store(
-      { id: randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
+      { id: turnId(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
-      { signal },
+      { signal, asOf },
     );
     const context = await memory.retrieveContext(message.content, conversationId, { tenantId, signal });
     const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
@@ -149,12 +154,13 @@ export class AgentTeam {
       if (reply.model !== undefined) metadata.model = reply.model;
       if (reply.provider !== undefined) metadata.provider = reply.provider;
       try {
-        const stored = await memory.store({ id: randomUUID(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal });
+        const stored = await memory.store({ id: turnId(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal, asOf });
         notes.push(...stored.degraded.map((n) => `write: ${n}`));
       } catch (error) {
         // The answer has been paid for: return it, and say the next turn will not see it.
-        if (!(error instanceof MemoryWriteError)) throw error;
-        notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
+        if (error instanceof MemoryErasedError) notes.push(`reply not stored: ${error.message}`);
+        else if (error instanceof MemoryWriteError) notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
+        else throw error;
       }
     }
     return {

@@ -54,6 +54,14 @@ export function midTermCollectionName(namespace: string = DEFAULTS.memoryNamespa
 }
 
 /**
+ * Where erasures are recorded beside the items: their receipts, and one tombstone per erased
+ * target. Both are read by `_id` only (no index to declare) and never expire: they are the proof.
+ */
+export function erasureCollectionNames(namespace: string = DEFAULTS.memoryNamespace): { readonly records: string; readonly tombstones: string } {
+  return { records: `${namespace}_erasures`, tombstones: `${namespace}_tombstones` };
+}
+
+/**
  * Read by conversation, newest first (`byConversation`, `idsOfConversation`, `deleteConversation`).
  * The query also orders by `_id` descending to break ties; Firestore appends `__name__` to a
  * composite index in the direction of its last field (Index.fields in Google's Firestore Admin

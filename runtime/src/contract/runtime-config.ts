@@ -115,6 +115,13 @@ export interface ApiKey {
   readonly key: string;
 }
 
+/** An operator's key for the admin routes: acts on any tenant, never as one. */
+export interface AdminApiKey {
+  /** Who holds it, recorded in the receipts of what it erased. */
+  readonly name: string;
+  readonly key: string;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
@@ -129,6 +136,8 @@ export interface ServerConfig {
   readonly teamsDir?: string;
   /** Empty only in local development, where auth is then off. */
   readonly apiKeys: readonly ApiKey[];
+  /** Keys for `/v1/admin`; empty: no admin routes (except in local development with auth off). */
+  readonly adminApiKeys: readonly AdminApiKey[];
 }
 
 /** Everything the runtime runs on, parsed from its environment with every default filled. */
@@ -162,7 +171,10 @@ export interface RuntimeSettingsInput<Ref = never> {
     readonly mongo?: Omit<MongoConfig<Ref>, 'database'> & { readonly database?: string };
     readonly vectorSearch?: VectorSearchConfig;
   };
-  readonly server?: Partial<Omit<ServerConfig, 'apiKeys'>> & { readonly apiKeys?: Sensitive<readonly ApiKey[], Ref> };
+  readonly server?: Partial<Omit<ServerConfig, 'apiKeys' | 'adminApiKeys'>> & {
+    readonly apiKeys?: Sensitive<readonly ApiKey[], Ref>;
+    readonly adminApiKeys?: Sensitive<readonly AdminApiKey[], Ref>;
+  };
   readonly llm?: LlmSettingsInput<Ref>;
 }
 
@@ -288,6 +300,8 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   // No keys is auth off (local development only), which is the variable unset, not set empty.
   const apiKeys = Array.isArray(server.apiKeys) && server.apiKeys.length === 0 ? undefined : server.apiKeys;
   sensitive<readonly ApiKey[]>(S.apiKeys, apiKeys, (keys) => keys.map((k) => `${k.tenant}=${k.key}`).join(','));
+  const adminApiKeys = Array.isArray(server.adminApiKeys) && server.adminApiKeys.length === 0 ? undefined : server.adminApiKeys;
+  sensitive<readonly AdminApiKey[]>(S.adminApiKeys, adminApiKeys, (keys) => keys.map((k) => `${k.name}=${k.key}`).join(','));
 
   if (settings.llm) {
     const document = llmDocumentOf(settings.llm);
@@ -299,13 +313,17 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   return { env, secrets };
 }
 
+/** Secrets a deployment may leave at the placeholder: it means "none" (no admin routes). */
+const OPTIONAL_SECRETS: readonly string[] = [S.adminApiKeys];
+
 /**
- * `env` without the variables whose secret still holds SECRET_PLACEHOLDER, each reported: the
- * stack created the secret, nobody has added its value yet.
+ * `env` without the variables whose secret still holds SECRET_PLACEHOLDER, each reported unless
+ * optional: the stack created the secret, nobody has added its value yet.
  */
 function withoutPlaceholders(env: Env, problems: Problem[]): Env {
   const kept: Record<string, string | undefined> = {};
   for (const [variable, value] of Object.entries(env)) {
+    if (value?.trim() === SECRET_PLACEHOLDER && OPTIONAL_SECRETS.includes(variable)) continue;
     if (value?.trim() === SECRET_PLACEHOLDER) {
       problems.push({ path: variable, message: 'its Secret Manager secret still holds the placeholder the stack wrote: add the real value as a new version (gcloud secrets versions add <secret> --data-file=-)' });
     } else kept[variable] = value;
@@ -365,7 +383,29 @@ function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader
     requestTimeoutMs: read(S.requestTimeoutMs, positiveInt(3_600_000), DEFAULTS.requestTimeoutMs)!,
     teamsDir: read(S.teamsDir, z.string().min(1)),
     apiKeys,
+    adminApiKeys: parseAdminApiKeys(env[S.adminApiKeys], apiKeys, problems),
   });
+}
+
+/** `name=key,…` → operators' keys; a key that is also a tenant's would act in both scopes: refused. */
+function parseAdminApiKeys(raw: string | undefined, tenantKeys: readonly ApiKey[], problems: Problem[]): AdminApiKey[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys: AdminApiKey[] = [];
+  raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)
+    .forEach((entry, i) => {
+      const eq = entry.indexOf('=');
+      const at = `${S.adminApiKeys}[${i}]`;
+      const name = entry.slice(0, Math.max(eq, 0));
+      const key = entry.slice(eq + 1);
+      if (eq <= 0 || !TENANT.pattern.test(name)) problems.push({ path: at, message: 'expected name=key, the name letters, digits or . _ : @ - (value not shown)' });
+      else if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) problems.push({ path: at, message: `(${name}) expected a key of at least ${MIN_API_KEY_LENGTH} characters without spaces (value not shown)` });
+      else if (tenantKeys.some((k) => k.key === key)) problems.push({ path: at, message: `(${name}) the key is also in ${S.apiKeys}: an admin key must be its own` });
+      else keys.push({ name, key });
+    });
+  return keys;
 }
 
 /** `tenant=key,key2` → keys (a bare key is tenant `default`); never echoes a key in an error. */

@@ -60,6 +60,12 @@ export const RuntimeSettings = {
    * a bare key (tenant `default`). Required outside local development.
    */
   apiKeys: 'ORCHESTRA_API_KEYS',
+  /**
+   * Operators' keys for `/v1/admin` (tenant purge), from Secret Manager: comma-separated
+   * `name=key`, none shared with ORCHESTRA_API_KEYS. Optional: unset, or the secret still holding
+   * the stack's placeholder, means no admin routes outside local development.
+   */
+  adminApiKeys: 'ORCHESTRA_ADMIN_API_KEYS',
 
   /** Port to listen on; Cloud Run sets it (default 8080). */
   port: 'PORT',

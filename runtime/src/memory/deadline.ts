@@ -34,3 +34,10 @@ export function withDeadline<T>(work: () => Promise<T>, ms: number, signal?: Abo
     }
   });
 }
+
+/** One line saying why a layer call failed, for notes and errors (`timeout` for a deadline). */
+export function failureReason(error: unknown, kind: 'read' | 'write'): string {
+  if (error instanceof DeadlineExceededError) return 'timeout';
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 200) || `${kind} failed`;
+}

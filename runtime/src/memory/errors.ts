@@ -1,5 +1,5 @@
 import { type Problem, ValidationError } from '../contract';
-import type { LayerName } from './types';
+import type { ErasureTarget, LayerName } from './types';
 
 /**
  * A memory item or argument that is not acceptable; nothing was written. Each problem's path is
@@ -46,14 +46,35 @@ export class MemoryWriteError extends Error {
   }
 }
 
-/** A forget that did not reach every layer; what was removed is reported, and retrying is safe. */
+/**
+ * A forget that did not reach every layer; what was removed is reported, and retrying is safe:
+ * the ids still owed are found again (long-term goes before the mid-term documents that list them).
+ */
 export class MemoryForgetError extends Error {
   readonly code = 'MEMORY_FORGET_FAILED';
   constructor(
     readonly failures: readonly LayerFailure[],
     readonly removed: Partial<Record<LayerName, number>>,
+    /** The id of the erasure's record (state `failed`), when one was written. */
+    readonly receipt?: string,
   ) {
     super(`forget did not complete: ${failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
     this.name = 'MemoryForgetError';
+  }
+}
+
+/**
+ * A write begun before its item, conversation or tenant was erased: stale, so refused (a
+ * forgotten id stays forgotten). Nothing was written.
+ */
+export class MemoryErasedError extends Error {
+  readonly code = 'MEMORY_ERASED';
+  constructor(
+    readonly target: ErasureTarget,
+    /** ISO-8601: when the erasure was asked for. */
+    readonly erasedAt: string,
+  ) {
+    super(`the ${target.kind} this write belongs to was erased at ${erasedAt}, after the write began`);
+    this.name = 'MemoryErasedError';
   }
 }

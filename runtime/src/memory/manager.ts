@@ -1,8 +1,10 @@
 import { DEFAULTS } from '../contract';
-import { DeadlineExceededError, withDeadline } from './deadline';
-import { LayerFailure, MemoryForgetError, MemoryValidationError, MemoryWriteError } from './errors';
+import { failureReason as reason, withDeadline } from './deadline';
+import { targetsOf, tombstoneKey } from './erasure-record';
+import { Eraser } from './eraser';
+import { LayerFailure, MemoryErasedError, MemoryValidationError, MemoryWriteError } from './errors';
 import { parseId, parseImportance, parseItem } from './item-schema';
-import type { Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
+import type { ErasureRecord, ErasureTarget, Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
 
 export interface MemoryManagerOptions {
   /** Turns kept per conversation in short-term memory, and returned as `recent`. @default DEFAULTS.recentMessages (20) */
@@ -64,18 +66,34 @@ export interface RetrieveOptions {
 export interface StoreOptions {
   /** The request's: once aborted, no layer is called and the write rejects with its reason. */
   readonly signal?: AbortSignal;
+  /**
+   * When the write began (a request's arrival, a team run's start). Given, the write is refused
+   * with `MemoryErasedError` when its item, conversation or tenant was erased at or after this
+   * instant: a stale write must not bring forgotten data back. It costs one mid-term read.
+   * @default - not checked
+   */
+  readonly asOf?: Date;
 }
 
 /**
  * With `tenantId`, mid-term leaves documents of another tenant alone, and so does long-term when a
  * conversation is forgotten (its ids come from those documents). One item's short-term entry and
- * vector are removed by id alone: that id is tenant-scoped by the caller.
+ * vector are removed by id alone: that id is tenant-scoped by the caller. `purgeTenant` removes
+ * everything stored with that tenant (an operator's act).
  */
-export type ForgetTarget = ({ readonly conversationId: string } | { readonly itemId: string }) & { readonly tenantId?: string };
+export type ForgetTarget = (({ readonly conversationId: string } | { readonly itemId: string }) & { readonly tenantId?: string }) | { readonly purgeTenant: string };
+
+export interface ForgetOptions {
+  /** Who asked, for the receipt: a key's fingerprint, never a secret. @default "library" */
+  readonly requestedBy?: string;
+  readonly signal?: AbortSignal;
+}
 
 export interface ForgetResult {
   /** Items removed per layer (long-term: removals requested; Vector Search does not count them). */
   readonly removed: Record<LayerName, number>;
+  /** The erasure's record, also kept in mid-term: what, when, who, and no content. */
+  readonly receipt: ErasureRecord;
 }
 
 export interface MemoryLayers {
@@ -164,23 +182,58 @@ export class LayeredMemoryManager {
     const layers = LAYERS_BY_IMPORTANCE[level];
     const failures: LayerFailure[] = [];
     const written: LayerName[] = [];
+    const notes = options.asOf === undefined ? [] : await this.refuseStale(item, level, options.asOf, options.signal);
+    const attempt = (layer: LayerName): Promise<boolean> =>
+      withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs, options.signal).then(
+        () => (written.push(layer), true),
+        (error: unknown) => (failures.push({ layer, reason: reason(error, 'write') }), false),
+      );
+    // A vector goes to long-term only once its document is in mid-term: mid-term is the list of
+    // what long-term holds (forget finds the ids there), so a vector without one could never be
+    // forgotten.
     await Promise.all(
-      layers.map((layer) =>
-        withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs, options.signal).then(
-          () => void written.push(layer),
-          (error: unknown) => void failures.push({ layer, reason: reason(error, 'write') }),
+      layers
+        .filter((layer) => layer !== 'long-term')
+        .map((layer) =>
+          attempt(layer).then(async (ok) => {
+            if (layer !== 'mid-term' || !layers.includes('long-term')) return;
+            if (ok) await attempt('long-term');
+            else failures.push({ layer: 'long-term', reason: 'not written: mid-term did not take the item' });
+          }),
         ),
-      ),
     );
     written.sort((a, b) => layers.indexOf(a) - layers.indexOf(b));
-    if (failures.length === 0) return { id: item.id, importance: level, written, degraded: [] };
+    if (failures.length === 0) return { id: item.id, importance: level, written, degraded: notes };
     options.signal?.throwIfAborted();
 
     const required = REQUIRED_BY_IMPORTANCE[level];
     if (failures.some((f) => required.includes(f.layer))) throw new MemoryWriteError(failures, written);
-    const degraded = failures.map((f) => `${f.layer}: ${f.reason}`);
+    const degraded = [...notes, ...failures.map((f) => `${f.layer}: ${f.reason}`)];
     this.options.logger?.warn({ id: item.id, degraded }, 'memory write degraded');
     return { id: item.id, importance: level, written, degraded };
+  }
+
+  /**
+   * Throws `MemoryErasedError` when the item, its conversation or its tenant was erased at or
+   * after `asOf`. Tombstones live in mid-term: a durable write cannot be made without it anyway,
+   * while a LOW write (short-term only, gone within the hour) goes ahead unchecked and says so.
+   */
+  private async refuseStale(item: StoredItem, level: Importance, asOf: Date, signal?: AbortSignal): Promise<string[]> {
+    const targets = targetsOf(item);
+    let stones: Map<string, number>;
+    try {
+      stones = await withDeadline(() => this.layers.midTerm.tombstones(targets.map(tombstoneKey)), this.writeTimeoutMs, signal);
+    } catch (error) {
+      signal?.throwIfAborted();
+      const failure = { layer: 'mid-term' as const, reason: `erasures not checked: ${reason(error, 'read')}` };
+      if (level !== 'low') throw new MemoryWriteError([failure], []);
+      return [`${failure.layer}: ${failure.reason}`];
+    }
+    for (const target of targets) {
+      const erasedAt = stones.get(tombstoneKey(target));
+      if (erasedAt !== undefined && erasedAt >= asOf.getTime()) throw new MemoryErasedError(target, new Date(erasedAt).toISOString());
+    }
+    return [];
   }
 
   private write(layer: LayerName, item: StoredItem, level: Importance, now: Date): Promise<unknown> {
@@ -232,43 +285,28 @@ export class LayeredMemoryManager {
   }
 
   /**
-   * Removes a conversation, or one item, from every layer (the right to be forgotten). Throws
-   * `MemoryForgetError` with what was removed when a layer could not be reached.
+   * Removes a conversation, one item, or everything of a tenant from every layer (the right to be
+   * forgotten), in an order that a retry completes (see `Eraser`), and leaves a record of it
+   * without content. Throws `MemoryForgetError` with what was removed when a layer could not be
+   * reached; then the record says `failed`, and calling again is safe.
    */
-  async forget(target: ForgetTarget): Promise<ForgetResult> {
-    const { shortTerm, midTerm, longTerm } = this.layers;
-    let removals: Record<LayerName, () => Promise<number>>;
-    const tenantId = target.tenantId === undefined ? undefined : parseId('tenantId', target.tenantId);
-    // Short-term forgets by key: keys are made of tenant-scoped ids, which no other tenant can name.
-    if ('conversationId' in target) {
-      const conversationId = parseId('conversationId', target.conversationId);
-      // Mid-term holds every HIGH item (they never expire), so its ids are what long-term holds.
-      const ids = await withDeadline(() => midTerm.idsOfConversation(conversationId, tenantId), this.writeTimeoutMs).catch((error: unknown) => {
-        throw new MemoryForgetError([{ layer: 'mid-term', reason: reason(error, 'read') }], {});
-      });
-      removals = {
-        'short-term': () => shortTerm.forgetConversation(conversationId),
-        'mid-term': () => midTerm.deleteConversation(conversationId, tenantId),
-        'long-term': async () => (ids.length > 0 ? (await longTerm.remove(ids), ids.length) : 0),
-      };
+  async forget(target: ForgetTarget, options: ForgetOptions = {}): Promise<ForgetResult> {
+    let erasure: ErasureTarget;
+    let tenantId: string | undefined;
+    if ('purgeTenant' in target) {
+      tenantId = parseId('purgeTenant', target.purgeTenant);
+      erasure = { kind: 'tenant', id: tenantId };
     } else {
-      const itemId = parseId('itemId', target.itemId);
-      removals = {
-        'short-term': async () => Number(await shortTerm.forgetItem(itemId)),
-        'mid-term': async () => Number(await midTerm.delete(itemId, tenantId)),
-        'long-term': async () => (await longTerm.remove([itemId]), 1),
-      };
+      tenantId = target.tenantId === undefined ? undefined : parseId('tenantId', target.tenantId);
+      erasure = 'conversationId' in target ? { kind: 'conversation', id: parseId('conversationId', target.conversationId) } : { kind: 'item', id: parseId('itemId', target.itemId) };
     }
-    const layers = Object.keys(removals) as LayerName[];
-    const outcomes = await Promise.allSettled(layers.map((layer) => withDeadline(removals[layer], this.writeTimeoutMs)));
-    const removed = { 'short-term': 0, 'mid-term': 0, 'long-term': 0 } as Record<LayerName, number>;
-    const failures: LayerFailure[] = [];
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') removed[layers[i]] = outcome.value;
-      else failures.push({ layer: layers[i], reason: reason(outcome.reason, 'write') });
-    });
-    if (failures.length > 0) throw new MemoryForgetError(failures, removed);
-    return { removed };
+    const eraser = new Eraser(this.layers, { timeoutMs: this.writeTimeoutMs, now: this.now });
+    return eraser.erase({ target: erasure, tenantId, requestedBy: options.requestedBy ?? 'library', signal: options.signal });
+  }
+
+  /** An erasure's record by its receipt id, within `tenantId` when given. */
+  async erasure(id: string, tenantId?: string): Promise<ErasureRecord | undefined> {
+    return withDeadline(() => this.layers.midTerm.getErasure(parseId('receipt', id), tenantId), this.readTimeoutMs);
   }
 
   /** Each layer's backend and health, probed concurrently within the read budget. */
@@ -313,10 +351,4 @@ export class LayeredMemoryManager {
       return item ? [{ item, score: m.score }] : [];
     });
   }
-}
-
-function reason(error: unknown, kind: 'read' | 'write'): string {
-  if (error instanceof DeadlineExceededError) return 'timeout';
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].slice(0, 200) || `${kind} failed`;
 }

@@ -78,6 +78,39 @@ export interface ShortTermStore extends Layer {
   forgetItem(id: string): Promise<boolean>;
   /** Removes a conversation's list and its items. Returns how many items were removed. */
   forgetConversation(conversationId: string): Promise<number>;
+  /**
+   * Removes every item of a tenant: its conversations (stored ids `scopedId(tenant, …)`) and
+   * items stored under its scoped ids. Returns how many items were removed.
+   */
+  forgetTenant(tenantId: string): Promise<number>;
+}
+
+/** What an erasure removed: a conversation, one item, or everything of a tenant. `id` is the stored (tenant-scoped) id, or the tenant. */
+export interface ErasureTarget {
+  readonly kind: 'conversation' | 'item' | 'tenant';
+  readonly id: string;
+}
+
+/**
+ * The record an erasure leaves: what, when, and at whose request, never any content. Written
+ * before anything is removed (`pending`), then `complete` or `failed`, so an operator can prove
+ * what was erased and see what is still owed. Kept until removed by hand.
+ */
+export interface ErasureRecord {
+  /** The receipt's id, given to the caller. */
+  readonly id: string;
+  readonly tenantId?: string;
+  readonly target: ErasureTarget;
+  /** Who asked: an API key's fingerprint (`tenant:<tenant>#<sha256 prefix>`), never the key. */
+  readonly requestedBy: string;
+  /** ISO-8601. Writes begun before this instant into the target are refused from now on (a tombstone). */
+  readonly requestedAt: string;
+  readonly state: 'pending' | 'complete' | 'failed';
+  readonly completedAt?: string;
+  /** Items removed per layer (long-term: removals requested). */
+  readonly removed?: Readonly<Record<LayerName, number>>;
+  /** `"<layer>: <reason>"` of a failed attempt; a retry is a new erasure with its own record. */
+  readonly failures?: readonly string[];
 }
 
 /** Mid-term memory: durable documents with an expiry (MongoDB / Firestore). */
@@ -94,6 +127,19 @@ export interface MidTermStore extends Layer {
   /** With `tenantId`, an item of another tenant is left alone (and not counted). */
   delete(id: string, tenantId?: TenantFilter): Promise<boolean>;
   deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number>;
+  /** Up to `limit` ids of a tenant's items, expired or not, in no particular order (a purge's next batch). */
+  idsOfTenant(tenantId: string, limit: number): Promise<string[]>;
+  /** Deletes these items of `tenantId` (others are left alone). Returns how many were deleted. */
+  deleteMany(ids: readonly string[], tenantId: TenantFilter): Promise<number>;
+  /**
+   * Inserts or replaces an erasure's record by id and moves its target's tombstone to
+   * `requestedAt` (`tombstoneKey`). The record holds no content.
+   */
+  recordErasure(record: ErasureRecord): Promise<void>;
+  /** A record, within `tenantId` when given. */
+  getErasure(id: string, tenantId?: TenantFilter): Promise<ErasureRecord | undefined>;
+  /** For each key (`tombstoneKey`) erased at least once: the latest erasure's `requestedAt`, in ms since the epoch. */
+  tombstones(keys: readonly string[]): Promise<Map<string, number>>;
 }
 
 /** A neighbour found by vector search. */

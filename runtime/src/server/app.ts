@@ -7,11 +7,12 @@ import { MethodNotAllowed, RouteNotFound, clientErrorHandler, errorHandler } fro
 import { KnownRoutes } from './known-routes';
 import { loggerOptions } from './logger';
 import auth, { keyring } from './plugins/auth';
+import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
-import { CLIENT_ID_MAX_LENGTH, Context, ErrorResponse, Item, TraceStep, documentMetadata, metadataKeyword } from './schemas';
+import { CLIENT_ID_MAX_LENGTH, Context, ErrorResponse, Item, Receipt, TraceStep, documentMetadata, metadataKeyword } from './schemas';
 
 export interface BuildOptions {
   /** Override the logger (tests: `false`). @default - JSON logs in Cloud Logging's shape */
@@ -84,6 +85,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   app.addSchema(Item);
   app.addSchema(Context);
   app.addSchema(TraceStep);
+  app.addSchema(Receipt);
 
   await app.register(swagger, {
     // Shared schemas keep their names in the document (ErrorResponse, Item, Context, TraceStep).
@@ -106,26 +108,41 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   });
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady, keyring: keyring(server.apiKeys) });
+  const ring = keyring(server.apiKeys, server.adminApiKeys);
+  await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady, keyring: ring });
 
+  // Each caller's requests count against its own limit: a tenant's, an operator's, or (auth off) an address's.
+  const limited = async (scope: FastifyInstance) =>
+    scope.register(rateLimit, {
+      max: server.rateLimitPerMinute,
+      timeWindow: '1 minute',
+      keyGenerator: (request) => {
+        const caller = request.caller;
+        return caller.kind === 'tenant' ? `tenant:${caller.tenant}` : caller.kind === 'admin' ? `admin:${caller.name}` : `ip:${request.ip}`;
+      },
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: 'ORCH_RATE_LIMITED',
+        message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`,
+      }),
+    });
   await app.register(
     async (v1) => {
-      await v1.register(auth, { apiKeys: server.apiKeys });
-      await v1.register(rateLimit, {
-        max: server.rateLimitPerMinute,
-        timeWindow: '1 minute',
-        keyGenerator: (request) => (server.apiKeys.length > 0 ? `tenant:${request.tenant}` : `ip:${request.ip}`),
-        errorResponseBuilder: (_request, context) => ({
-          statusCode: 429,
-          code: 'ORCH_RATE_LIMITED',
-          message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`,
-        }),
-      });
+      await v1.register(auth, { keyring: ring, accepts: 'tenant' });
+      await limited(v1);
       await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs });
       await v1.register(memoryRoutes, { memory: deps.memory });
       await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });
     },
     { prefix: '/v1' },
+  );
+  await app.register(
+    async (admin) => {
+      await admin.register(auth, { keyring: ring, accepts: 'admin' });
+      await limited(admin);
+      await admin.register(adminRoutes, { memory: deps.memory });
+    },
+    { prefix: '/v1/admin' },
   );
 
   return app;

@@ -13,6 +13,7 @@ export interface ErrorBody {
 export const Unauthorized = createError('ORCH_UNAUTHORIZED', 'a valid API key is required (Authorization: Bearer <key>)', 401);
 export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
+export const ErasureNotFound = createError('ORCH_ERASURE_NOT_FOUND', 'no erasure receipt "%s" of this tenant', 404);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
 export const MethodNotAllowed = createError('ORCH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; the Allow header lists what is', 405);
 // nginx's 499: nobody reads it, but the log says the client, not the service, ended the request.
@@ -58,7 +59,10 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   // The client's item or query does not validate; every problem is named.
   MEMORY_INVALID_ITEM: (e) => ({ status: 400, code: e.code, message: e.message, details: { problems: (e as unknown as ValidationError).problems } }),
   MEMORY_WRITE_FAILED: backendUnavailable,
-  MEMORY_FORGET_FAILED: backendUnavailable,
+  // Retrying completes it; the failed attempt's receipt says what it removed.
+  MEMORY_FORGET_FAILED: (e) => ({ ...backendUnavailable(e), details: { failures: e.failures, removed: e.removed, receipt: e.receipt } }),
+  // A write begun before its conversation (item, tenant) was erased: stale, not to be retried as is.
+  MEMORY_ERASED: (e) => ({ status: 409, code: 'ORCH_ERASED', message: e.message, details: { erasedAt: e.erasedAt, kind: (e.target as { kind: string }).kind } }),
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).
   FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 414, code: 'ORCH_URI_TOO_LONG', message: `a path parameter is longer than ${CLIENT_ID_MAX_LENGTH} characters, the longest id` }),

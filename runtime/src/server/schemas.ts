@@ -59,6 +59,29 @@ export const Context = Type.Object(
   { $id: 'Context' },
 );
 
+const LayerCounts = Type.Object({ 'short-term': Type.Integer(), 'mid-term': Type.Integer(), 'long-term': Type.Integer() });
+
+/** An erasure's record (`ErasureRecord`), as its requester sees it: no content, ever. */
+export const Receipt = Type.Object(
+  {
+    id: Type.String({ description: 'The receipt id: GET /v1/memory/erasures/{id} shows it again' }),
+    target: Type.Object({
+      kind: StringEnum(['conversation', 'item', 'tenant']),
+      id: Type.String({ description: "The client's id of the conversation or item, or the tenant" }),
+    }),
+    requestedBy: Type.String({ description: 'The key that asked: tenant:<tenant>#<fingerprint> or admin:<name>#<fingerprint> (SHA-256 prefix, not the key)' }),
+    requestedAt: Type.String({ format: 'date-time', description: 'Writes begun before this instant into the target are refused from now on (409 ORCH_ERASED)' }),
+    state: StringEnum(['pending', 'complete', 'failed']),
+    completedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    removed: Type.Optional(LayerCounts),
+    failures: Type.Optional(Type.Array(Type.String())),
+  },
+  { $id: 'Receipt' },
+);
+
+/** What an erasure answers: items removed per layer and the receipt. */
+export const Erased = Type.Object({ removed: LayerCounts, receipt: Type.Ref('Receipt') });
+
 /**
  * One LLM call attempt (`Attempt` in llm/types.ts). The response serializer keeps only the fields
  * named here: a field added to `Attempt` or `TraceStep` must be added here too (the server tests

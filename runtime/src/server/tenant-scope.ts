@@ -1,6 +1,6 @@
 import type { SemanticMatch } from '../memory/manager';
 import { decodeScopedId, scopedId } from '../memory/tenancy';
-import type { StoredItem } from '../memory/types';
+import type { ErasureRecord, StoredItem } from '../memory/types';
 
 /**
  * Keeps tenants apart in a shared memory, twice over: every id a client names (conversation,
@@ -36,6 +36,13 @@ export class TenantScope {
 
   matches(matches: readonly SemanticMatch[]): { item: Omit<StoredItem, 'tenantId'>; score: number }[] {
     return matches.filter((m) => this.owns(m.item)).map((m) => ({ item: this.view(m.item), score: m.score }));
+  }
+
+  /** A receipt of this tenant's as the client sees it: the target by its own id; undefined for another tenant's. */
+  receipt(record: ErasureRecord): Omit<ErasureRecord, 'tenantId'> | undefined {
+    if (record.tenantId !== this.tenant) return undefined;
+    const { tenantId: _tenant, ...rest } = record;
+    return record.target.kind === 'tenant' ? rest : { ...rest, target: { ...record.target, id: this.clientId(record.target.id) ?? record.target.id } };
   }
 
   private view(item: StoredItem): Omit<StoredItem, 'tenantId'> {

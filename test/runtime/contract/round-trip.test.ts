@@ -50,6 +50,7 @@ const deployed: RuntimeConfig = {
       { tenant: 'acme', key: KEY },
       { tenant: 'globex', key: `${KEY}x` },
     ],
+    adminApiKeys: [{ name: 'ops@acme', key: `${KEY}admin` }],
   },
   llm: {
     deployments: [
@@ -87,7 +88,7 @@ const local: RuntimeConfig = {
     embedding: { model: 'text-embedding-005', dimensions: 768 },
     redis: { url: 'rediss://:pw@127.0.0.1:6380', tls: true, password: 'separate-auth' },
   },
-  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, apiKeys: [] },
+  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, apiKeys: [], adminApiKeys: [] },
   llm: {
     deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }],
     fallbacks: {},

@@ -346,7 +346,11 @@ describe('memory routes', () => {
     expect(other.json()).toMatchObject({ recent: [], related: [], semantic: [] });
 
     const forgotten = await app.inject({ method: 'DELETE', url: '/v1/conversations/c1', headers: bearer(ACME_KEY) });
-    expect(forgotten.json()).toEqual({ conversationId: 'c1', removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 } });
+    expect(forgotten.json()).toEqual({
+      conversationId: 'c1',
+      removed: { 'short-term': 1, 'mid-term': 1, 'long-term': 1 },
+      receipt: expect.objectContaining({ target: { kind: 'conversation', id: 'c1' }, state: 'complete' }),
+    });
     expect((await post('/v1/memory/search', { query: 'plant', conversationId: 'c1' })).json().semantic).toEqual([]);
   });
 
@@ -456,7 +460,18 @@ describe('service surface', () => {
     const doc = (await app.inject('/docs/json')).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/readyz', '/v1/agents', '/v1/conversations/{conversationId}', '/v1/memory', '/v1/memory/search', '/v1/teams/{teamId}/messages'].sort(),
+      [
+        '/healthz',
+        '/readyz',
+        '/v1/admin/tenants/{tenant}/memory',
+        '/v1/agents',
+        '/v1/conversations/{conversationId}',
+        '/v1/memory',
+        '/v1/memory/erasures/{receiptId}',
+        '/v1/memory/items/{itemId}',
+        '/v1/memory/search',
+        '/v1/teams/{teamId}/messages',
+      ].sort(),
     );
     expect(doc.components.schemas.ErrorResponse).toBeDefined();
     await app.close();

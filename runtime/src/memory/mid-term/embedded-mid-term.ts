@@ -1,6 +1,7 @@
 import { frozenCopy } from '../frozen';
+import { tombstoneKey } from '../erasure-record';
 import { ofTenant } from '../tenancy';
-import type { LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
+import type { ErasureRecord, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
 
 interface Row {
   item: StoredItem;
@@ -23,6 +24,8 @@ export class EmbeddedMidTermStore implements MidTermStore {
    * are read from the end, without scanning or sorting every row on each call.
    */
   private readonly conversations = new Map<string, Row[]>();
+  private readonly erasures = new Map<string, ErasureRecord>();
+  private readonly tombstoneTimes = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(options: EmbeddedMidTermOptions = {}) {
@@ -38,6 +41,8 @@ export class EmbeddedMidTermStore implements MidTermStore {
   async close(): Promise<void> {
     this.rows.clear();
     this.conversations.clear();
+    this.erasures.clear();
+    this.tombstoneTimes.clear();
   }
 
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
@@ -93,6 +98,41 @@ export class EmbeddedMidTermStore implements MidTermStore {
     if (kept.length > 0) this.conversations.set(conversationId, kept);
     else this.conversations.delete(conversationId);
     return doomed.length;
+  }
+
+  async idsOfTenant(tenantId: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (const row of this.rows.values()) {
+      if (ids.length >= limit) break;
+      if (row.item.tenantId === tenantId) ids.push(row.item.id);
+    }
+    return ids;
+  }
+
+  async deleteMany(ids: readonly string[], tenantId: TenantFilter): Promise<number> {
+    let deleted = 0;
+    for (const id of ids) if (await this.delete(id, tenantId)) deleted++;
+    return deleted;
+  }
+
+  async recordErasure(record: ErasureRecord): Promise<void> {
+    this.erasures.set(record.id, frozenCopy(record));
+    const key = tombstoneKey(record.target);
+    this.tombstoneTimes.set(key, Math.max(this.tombstoneTimes.get(key) ?? 0, Date.parse(record.requestedAt)));
+  }
+
+  async getErasure(id: string, tenantId?: TenantFilter): Promise<ErasureRecord | undefined> {
+    const record = this.erasures.get(id);
+    return record && ofTenant(record, tenantId) ? record : undefined;
+  }
+
+  async tombstones(keys: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const key of keys) {
+      const at = this.tombstoneTimes.get(key);
+      if (at !== undefined) found.set(key, at);
+    }
+    return found;
   }
 
   private unindex(row: Row | undefined): void {

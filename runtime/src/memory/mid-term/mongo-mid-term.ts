@@ -1,9 +1,10 @@
 import { handleWhen, retry } from 'cockatiel';
 import { Collection, Document, MongoAPIError, MongoClient, MongoClientOptions, MongoParseError, MongoRuntimeError, MongoServerError } from 'mongodb';
-import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, midTermCollectionName, mongoIndexKey } from '../../contract';
+import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, erasureCollectionNames, midTermCollectionName, mongoIndexKey } from '../../contract';
+import { tombstoneKey } from '../erasure-record';
 import { MemoryOptionsError } from '../errors';
 import { BackendUnavailableError, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
-import type { Json, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
+import type { ErasureRecord, Json, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
 
 export interface MongoMidTermOptions {
   /**
@@ -62,6 +63,20 @@ export interface MemoryDocument {
   expiresAt: Date | null;
 }
 
+/** An erasure's receipt: what, when, who, never content. */
+interface ErasureDocument extends Omit<ErasureRecord, 'id' | 'requestedAt' | 'completedAt'> {
+  _id: string;
+  requestedAt: Date;
+  completedAt?: Date;
+}
+
+/** The latest erasure of one target (`tombstoneKey`). */
+interface TombstoneDocument {
+  _id: string;
+  erasedAt: Date;
+  receipt: string;
+}
+
 // MongoDB's error codes (src/mongo/base/error_codes.yml in the MongoDB server repository).
 const UNAUTHORIZED = 13;
 const AUTHENTICATION_FAILED = 18;
@@ -77,6 +92,8 @@ const NOT_IMPLEMENTED = 238;
 export class MongoMidTermStore implements MidTermStore {
   private readonly client: MongoClient;
   private readonly collection: Collection<MemoryDocument>;
+  private readonly erasureRecords: Collection<ErasureDocument>;
+  private readonly tombstoneDocs: Collection<TombstoneDocument>;
   private check: MidTermIndexCheck | undefined;
   private readonly connection = new ConnectionState();
   /** Set by `init()`: the first connection, made in the background until it succeeds. */
@@ -99,7 +116,11 @@ export class MongoMidTermStore implements MidTermStore {
       }
       throw error;
     }
-    this.collection = this.client.db(options.database).collection<MemoryDocument>(midTermCollectionName(options.collectionPrefix));
+    const db = this.client.db(options.database);
+    this.collection = db.collection<MemoryDocument>(midTermCollectionName(options.collectionPrefix));
+    const erasures = erasureCollectionNames(options.collectionPrefix);
+    this.erasureRecords = db.collection<ErasureDocument>(erasures.records);
+    this.tombstoneDocs = db.collection<TombstoneDocument>(erasures.tombstones);
   }
 
   /**
@@ -158,8 +179,12 @@ export class MongoMidTermStore implements MidTermStore {
 
   /** Fails at once, with why, until the first connection is made (the driver would say "Topology is closed"). */
   private get documents(): Collection<MemoryDocument> {
+    return this.reachable(this.collection);
+  }
+
+  private reachable<T extends Document>(collection: Collection<T>): Collection<T> {
     if (!this.connection.up) throw new BackendUnavailableError(`mongodb database ${this.options.database}`, this.connection);
-    return this.collection;
+    return collection;
   }
 
   /**
@@ -300,6 +325,39 @@ export class MongoMidTermStore implements MidTermStore {
 
   async deleteConversation(conversationId: string, tenantId?: TenantFilter): Promise<number> {
     return (await this.documents.deleteMany(conversationFilter(conversationId, tenantId))).deletedCount;
+  }
+
+  async idsOfTenant(tenantId: string, limit: number): Promise<string[]> {
+    // No index on tenantId alone: a purge is rare and an operator's, so it may scan the collection.
+    const docs = await this.documents.find({ tenantId }, { projection: { _id: 1 } }).limit(limit).toArray();
+    return docs.map((d) => d._id);
+  }
+
+  async deleteMany(ids: readonly string[], tenantId: TenantFilter): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.documents.deleteMany({ _id: { $in: [...ids] }, ...tenantField(tenantId) })).deletedCount;
+  }
+
+  async recordErasure(record: ErasureRecord): Promise<void> {
+    const { id, requestedAt, completedAt, ...rest } = record;
+    const doc: ErasureDocument = { _id: id, ...rest, requestedAt: new Date(requestedAt), ...(completedAt === undefined ? {} : { completedAt: new Date(completedAt) }) };
+    await this.reachable(this.erasureRecords).replaceOne({ _id: id }, doc, { upsert: true });
+    // Erasures of one target are asked for in time order, so the latest write carries the latest time.
+    const key = tombstoneKey(record.target);
+    await this.reachable(this.tombstoneDocs).replaceOne({ _id: key }, { erasedAt: doc.requestedAt, receipt: id }, { upsert: true });
+  }
+
+  async getErasure(id: string, tenantId?: TenantFilter): Promise<ErasureRecord | undefined> {
+    const doc = await this.reachable(this.erasureRecords).findOne({ _id: id, ...tenantField(tenantId) });
+    if (!doc) return undefined;
+    const { _id, requestedAt, completedAt, ...rest } = doc;
+    return { id: _id, ...rest, requestedAt: requestedAt.toISOString(), ...(completedAt === undefined ? {} : { completedAt: completedAt.toISOString() }) };
+  }
+
+  async tombstones(keys: readonly string[]): Promise<Map<string, number>> {
+    if (keys.length === 0) return new Map();
+    const docs = await this.reachable(this.tombstoneDocs).find({ _id: { $in: [...keys] } }).toArray();
+    return new Map(docs.map((d) => [d._id, d.erasedAt.getTime()]));
   }
 
   private unexpired() {

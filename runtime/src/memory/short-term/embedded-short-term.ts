@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../../contract';
 import { frozenCopy } from '../frozen';
-import { ofTenant } from '../tenancy';
+import { decodeScopedId, ofTenant } from '../tenancy';
 import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
 interface Entry<T> {
@@ -107,6 +107,19 @@ export class EmbeddedShortTermStore implements ShortTermStore {
         removed++;
       }
     }
+    return removed;
+  }
+
+  async forgetTenant(tenantId: string): Promise<number> {
+    const owned = (id: string | undefined) => id !== undefined && decodeScopedId(id)?.tenant === tenantId;
+    let removed = 0;
+    for (const [id, entry] of this.items) {
+      const item = entry.value;
+      if (item.tenantId !== tenantId && !owned(item.id) && !owned(item.conversationId)) continue;
+      this.items.delete(id);
+      if (entry.expiresAt > this.now()) removed++;
+    }
+    for (const conversationId of this.conversations.keys()) if (owned(conversationId)) this.conversations.delete(conversationId);
     return removed;
   }
 

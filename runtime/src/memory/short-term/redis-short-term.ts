@@ -1,7 +1,7 @@
 import Redis, { RedisOptions } from 'ioredis';
 import { DEFAULTS } from '../../contract';
 import { MemoryOptionsError } from '../errors';
-import { ofTenant } from '../tenancy';
+import { ofTenant, scopedId } from '../tenancy';
 import { BackendUnavailableError, BackoffSequence, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
 import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
@@ -279,6 +279,24 @@ export class RedisShortTermStore implements ShortTermStore {
 
   async forgetConversation(conversationId: string): Promise<number> {
     return this.redis.forgetConversation(this.keys.recent(conversationId), this.keys.ids(conversationId), this.prefix, conversationId);
+  }
+
+  /**
+   * SCANs (never KEYS, which blocks the server) for the tenant's conversations and scoped items:
+   * every stored id of a tenant starts with `scopedId(tenant, '')`, whose characters are no glob
+   * patterns (the TENANT rule). Items written while the scan runs are not promised gone: the
+   * tombstone of the purge refuses writes begun before it.
+   */
+  async forgetTenant(tenantId: string): Promise<number> {
+    const scope = scopedId(tenantId, '');
+    let removed = 0;
+    for await (const keys of this.redis.scanStream({ match: `${this.keys.ids(scope)}*`, count: 500 }) as AsyncIterable<string[]>) {
+      for (const key of keys) removed += await this.forgetConversation(key.slice(this.keys.ids('').length));
+    }
+    for await (const keys of this.redis.scanStream({ match: `${this.keys.item(scope)}*`, count: 500 }) as AsyncIterable<string[]>) {
+      for (const key of keys) if (await this.forgetItem(key.slice(this.keys.item('').length))) removed++;
+    }
+    return removed;
   }
 
   private ttlMs(ttlSeconds?: number): number {

@@ -33,7 +33,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, optio
 
   app.get('/readyz', { schema: { summary: 'Readiness: every memory backend answers (details with an API key)', security: [], response: { 200: Ready, 503: Ready } } }, async (request, reply) => {
     const status = await options.memory.status();
-    const trusted = options.keyring.open || options.keyring.tenantOf(request.headers.authorization) !== undefined;
+    const trusted = options.keyring.open || options.keyring.callerOf(request.headers.authorization) !== undefined;
     const layers = trusted ? status : status.map(({ detail: _detail, ...layer }) => layer);
     const ready = status.every((l) => l.ok);
     if (ready && firstReady) {

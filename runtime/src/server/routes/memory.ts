@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
-import { ClientId, Metadata, commonErrors } from '../schemas';
+import { ErasureNotFound } from '../errors';
+import { describeCaller } from '../plugins/auth';
+import { ClientId, Erased, Metadata, commonErrors } from '../schemas';
 
 const StoreBody = Type.Object(
   {
@@ -37,10 +39,11 @@ const SearchBody = Type.Object(
   { additionalProperties: false },
 );
 const ConversationParams = Type.Object({ conversationId: ClientId });
-const Forgotten = Type.Object({
-  conversationId: Type.String(),
-  removed: Type.Object({ 'short-term': Type.Integer(), 'mid-term': Type.Integer(), 'long-term': Type.Integer() }),
-});
+const ItemParams = Type.Object({ itemId: ClientId });
+const ReceiptParams = Type.Object({ receiptId: Type.String({ format: 'uuid' }) });
+const ForgottenConversation = Type.Composite([Type.Object({ conversationId: Type.String() }), Erased]);
+const ForgottenItem = Type.Composite([Type.Object({ itemId: Type.String() }), Erased]);
+const erasureErrors = { 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), ...commonErrors };
 
 /** Memory for applications: store, search and forget, always within the caller's tenant. */
 const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> = async (app, options) => {
@@ -48,10 +51,11 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
 
   app.post(
     '/memory',
-    { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, ...commonErrors } } },
+    { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, 409: Type.Ref('ErrorResponse'), ...commonErrors } } },
     async (request, reply) => {
       const { item, importance } = request.body;
       const scope = request.scope;
+      const asOf = new Date();
       const result = await memory.store(
         {
           ...item,
@@ -60,6 +64,7 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
           ...(item.conversationId === undefined ? {} : { conversationId: scope.id(item.conversationId) }),
         },
         importance ?? 'low',
+        { asOf },
       );
       return reply.status(201).send({ ...result, id: item.id });
     },
@@ -87,11 +92,32 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> 
 
   app.delete(
     '/conversations/:conversationId',
-    { schema: { summary: 'Forget a conversation in every memory layer', params: ConversationParams, response: { 200: Forgotten, 414: Type.Ref('ErrorResponse'), ...commonErrors } } },
+    { schema: { summary: 'Forget a conversation in every memory layer; answers a receipt', params: ConversationParams, response: { 200: ForgottenConversation, ...erasureErrors } } },
     async (request) => {
       const { conversationId } = request.params;
-      const { removed } = await memory.forget({ conversationId: request.scope.id(conversationId), tenantId: request.tenant });
-      return { conversationId, removed };
+      const { removed, receipt } = await memory.forget({ conversationId: request.scope.id(conversationId), tenantId: request.tenant }, { requestedBy: describeCaller(request.caller) });
+      return { conversationId, removed, receipt: request.scope.receipt(receipt)! };
+    },
+  );
+
+  app.delete(
+    '/memory/items/:itemId',
+    { schema: { summary: 'Forget one item in every memory layer; answers a receipt', params: ItemParams, response: { 200: ForgottenItem, ...erasureErrors } } },
+    async (request) => {
+      const { itemId } = request.params;
+      const { removed, receipt } = await memory.forget({ itemId: request.scope.id(itemId), tenantId: request.tenant }, { requestedBy: describeCaller(request.caller) });
+      return { itemId, removed, receipt: request.scope.receipt(receipt)! };
+    },
+  );
+
+  app.get(
+    '/memory/erasures/:receiptId',
+    { schema: { summary: "One of the tenant's erasure receipts: what, when, who; no content", params: ReceiptParams, response: { 200: Type.Ref('Receipt'), ...erasureErrors } } },
+    async (request) => {
+      const record = await memory.erasure(request.params.receiptId, request.tenant);
+      const receipt = record && request.scope.receipt(record);
+      if (!receipt) throw new ErasureNotFound(request.params.receiptId);
+      return receipt;
     },
   );
 };
