@@ -1,4 +1,5 @@
-import type { MidTermStore, StoredItem } from '../../../runtime/src/memory/types';
+import type { ErasureRecord, MidTermStore, StoredItem } from '../../../runtime/src/memory/types';
+import { tombstoneKey } from '../../../runtime/src/memory/erasure-record';
 import { scopedId } from '../../../runtime/src/memory/tenancy';
 import { Harness, collidingTenants, uniqueId } from './harness';
 
@@ -113,6 +114,46 @@ export function midTermContract(name: string, create: () => Promise<Harness<MidT
       expect((await h.store.byConversation(conversation, 10, 'acme')).map((i) => i.content)).toEqual(['of acme']);
       expect(await h.store.deleteConversation(conversation, 'acme')).toBe(1);
       expect(await h.store.get(id)).toBeUndefined();
+    });
+
+    it('lists and deletes a tenant\'s items in batches, leaving other tenants\' alone', async () => {
+      const { a, b } = collidingTenants();
+      const ofA = [1, 2, 3].map((n) => scopedId(a.tenant, `i${n}`));
+      for (const id of ofA) await h.store.upsert(item(id, undefined, id, 0, { tenantId: a.tenant }));
+      // Expired items are the tenant's too: a purge removes them.
+      await h.store.upsert(item(scopedId(a.tenant, 'old'), undefined, 'old', 0, { tenantId: a.tenant }), new Date(0));
+      const ofB = scopedId(b.tenant, 'i1');
+      await h.store.upsert(item(ofB, undefined, 'of b', 0, { tenantId: b.tenant }));
+
+      const batch = await h.store.idsOfTenant(a.tenant, 2);
+      expect(batch).toHaveLength(2);
+      expect(await h.store.deleteMany([...batch, ofB], a.tenant)).toBe(2);
+      const rest = await h.store.idsOfTenant(a.tenant, 10);
+      expect(rest.sort()).toEqual([...ofA, scopedId(a.tenant, 'old')].filter((id) => !batch.includes(id)).sort());
+      expect(await h.store.deleteMany(rest, a.tenant)).toBe(2);
+      expect(await h.store.idsOfTenant(a.tenant, 10)).toEqual([]);
+      expect(await h.store.deleteMany([], a.tenant)).toBe(0);
+      expect((await h.store.get(ofB, b.tenant))?.content).toBe('of b');
+    });
+
+    it('keeps erasure records without content, per tenant, and the latest tombstone of each target', async () => {
+      const tenant = uniqueId('t');
+      const target = { kind: 'conversation' as const, id: scopedId(tenant, 'chat') };
+      const pending: ErasureRecord = { id: uniqueId('r'), tenantId: tenant, target, requestedBy: `tenant:${tenant}#0123456789ab`, requestedAt: at(10), state: 'pending' };
+      await h.store.recordErasure(pending);
+      expect(await h.store.getErasure(pending.id, tenant)).toEqual(pending);
+      const done: ErasureRecord = { ...pending, state: 'complete', completedAt: at(11), removed: { 'short-term': 1, 'mid-term': 2, 'long-term': 2 } };
+      await h.store.recordErasure(done);
+      expect(await h.store.getErasure(pending.id, tenant)).toEqual(done);
+      expect(await h.store.getErasure(pending.id, `${tenant}:x`)).toBeUndefined();
+      expect(await h.store.getErasure(uniqueId('r'))).toBeUndefined();
+
+      const again: ErasureRecord = { ...pending, id: uniqueId('r'), requestedAt: at(20) };
+      await h.store.recordErasure(again);
+      const other = tombstoneKey({ kind: 'item', id: scopedId(tenant, 'never') });
+      const stones = await h.store.tombstones([tombstoneKey(target), other]);
+      expect([...stones]).toEqual([[tombstoneKey(target), Date.parse(at(20))]]);
+      expect(await h.store.tombstones([])).toEqual(new Map());
     });
 
     it('reports its status', async () => {

@@ -200,6 +200,24 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
       expect((await h.store.recent(conversation, 10)).map((i) => i.content)).toEqual(['of acme', 'no tenant']);
     });
 
+    it('forgets a whole tenant: its conversations, their turns, its loose items — and nothing of the tenant whose name extends it', async () => {
+      const { a, b } = collidingTenants();
+      const conversationA = scopedId(a.tenant, 'chat');
+      const turns = [1, 2, 3].map((n) => scopedId(a.tenant, `turn-${n}`));
+      // Trimmed from the recent list (keep 2): still the tenant's, still forgotten.
+      for (const id of turns) await h.store.remember(item(id, conversationA, id, { tenantId: a.tenant }), 2, 60);
+      const loose = scopedId(a.tenant, 'note');
+      await h.store.remember(item(loose, undefined, 'loose', { tenantId: a.tenant }), 2, 60);
+      const ofB = scopedId(b.tenant, 'chat');
+      await h.store.remember(item(ofB, ofB, 'of b', { tenantId: b.tenant }), 2, 60);
+
+      expect(await h.store.forgetTenant(a.tenant)).toBe(4);
+      for (const id of [...turns, loose]) expect(await h.store.getItem(id)).toBeUndefined();
+      expect(await h.store.recent(conversationA, 10)).toEqual([]);
+      expect((await h.store.getItem(ofB, b.tenant))?.content).toBe('of b');
+      expect(await h.store.forgetTenant(a.tenant)).toBe(0);
+    });
+
     it('reports its status', async () => {
       expect(await h.store.status()).toMatchObject({ layer: 'short-term', ok: true });
     });
