@@ -118,7 +118,10 @@ export class Eraser {
         if (!(await attempt('long-term', async () => (await longTerm.remove(ids), ids.length)))) return;
         let deleted = 0;
         if (!(await attempt('mid-term', async () => (deleted = await midTerm.deleteMany(ids, tenantId))))) return;
-        if (deleted === 0) return void (await attempt('mid-term', async () => Promise.reject(new Error(`${ids.length} listed documents could not be deleted`))));
+        if (deleted === 0) {
+          await attempt('mid-term', () => Promise.reject(new Error(`${ids.length} listed documents could not be deleted`)));
+          return;
+        }
       }
     };
     await Promise.all([attempt('short-term', () => shortTerm.forgetTenant(tenantId)), durable()]);
