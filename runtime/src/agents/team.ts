@@ -131,7 +131,7 @@ export class AgentTeam {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
     const incoming = await memory.store(
-      { id: randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
+      { id: message.id ?? randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
       { signal },
     );
@@ -149,7 +149,8 @@ export class AgentTeam {
       if (reply.model !== undefined) metadata.model = reply.model;
       if (reply.provider !== undefined) metadata.provider = reply.provider;
       try {
-        const stored = await memory.store({ id: randomUUID(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal });
+        const id = message.id === undefined ? randomUUID() : `${message.id}:reply`;
+        const stored = await memory.store({ id, content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal });
         notes.push(...stored.degraded.map((n) => `write: ${n}`));
       } catch (error) {
         // The answer has been paid for: return it, and say the next turn will not see it.

@@ -64,6 +64,8 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
       shortTermTtlSeconds: config.shortTermTtlSeconds,
       midTermTtlDays: config.midTermTtlDays,
       layerTimeoutMs: config.layerTimeoutMs,
+      // Unset: the long-term store's embedder decides (LayeredMemoryManager's default).
+      ...(config.semanticMinScore === undefined ? {} : { semanticMinScore: config.semanticMinScore }),
       ...managerOptions,
     },
   );

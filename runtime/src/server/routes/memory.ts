@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
+import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { ClientId, Metadata, commonErrors } from '../schemas';
 
 const StoreBody = Type.Object(
@@ -43,12 +44,15 @@ const Forgotten = Type.Object({
 });
 
 /** Memory for applications: store, search and forget, always within the caller's tenant. */
-const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> = async (app, options) => {
+const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager; idempotency: IdempotentRoute }> = async (app, options) => {
   const { memory } = options;
 
   app.post(
     '/memory',
-    { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, ...commonErrors } } },
+    {
+      schema: { summary: 'Store an item; importance decides which layers keep it', headers: IdempotencyHeaders, body: StoreBody, response: { 201: Stored, ...idempotencyErrors, ...commonErrors } },
+      ...options.idempotency.hooks,
+    },
     async (request, reply) => {
       const { item, importance } = request.body;
       const scope = request.scope;
