@@ -113,6 +113,7 @@ describe('server settings', () => {
       bodyLimitBytes: 1024 * 1024,
       rateLimitPerMinute: 600,
       requestTimeoutMs: 240_000,
+      idempotencyTtlSeconds: 86_400,
       teamsDir: undefined,
       apiKeys: [],
       adminApiKeys: [],
@@ -183,10 +184,16 @@ describe('server settings', () => {
   });
 
   it('validates port, log level, limits', () => {
-    const message = problems({ [S.port]: '70000', [S.logLevel]: 'loud', [S.bodyLimitBytes]: '0' });
+    const message = problems({ [S.port]: '70000', [S.logLevel]: 'loud', [S.bodyLimitBytes]: '0', [S.idempotencyTtlSeconds]: '0' });
     expect(message).toMatch(/PORT: expected/);
     expect(message).toMatch(/ORCHESTRA_LOG_LEVEL: expected/);
     expect(message).toMatch(/ORCHESTRA_BODY_LIMIT_BYTES: expected/);
+    expect(message).toMatch(/ORCHESTRA_IDEMPOTENCY_TTL_SECONDS: expected/);
+  });
+
+  it('keeps answers to Idempotency-Key retries a day unless told otherwise', () => {
+    expect(parseRuntimeConfig({}).server.idempotencyTtlSeconds).toBe(86_400);
+    expect(parseRuntimeConfig({ [S.idempotencyTtlSeconds]: '600' }).server.idempotencyTtlSeconds).toBe(600);
   });
 });
 

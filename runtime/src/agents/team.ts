@@ -136,7 +136,7 @@ export class AgentTeam {
     // Turn ids are the tenant's like every id it names, so erasing an item reaches only its own.
     const turnId = () => (tenantId === undefined ? randomUUID() : scopedId(tenantId, randomUUID()));
     const incoming = await memory.store(
-      { id: turnId(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
+      { id: message.id ?? turnId(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
       { signal, asOf },
     );
@@ -154,7 +154,8 @@ export class AgentTeam {
       if (reply.model !== undefined) metadata.model = reply.model;
       if (reply.provider !== undefined) metadata.provider = reply.provider;
       try {
-        const stored = await memory.store({ id: turnId(), content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal, asOf });
+        const id = message.id === undefined ? turnId() : `${message.id}:reply`;
+        const stored = await memory.store({ id, content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal, asOf });
         notes.push(...stored.degraded.map((n) => `write: ${n}`));
       } catch (error) {
         // The answer has been paid for: return it, and say the next turn will not see it.

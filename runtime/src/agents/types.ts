@@ -11,6 +11,12 @@ import type { TraceRecorder } from './trace';
 export type { TraceAction, TraceStep } from './trace';
 
 export interface AgentMessage {
+  /**
+   * The id a team stores the message under, and its reply under `<id>:reply`: a retry of the same
+   * message with the same id rewrites those turns instead of adding copies.
+   * @default - a random UUID for each
+   */
+  readonly id?: string;
   /** The conversation the message belongs to; memory is read and written under it. */
   readonly conversationId: string;
   readonly content: string;

@@ -37,6 +37,8 @@ export const DEFAULTS = Object.freeze({
    * the connection with its own bare 504. Lower it with that timeout.
    */
   requestTimeoutMs: 240_000,
+  /** How long the answer to a request with an `Idempotency-Key` is replayed to its retries: a day, as Stripe keeps keys. */
+  idempotencyTtlSeconds: 24 * 3600,
 } as const);
 
 export interface EmbeddingModel {

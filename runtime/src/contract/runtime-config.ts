@@ -103,6 +103,8 @@ export interface MemoryConfig {
   readonly recentMessages: number;
   readonly midTermTtlDays: number;
   readonly layerTimeoutMs: number;
+  /** ORCHESTRA_SEMANTIC_MIN_SCORE, from -1 to 1. @default - the embedder's own cutoff (none for Vertex AI's models) */
+  readonly semanticMinScore?: number;
   readonly embedding: EmbeddingConfig;
   readonly redis?: RedisConfig;
   readonly mongo?: MongoConfig;
@@ -132,6 +134,8 @@ export interface ServerConfig {
   readonly rateLimitPerMinute: number;
   /** ORCHESTRA_REQUEST_TIMEOUT_MS: a message's deadline, below the platform's request timeout. @default 240000 */
   readonly requestTimeoutMs: number;
+  /** ORCHESTRA_IDEMPOTENCY_TTL_SECONDS: how long an answer is replayed to retries with its Idempotency-Key. @default 86400 */
+  readonly idempotencyTtlSeconds: number;
   /** @default - the teams shipped with the runtime */
   readonly teamsDir?: string;
   /** Empty only in local development, where auth is then off. */
@@ -166,6 +170,7 @@ export interface RuntimeSettingsInput<Ref = never> {
     readonly recentMessages?: number;
     readonly midTermTtlDays?: number;
     readonly layerTimeoutMs?: number;
+    readonly semanticMinScore?: number;
     readonly embedding?: Partial<EmbeddingConfig>;
     readonly redis?: RedisInput<Ref>;
     readonly mongo?: Omit<MongoConfig<Ref>, 'database'> & { readonly database?: string };
@@ -216,6 +221,7 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
     recentMessages: read(S.recentMessages, positiveInt(1000), DEFAULTS.recentMessages)!,
     midTermTtlDays: read(S.midTermTtlDays, positiveInt(3650), DEFAULTS.midTermTtlDays)!,
     layerTimeoutMs: read(S.layerTimeoutMs, positiveInt(60_000), DEFAULTS.layerTimeoutMs)!,
+    semanticMinScore: read(S.semanticMinScore, cosine),
     embedding,
     redis: parseRedis(env, problems, read),
     mongo: parseMongo(env, problems, read),
@@ -264,6 +270,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.recentMessages, memory.recentMessages);
   plain(S.midTermTtlDays, memory.midTermTtlDays);
   plain(S.layerTimeoutMs, memory.layerTimeoutMs);
+  plain(S.semanticMinScore, memory.semanticMinScore);
   plain(S.embeddingModel, memory.embedding?.model);
   plain(S.vectorDimensions, memory.embedding?.dimensions);
   const redis = memory.redis;
@@ -296,6 +303,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.bodyLimitBytes, server.bodyLimitBytes);
   plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
   plain(S.requestTimeoutMs, server.requestTimeoutMs);
+  plain(S.idempotencyTtlSeconds, server.idempotencyTtlSeconds);
   plain(S.teamsDir, server.teamsDir);
   // No keys is auth off (local development only), which is the variable unset, not set empty.
   const apiKeys = Array.isArray(server.apiKeys) && server.apiKeys.length === 0 ? undefined : server.apiKeys;
@@ -360,6 +368,12 @@ function readSecret(env: Env, problems: Problem[], variable: string, valid: (val
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+/** A cosine similarity: what a semantic match scores. */
+const cosine = z
+  .string()
+  .regex(/^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/, 'a number from -1 to 1')
+  .transform(Number)
+  .refine((n) => n >= -1 && n <= 1, 'a number from -1 to 1');
 const ruleSchema = (r: Rule) => z.string().regex(r.pattern, r.expected);
 
 function omitUndefined<T extends object>(value: T): T {
@@ -381,6 +395,8 @@ function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader
     rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), DEFAULTS.rateLimitPerMinute)!,
     // Cloud Run's longest request timeout is 60 minutes: a longer deadline could never fire.
     requestTimeoutMs: read(S.requestTimeoutMs, positiveInt(3_600_000), DEFAULTS.requestTimeoutMs)!,
+    // Records hold whole answers: a month is the most a Redis sized for memory should keep.
+    idempotencyTtlSeconds: read(S.idempotencyTtlSeconds, positiveInt(30 * 24 * 3600), DEFAULTS.idempotencyTtlSeconds)!,
     teamsDir: read(S.teamsDir, z.string().min(1)),
     apiKeys,
     adminApiKeys: parseAdminApiKeys(env[S.adminApiKeys], apiKeys, problems),

@@ -21,6 +21,14 @@ export const RuntimeSettings = {
   midTermTtlDays: 'ORCHESTRA_MID_TERM_TTL_DAYS',
   /** Per-layer time budget of a context retrieval, in milliseconds (default 1500). */
   layerTimeoutMs: 'ORCHESTRA_LAYER_TIMEOUT_MS',
+  /**
+   * Cosine similarity a semantic match must score above, from -1 to 1. Default: the embedder's own
+   * cutoff. The embedded hashing embedder's is 0.1, measured (`npm run bench:min-score`,
+   * BENCHMARKS.md); Vertex AI's models have none, since Google documents no score below which their
+   * vectors are unrelated: matches are ranked, not cut, until this is set from the deployment's
+   * own data.
+   */
+  semanticMinScore: 'ORCHESTRA_SEMANTIC_MIN_SCORE',
 
   /** Short-term memory: Memorystore for Redis, by host (as deployed) or by URL (local). */
   redisUrl: 'ORCHESTRA_REDIS_URL',
@@ -83,6 +91,11 @@ export const RuntimeSettings = {
    * as `RuntimeService` deploys it), or the platform answers first, outside the error shape.
    */
   requestTimeoutMs: 'ORCHESTRA_REQUEST_TIMEOUT_MS',
+  /**
+   * Seconds the answer to a request with an `Idempotency-Key` is kept for its retries (default
+   * 86400, a day). Kept in Redis when short-term memory is, else in the process.
+   */
+  idempotencyTtlSeconds: 'ORCHESTRA_IDEMPOTENCY_TTL_SECONDS',
   /** Directory of team configs, *.yaml / *.json (default: the teams shipped with the runtime). */
   teamsDir: 'ORCHESTRA_TEAMS_DIR',
   /** LLM deployments, fallbacks and limits: inline JSON or a path to a JSON/YAML file (default: offline). */

@@ -1,4 +1,4 @@
-import type { GoogleConfig, MemoryConfig, RedisConfig, VectorSearchConfig } from '../contract';
+import type { GoogleConfig, MemoryConfig, VectorSearchConfig } from '../contract';
 import type { LongTermStore } from './types';
 import { EmbeddedLongTermStore } from './long-term/embedded-long-term';
 import { HashingEmbedder } from './long-term/hashing-embedder';
@@ -6,6 +6,7 @@ import { LayeredMemoryManager, MemoryManagerOptions } from './manager';
 import { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
 import { MongoMidTermStore } from './mid-term/mongo-mid-term';
 import type { ReconnectOptions } from './reconnect';
+import { redisConnectionOptions } from './redis-connection';
 import { EmbeddedShortTermStore } from './short-term/embedded-short-term';
 import { RedisShortTermStore } from './short-term/redis-short-term';
 
@@ -29,11 +30,6 @@ function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, goo
   });
 }
 
-/** ioredis takes a URL; one is built for Redis given by host (Memorystore's address). */
-function redisUrl(redis: RedisConfig): string {
-  return 'url' in redis ? redis.url : `${redis.tls ? 'rediss' : 'redis'}://${redis.host}:${redis.port}`;
-}
-
 export interface CreateMemoryOptions extends Pick<MemoryManagerOptions, 'logger' | 'clock'> {
   /** Backoff of the Redis and MongoDB clients while their server is unreachable. @default RECONNECT_DEFAULTS */
   readonly reconnect?: ReconnectOptions;
@@ -49,10 +45,7 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
   const { reconnect, ...managerOptions } = options;
   const shortTerm = redis
     ? new RedisShortTermStore({
-        url: redisUrl(redis),
-        password: redis.password,
-        tls: redis.tls,
-        caCert: redis.caCert,
+        ...redisConnectionOptions(redis),
         prefix: config.namespace,
         ttlSeconds: config.shortTermTtlSeconds,
         reconnect,
@@ -71,6 +64,8 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
       shortTermTtlSeconds: config.shortTermTtlSeconds,
       midTermTtlDays: config.midTermTtlDays,
       layerTimeoutMs: config.layerTimeoutMs,
+      // Unset: the long-term store's embedder decides (LayeredMemoryManager's default).
+      ...(config.semanticMinScore === undefined ? {} : { semanticMinScore: config.semanticMinScore }),
       ...managerOptions,
     },
   );

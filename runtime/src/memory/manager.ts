@@ -21,7 +21,11 @@ export interface MemoryManagerOptions {
   readonly relatedLimit?: number;
   /** Long-term matches returned as `semantic`. @default 5 */
   readonly semanticLimit?: number;
-  /** Semantic matches must score above this (cosine similarity); unrelated text scores ≤ 0. @default 0 */
+  /**
+   * Semantic matches must score above this (cosine similarity, -1 to 1).
+   * @default - the long-term store's `minRelatedScore`: its embedder's measured cutoff (0.1 for the
+   * hashing embedder), or no cutoff (ranking only) where none is known, as for Vertex AI's models
+   */
   readonly semanticMinScore?: number;
   /** pino-compatible; told about degraded layers. @default - silent */
   readonly logger?: { warn(obj: object, msg: string): void };
@@ -127,6 +131,7 @@ export class LayeredMemoryManager {
   private readonly midTermTtlMs: number;
   private readonly relatedLimit: number;
   private readonly semanticLimit: number;
+  private readonly semanticMinScore: number | undefined;
   private readonly readTimeoutMs: number;
   private readonly writeTimeoutMs: number;
   private readonly now: () => Date;
@@ -140,6 +145,7 @@ export class LayeredMemoryManager {
     this.midTermTtlMs = (options.midTermTtlDays ?? DEFAULTS.midTermTtlDays) * 24 * 3600 * 1000;
     this.relatedLimit = options.relatedLimit ?? 20;
     this.semanticLimit = options.semanticLimit ?? 5;
+    this.semanticMinScore = options.semanticMinScore ?? layers.longTerm.minRelatedScore;
     this.readTimeoutMs = options.layerTimeoutMs ?? DEFAULTS.layerTimeoutMs;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.now = options.clock ?? (() => new Date());
@@ -334,8 +340,8 @@ export class LayeredMemoryManager {
       tenantId: options.tenantId,
       conversationId: options.semanticWithinConversation ? conversationId : undefined,
     });
-    const minScore = this.options.semanticMinScore ?? 0;
-    const relevant = matches.filter((m) => m.score > minScore);
+    const minScore = this.semanticMinScore;
+    const relevant = minScore === undefined ? matches : matches.filter((m) => m.score > minScore);
     if (relevant.length === 0) return [];
     // Vector Search keeps ids and vectors only; the items live in mid-term, and recent ones in
     // short-term too. Reading short-term first spares the durable store (Firestore's quotas) and

@@ -164,11 +164,22 @@ export interface LongTermStore extends Layer {
   /** Embeds `query` (as a query) and returns the nearest items, best first. */
   search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]>;
   remove(ids: readonly string[]): Promise<void>;
+  /**
+   * Scores at or below this are unrelated text for the store's embedder (`Embedder.minRelatedScore`);
+   * undefined: none is known, and matches are ranked, not cut.
+   */
+  readonly minRelatedScore?: number;
 }
 
 /** Turns texts into unit-length vectors. */
 export interface Embedder {
   readonly dimensions: number;
+  /**
+   * The cosine similarity at or below which a query and a document are unrelated text, as
+   * measured or documented for this embedder: the default cutoff of semantic matches. Undefined
+   * when nothing says where it lies; matches are then ranked only.
+   */
+  readonly minRelatedScore?: number;
   /** `document` when storing, `query` when searching (models embed the two differently). */
   embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]>;
 }

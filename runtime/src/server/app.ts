@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import type { ReconnectOptions } from '../memory/reconnect';
 import type { ServiceDeps } from './deps';
 import { MethodNotAllowed, RouteNotFound, clientErrorHandler, errorHandler } from './errors';
+import { createIdempotencyRecords } from './idempotency/create-records';
+import { idempotentRoute } from './idempotency/idempotency';
 import { KnownRoutes } from './known-routes';
 import { loggerOptions } from './logger';
 import auth, { keyring } from './plugins/auth';
@@ -19,6 +22,8 @@ export interface BuildOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Called once, after the first ready answer of `/readyz` has been sent. */
   readonly onFirstReady?: () => void;
+  /** Backoff of the Idempotency-Key records' Redis client while it is unreachable (tests: small). @default RECONNECT_DEFAULTS */
+  readonly reconnect?: ReconnectOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -80,6 +85,10 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onClose', async () => deps.memory.close());
+  const records = deps.idempotency ?? createIdempotencyRecords(deps.config, { reconnect: options.reconnect, logger: app.log });
+  app.addHook('onClose', async () => records.close());
+  await records.init();
+  const idempotency = idempotentRoute({ records, ttlSeconds: server.idempotencyTtlSeconds, claimMs: server.requestTimeoutMs });
 
   app.addSchema(ErrorResponse);
   app.addSchema(Item);
@@ -130,8 +139,8 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     async (v1) => {
       await v1.register(auth, { keyring: ring, accepts: 'tenant' });
       await limited(v1);
-      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs });
-      await v1.register(memoryRoutes, { memory: deps.memory });
+      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, idempotency });
+      await v1.register(memoryRoutes, { memory: deps.memory, idempotency });
       await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });
     },
     { prefix: '/v1' },

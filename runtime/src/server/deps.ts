@@ -1,9 +1,12 @@
 import type { TraceStep } from '../agents/trace';
 import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
+import type { IdempotencyRecords } from './idempotency/records';
 
 /** A message to a team, as the HTTP layer hands it over (ids already tenant-scoped). */
 export interface TeamMessage {
+  /** The id the message is stored under (tenant-scoped), its reply under `<id>:reply`. @default - random */
+  readonly id?: string;
   readonly conversationId: string;
   readonly content: string;
   readonly tenantId?: string;
@@ -37,4 +40,6 @@ export interface ServiceDeps {
   readonly memory: LayeredMemoryManager;
   readonly teams: TeamDirectory;
   readonly agents: AgentDirectory;
+  /** Where answers to requests with an Idempotency-Key are kept. @default - in Redis when short-term memory is, else in process */
+  readonly idempotency?: IdempotencyRecords;
 }

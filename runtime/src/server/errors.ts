@@ -18,6 +18,48 @@ export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404
 export const MethodNotAllowed = createError('ORCH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; the Allow header lists what is', 405);
 // nginx's 499: nobody reads it, but the log says the client, not the service, ended the request.
 export const ClientDisconnected = createError('ORCH_CLIENT_DISCONNECTED', 'the client closed the connection before the answer', 499);
+// Idempotency-Key (idempotency/idempotency.ts): the statuses of the IETF draft's "Error Handling".
+export const IdempotencyKeyReused = createError(
+  'ORCH_IDEMPOTENCY_KEY_REUSED',
+  'Idempotency-Key "%s" was used with a different request: a retry must repeat the method, path and body of the first',
+  422,
+);
+
+/** The request's `Idempotency-Key` header is malformed: a 400 naming the header, as schema validation names a field. */
+export class InvalidIdempotencyKey extends Error {
+  readonly code = 'ORCH_INVALID_IDEMPOTENCY_KEY';
+  constructor(readonly problem: string) {
+    super(`headers.idempotency-key: ${problem}`);
+  }
+}
+
+/** A refusal the client may retry after `retryAfterSeconds`, which the answer's Retry-After says. */
+abstract class RetryLater extends Error {
+  abstract readonly code: string;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The first request with this key still runs. */
+export class IdempotencyKeyInUse extends RetryLater {
+  readonly code = 'ORCH_IDEMPOTENCY_KEY_IN_USE';
+  readonly statusCode = 409;
+  constructor(key: string, retryAfterSeconds: number) {
+    super(`a request with Idempotency-Key "${key}" is still running; retry once it has been answered to get its answer`, retryAfterSeconds);
+  }
+}
+
+/** Where keys are kept (Redis) is unreachable: a request that carries one is refused rather than risk running twice. */
+export class IdempotencyUnavailable extends RetryLater {
+  readonly code = 'ORCH_IDEMPOTENCY_UNAVAILABLE';
+  constructor(retryAfterSeconds: number) {
+    super('the store of Idempotency-Keys is unreachable: retry later, or send the request without the key to run it unguarded', retryAfterSeconds);
+  }
+}
 
 /**
  * The request's deadline passed before it was answered: answered by the service, in the error
@@ -63,6 +105,14 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
   MEMORY_FORGET_FAILED: (e) => ({ ...backendUnavailable(e), details: { failures: e.failures, removed: e.removed, receipt: e.receipt } }),
   // A write begun before its conversation (item, tenant) was erased: stale, not to be retried as is.
   MEMORY_ERASED: (e) => ({ status: 409, code: 'ORCH_ERASED', message: e.message, details: { erasedAt: e.erasedAt, kind: (e.target as { kind: string }).kind } }),
+  ORCH_IDEMPOTENCY_UNAVAILABLE: (e) => ({ status: 503, code: e.code, message: e.message }),
+  // As schema validation reports a bad header: one problem, at `headers.idempotency-key`.
+  ORCH_INVALID_IDEMPOTENCY_KEY: (e) => ({
+    status: 400,
+    code: 'ORCH_INVALID_REQUEST',
+    message: `invalid request: ${e.message}`,
+    details: { problems: [{ path: 'headers.idempotency-key', message: e.problem }] },
+  }),
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).
   FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 414, code: 'ORCH_URI_TOO_LONG', message: `a path parameter is longer than ${CLIENT_ID_MAX_LENGTH} characters, the longest id` }),
@@ -101,6 +151,8 @@ function classify(error: FastifyError | Error): Classified {
 /** Maps any error to the one shape; 5xx details stay in the logs, never in the response. */
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, code, message, details } = classify(error);
+  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code, status }, message);
   const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };

@@ -4,3 +4,6 @@ export { createService, BUNDLED_TEAMS_DIR, type Service, type ServiceOptions } f
 export { buildApp, type BuildOptions } from './app';
 export type { AgentDirectory, ServiceDeps, TeamDirectory, TeamMessage, TeamResponse } from './deps';
 export type { ErrorBody } from './errors';
+export type { DoneRecord, IdempotencyRecord, IdempotencyRecords, RunningRecord } from './idempotency/records';
+export { InProcessIdempotencyRecords } from './idempotency/in-process-records';
+export { RedisIdempotencyRecords } from './idempotency/redis-records';

@@ -28,6 +28,7 @@ const deployed: RuntimeConfig = {
     recentMessages: 12,
     midTermTtlDays: 90,
     layerTimeoutMs: 900,
+    semanticMinScore: 0.42,
     embedding: { model: 'gemini-embedding-001', dimensions: 1536 },
     redis: { host: '10.20.0.3', port: 6378, tls: true, caCert: PEM, password: 'memorystore-auth' },
     mongo: { uri: 'mongodb://abc.europe-west4.firestore.goog:443/acme?loadBalanced=true&tls=true&retryWrites=false', database: 'acme-memory' },
@@ -45,6 +46,7 @@ const deployed: RuntimeConfig = {
     bodyLimitBytes: 65_536,
     rateLimitPerMinute: 120,
     requestTimeoutMs: 120_000,
+    idempotencyTtlSeconds: 3600,
     teamsDir: '/srv/teams',
     apiKeys: [
       { tenant: 'acme', key: KEY },
@@ -88,7 +90,7 @@ const local: RuntimeConfig = {
     embedding: { model: 'text-embedding-005', dimensions: 768 },
     redis: { url: 'rediss://:pw@127.0.0.1:6380', tls: true, password: 'separate-auth' },
   },
-  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, apiKeys: [], adminApiKeys: [] },
+  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, idempotencyTtlSeconds: 86_400, apiKeys: [], adminApiKeys: [] },
   llm: {
     deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }],
     fallbacks: {},

@@ -34,6 +34,11 @@ export class EmbeddedLongTermStore implements LongTermStore {
     this.matrix = new Float32Array((options.initialCapacity ?? 1024) * this.dims);
   }
 
+  /** The embedder's own (`HASHING_MIN_RELATED_SCORE` for the default one). */
+  get minRelatedScore(): number | undefined {
+    return this.embedder.minRelatedScore;
+  }
+
   get size(): number {
     return this.ids.length;
   }

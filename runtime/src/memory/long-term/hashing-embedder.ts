@@ -14,12 +14,23 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
 }
 
 /**
+ * Where related text starts for this embedder, measured by `npm run bench:min-score` (figures in
+ * BENCHMARKS.md): the highest cutoff on a 0.05 grid that keeps every question paired with the fact
+ * that answers it (the lowest such pair scores 0.119), which drops a fifth of the unrelated pairs
+ * that pass at 0. Unrelated text often scores well above 0 here, since shared common words ("the",
+ * "is", "my") land in the same buckets; a higher cutoff starts losing related pairs.
+ */
+export const HASHING_MIN_RELATED_SCORE = 0.1;
+
+/**
  * A deterministic local embedder (feature hashing): each lowercase word and word pair adds ±1
  * to a hashed dimension, and the result is scaled to unit length. Texts that share words score
  * closer; there is no model to download, and no semantics beyond shared words either — it is the
  * embedded default for laptops and tests, not a substitute for a real embedding model.
  */
 export class HashingEmbedder implements Embedder {
+  readonly minRelatedScore = HASHING_MIN_RELATED_SCORE;
+
   constructor(readonly dimensions = defaultEmbeddingDimensions()) {
     const problems: Problem[] = Number.isInteger(dimensions) && dimensions >= 1 ? [] : [{ path: 'dimensions', message: `expected a positive integer, got ${dimensions}` }];
     if (problems.length > 0) throw new MemoryOptionsError('HashingEmbedder', problems);

@@ -45,6 +45,12 @@ export interface VertexEmbedderOptions {
 /**
  * Vertex AI text embeddings (PredictionService.predict on a Google publisher model): batched to the
  * model's request limits, checked for length, scaled to unit length, query embeddings cached.
+ *
+ * No `minRelatedScore`: Google documents no similarity below which text-embedding or
+ * gemini-embedding vectors are unrelated, and its own examples put even opposite words well above
+ * 0 (BigQuery's AI.SIMILARITY on text-embedding-005: "happy"/"glad" 0.92, "sad"/"glad" 0.66), so
+ * matches are ranked, not cut, unless ORCHESTRA_SEMANTIC_MIN_SCORE sets a cutoff measured on the
+ * deployment's own data.
  */
 export class VertexEmbedder implements Embedder {
   readonly dimensions: number;

@@ -1,32 +1,17 @@
-import Redis, { RedisOptions } from 'ioredis';
+import type Redis from 'ioredis';
 import { DEFAULTS } from '../../contract';
 import { MemoryOptionsError } from '../errors';
+import { RedisConnection, type RedisConnectionOptions } from '../redis-connection';
 import { ofTenant, scopedId } from '../tenancy';
-import { BackendUnavailableError, BackoffSequence, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
 import type { LayerStatus, ShortTermStore, StoredItem, TenantFilter } from '../types';
 
-export interface RedisShortTermOptions {
-  /** `redis://host:port` or `rediss://…` for TLS. */
-  readonly url: string;
-  /** AUTH string (Memorystore AUTH), kept out of the URL so it is never logged with it. */
-  readonly password?: string;
-  /** Verify the server with this CA (Memorystore's own; PEM). Implies TLS. */
-  readonly caCert?: string;
-  readonly tls?: boolean;
+/** Where the server is and how to reach it (`RedisConnectionOptions`), and how keys are written. */
+export interface RedisShortTermOptions extends RedisConnectionOptions {
   /** Prefix of every key. @default DEFAULTS.memoryNamespace ("orchestra") */
   readonly prefix?: string;
   /** Default time to live of a write, in seconds. @default DEFAULTS.shortTermTtlSeconds (3600) */
   readonly ttlSeconds?: number;
-  /** Backoff between reconnection attempts, through outages and refused AUTH alike. @default RECONNECT_DEFAULTS (200 ms, capped at 10 s) */
-  readonly reconnect?: ReconnectOptions;
-  /** pino-compatible; told when the server becomes unreachable and when it is back. @default - silent (still in `status()`) */
-  readonly logger?: { warn(obj: object, msg: string): void };
-  /** Extra ioredis options (tests: timeouts). */
-  readonly redisOptions?: RedisOptions;
 }
-
-/** Redis' answers to credentials it does not take (a password rotated on one side only). */
-const AUTH_REFUSED = /^(WRONGPASS|NOAUTH|ERR AUTH|ERR invalid password|ERR Client sent AUTH)/;
 
 // Scripts run server-side and atomically, so each operation is one round trip however many keys
 // it touches. The key prefix is baked into each script (it is fixed per store); the conversation's
@@ -145,57 +130,21 @@ interface ScriptedRedis extends Redis {
  * a conversation also reaches turns trimmed from the list).
  */
 export class RedisShortTermStore implements ShortTermStore {
+  private readonly connection: RedisConnection;
   private readonly client: ScriptedRedis;
   private readonly prefix: string;
   private readonly keys: RedisKeys;
   private readonly ttlSeconds: number;
-  private lastError?: string;
-  private readonly connection = new ConnectionState();
-  private readonly backoff: BackoffSequence;
 
-  constructor(private readonly options: RedisShortTermOptions) {
+  constructor(options: RedisShortTermOptions) {
     this.prefix = options.prefix ?? DEFAULTS.memoryNamespace;
     this.ttlSeconds = options.ttlSeconds ?? DEFAULTS.shortTermTtlSeconds;
-    this.backoff = new BackoffSequence(reconnectBackoff(options.reconnect));
     if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) {
       throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'prefix', message: `expected letters, digits, _ or -, got "${this.prefix}"` }]);
     }
     this.keys = redisKeys(this.prefix);
-    // ioredis reads "redis://host:typo" as port 6379 and retries a port out of range forever: a
-    // URL that can never work fails the start instead (the URL may carry a password: not echoed).
-    if (!validRedisUrl(options.url)) {
-      throw new MemoryOptionsError('RedisShortTermStore', [{ path: 'url', message: 'expected redis://host[:port] or rediss://host[:port] (value not shown)' }]);
-    }
-    const tls = options.tls || options.caCert !== undefined || options.url.startsWith('rediss://');
-    this.client = new Redis(options.url, {
-      password: options.password,
-      tls: tls ? { ca: options.caCert ? [options.caCert] : undefined } : undefined,
-      lazyConnect: true,
-      // Fail fast while disconnected: the manager reports the layer degraded instead of queueing
-      // writes that may never land. ioredis keeps reconnecting in the background.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 3000,
-      // close() of a client between attempts has no live socket, yet ioredis holds a timer this
-      // long before destroying it, delaying the process' exit (default 2 s of Cloud Run's 10).
-      disconnectTimeout: 300,
-      // Never give up: an outage ends, and refused credentials are fixed by rotating the secret on
-      // either side, neither of which a restart of this process would do sooner. Capped, so
-      // recovery is noticed within the cap once the server takes us again.
-      retryStrategy: (attempt) => this.retryIn(attempt),
-      ...options.redisOptions,
-    }) as ScriptedRedis;
-    // Connection errors surface through commands and status(); without a listener ioredis would
-    // print each one to stderr. The last one explains "Connection is closed" (wrong AUTH, TLS…).
-    this.client.on('error', (error: Error) => {
-      this.lastError = error.message;
-    });
-    this.client.on('ready', () => {
-      // A later outage may end without an error event: a stale reason would misname it.
-      this.lastError = undefined;
-      this.backoff.restart();
-      if (this.connection.connected()) this.options.logger?.warn({ layer: 'short-term', redis: this.describe() }, 'Redis reachable again');
-    });
+    this.connection = new RedisConnection(options, { component: 'RedisShortTermStore', log: { layer: 'short-term' } });
+    this.client = this.connection.client as ScriptedRedis;
     this.client.defineCommand('remember', { numberOfKeys: 1, lua: rememberScript(this.prefix) });
     this.client.defineCommand('recentItems', { numberOfKeys: 2, lua: recentScript(this.prefix) });
     this.client.defineCommand('forgetItem', { numberOfKeys: 1, lua: FORGET_ITEM });
@@ -208,45 +157,20 @@ export class RedisShortTermStore implements ShortTermStore {
    * fail at once with the reason; `status()` says it).
    */
   async init(): Promise<void> {
-    if (this.client.status !== 'wait') return;
-    // The reason is recorded (retryStrategy) and logged; the rejection itself says less.
-    await this.client.connect().catch(() => undefined);
+    await this.connection.init();
   }
 
-  /** ioredis' retryStrategy: the next delay, and the outage recorded for `status()` and callers. */
-  private retryIn(attempt: number): number {
-    if (attempt === 1) this.backoff.restart();
-    const delay = this.backoff.next();
-    const reason = this.lastError ?? 'connection closed';
-    if (this.connection.failed(reason, delay, attempt, AUTH_REFUSED.test(reason))) {
-      this.options.logger?.warn({ layer: 'short-term', redis: this.describe(), reason }, 'Redis unreachable; reconnecting in the background');
-    }
-    return delay;
-  }
-
-  /** Fails at once, with why, while the server is not reachable (ioredis would only say "Stream isn't writeable"). */
+  /** Fails at once, with why, while the server is not reachable. */
   private get redis(): ScriptedRedis {
-    if (!this.connection.up) throw new BackendUnavailableError(`redis ${this.describe()}`, this.connection);
-    return this.client;
+    return this.connection.ready as ScriptedRedis;
   }
 
   async status(): Promise<LayerStatus> {
-    const base = { layer: 'short-term', backend: 'redis', embedded: false } as const;
-    if (!this.connection.up) return { ...base, ok: false, detail: `${this.describe()}: ${this.connection.describe()}` };
-    try {
-      await this.client.ping();
-      this.lastError = undefined;
-      return { ...base, ok: true, detail: this.describe() };
-    } catch (error) {
-      return { ...base, ok: false, detail: `${this.describe()}: ${this.lastError ?? (error as Error).message}` };
-    }
+    return { layer: 'short-term', backend: 'redis', embedded: false, ...(await this.connection.probe()) };
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'end') return;
-    // QUIT needs a live connection; anything else (reconnecting, never connected) just stops.
-    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    await this.connection.close();
   }
 
   async remember(item: StoredItem, keep: number, ttlSeconds?: number): Promise<void> {
@@ -301,20 +225,5 @@ export class RedisShortTermStore implements ShortTermStore {
 
   private ttlMs(ttlSeconds?: number): number {
     return Math.max(1, Math.round((ttlSeconds ?? this.ttlSeconds) * 1000));
-  }
-
-  /** Where it points, without credentials. */
-  private describe(): string {
-    const { host, port } = this.client.options;
-    return `${host}:${port}`;
-  }
-}
-
-function validRedisUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.hostname !== '';
-  } catch {
-    return false;
   }
 }

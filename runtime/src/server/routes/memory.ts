@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { LayeredMemoryManager } from '../../memory/manager';
 import { ErasureNotFound } from '../errors';
+import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { describeCaller } from '../plugins/auth';
 import { ClientId, Erased, Metadata, commonErrors } from '../schemas';
 
@@ -46,12 +47,15 @@ const ForgottenItem = Type.Composite([Type.Object({ itemId: Type.String() }), Er
 const erasureErrors = { 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), ...commonErrors };
 
 /** Memory for applications: store, search and forget, always within the caller's tenant. */
-const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager }> = async (app, options) => {
+const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager; idempotency: IdempotentRoute }> = async (app, options) => {
   const { memory } = options;
 
   app.post(
     '/memory',
-    { schema: { summary: 'Store an item; importance decides which layers keep it', body: StoreBody, response: { 201: Stored, 409: Type.Ref('ErrorResponse'), ...commonErrors } } },
+    {
+      schema: { summary: 'Store an item; importance decides which layers keep it', headers: IdempotencyHeaders, body: StoreBody, response: { 201: Stored, ...idempotencyErrors, ...commonErrors } },
+      ...options.idempotency.hooks,
+    },
     async (request, reply) => {
       const { item, importance } = request.body;
       const scope = request.scope;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { TeamDirectory } from '../deps';
 import { TeamNotFound } from '../errors';
+import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { requestSignal } from '../request-signal';
 import { ClientId, Metadata, commonErrors } from '../schemas';
 
@@ -32,16 +33,18 @@ const Reply = Type.Object({
   }),
 });
 
-const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number }> = async (app, options) => {
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute }> = async (app, options) => {
   app.post(
     '/teams/:teamId/messages',
     {
       schema: {
         summary: 'Send a message to a team; the coordinator answers or delegates',
         params: Params,
+        headers: IdempotencyHeaders,
         body: Body,
-        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 504: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...commonErrors },
+        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 504: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...idempotencyErrors, ...commonErrors },
       },
+      ...options.idempotency.hooks,
     },
     async (request, reply) => {
       const team = options.teams.get(request.params.teamId);
@@ -51,6 +54,8 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
       const result = await team
         .processMessage(
           {
+            // With an Idempotency-Key, the turns of a retry overwrite those of a failed first attempt.
+            ...withId(options.idempotency.retryStableId(request)),
             conversationId: request.scope.id(conversationId),
             content,
             tenantId: request.tenant,
@@ -68,5 +73,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
     },
   );
 };
+
+const withId = (id: string | undefined) => (id === undefined ? {} : { id });
 
 export default messageRoutes;
