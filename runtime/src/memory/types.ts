@@ -145,16 +145,29 @@ export interface MidTermStore extends Layer {
 /** A neighbour found by vector search. */
 export interface VectorMatch {
   readonly id: string;
-  /** Cosine similarity in [-1, 1] (dot product of unit vectors); higher is closer. */
+  /**
+   * Relevance, higher is closer. A dense-only search (`alpha` 1): the cosine similarity in
+   * [-1, 1] (dot product of unit vectors). A hybrid one: the fused reciprocal-rank score
+   * (`fuseRanks`), comparable only within one answer.
+   */
   readonly score: number;
+  /** Cosine similarity of the dense embeddings, when the dense search ranked the item. */
+  readonly dense?: number;
+  /** Lexical score (BM25 in the embedded index, the sparse dot product in Vector Search), when the lexical search ranked it. */
+  readonly lexical?: number;
 }
 
 export interface VectorSearchOptions {
   readonly limit: number;
-  /** Only items of this tenant. */
+  /** Only items of this tenant (both signals). */
   readonly tenantId?: string;
-  /** Only items of this conversation. */
+  /** Only items of this conversation (both signals). */
   readonly conversationId?: string;
+  /**
+   * Weight of the dense ranking against the lexical one in reciprocal-rank fusion, as Vector
+   * Search's `RRF.alpha`: 1 dense only, 0 lexical only. @default the store's own
+   */
+  readonly alpha?: number;
 }
 
 /** Long-term memory: semantic search over embedded content (Vertex AI Vector Search). */

@@ -1,0 +1,35 @@
+import type { VectorMatch } from '../types';
+
+/**
+ * The k of reciprocal-rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009: "k = 60 was fixed
+ * during a pilot investigation and not altered"): damps the weight of the very first ranks.
+ */
+export const RRF_K = 60;
+
+export interface Ranked {
+  readonly id: string;
+  readonly score: number;
+}
+
+/**
+ * Fuses a dense and a lexical ranking (each best first) by weighted reciprocal rank:
+ * `alpha / (k + rank_dense) + (1 - alpha) / (k + rank_lexical)`, ranks from 1, a missing rank
+ * contributing nothing; `alpha` weighs dense against lexical as Vector Search's `RRF.alpha` does.
+ * Ties keep the dense order, then the lexical one. Each match keeps its source scores.
+ */
+export function fuseRanks(dense: readonly Ranked[], lexical: readonly Ranked[], alpha: number, limit: number, k = RRF_K): VectorMatch[] {
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
+  const fused = new Map<string, { score: number; dense?: number; lexical?: number; order: number }>();
+  dense.forEach((m, i) => fused.set(m.id, { score: alpha / (k + i + 1), dense: m.score, order: i }));
+  lexical.forEach((m, i) => {
+    const entry = fused.get(m.id);
+    const part = (1 - alpha) / (k + i + 1);
+    if (entry) Object.assign(entry, { score: entry.score + part, lexical: m.score });
+    else fused.set(m.id, { score: part, lexical: m.score, order: dense.length + i });
+  });
+  return [...fused.entries()]
+    .filter(([, m]) => m.score > 0)
+    .sort(([, a], [, b]) => b.score - a.score || a.order - b.order)
+    .slice(0, limit)
+    .map(([id, { score, dense: d, lexical: l }]) => ({ id, score, ...(d === undefined ? {} : { dense: d }), ...(l === undefined ? {} : { lexical: l }) }));
+}
