@@ -3,6 +3,7 @@ import { VertexAiIndexEndpoint } from '@cdktf/provider-google/lib/vertex-ai-inde
 import { VertexAiIndexEndpointDeployedIndex } from '@cdktf/provider-google/lib/vertex-ai-index-endpoint-deployed-index';
 import { VECTOR_PUBLIC_QUERY_PERMISSIONS, VECTOR_WRITE_PERMISSIONS, VectorSearch, VectorSearchProps } from '../../infra/src/ai/vector-search';
 import { MODEL_USER_PERMISSIONS } from '../../infra/src/ai/vertex-models';
+import { type SchemaBlock, schemaOf } from '../helpers/provider-schema';
 import { onlyResource, resourcesOf, synth } from '../helpers/synth';
 
 const base: VectorSearchProps = { project: 'p-123456', region: 'us-central1', prefix: 'orchestra' };
@@ -22,6 +23,16 @@ describe('VectorSearch', () => {
         algorithm_config: { tree_ah_config: { leaf_node_embedding_count: 500, leaf_nodes_to_search_percent: 10 } },
       },
     });
+  });
+
+  it('needs no index setting for hybrid search: the provider has none to set', () => {
+    // Google's "Index configuration parameters": `dimensions` and `algorithmConfig` are "Used for
+    // dense embeddings only"; sparse embeddings come with each datapoint. Should a provider release
+    // add a sparse or hybrid setting, this fails, and the construct's doc comment needs a second look.
+    const names = (block: SchemaBlock): string[] => [...block.attributes, ...Object.entries(block.blocks).flatMap(([name, b]) => [name, ...names(b)])];
+    const all = names(schemaOf('resource', 'google_vertex_ai_index')!);
+    expect(all).toEqual(expect.arrayContaining(['dimensions', 'feature_norm_type', 'tree_ah_config']));
+    expect(all.filter((n) => /sparse|hybrid|rrf/.test(n))).toEqual([]);
   });
 
   it('deploys on a public endpoint by default, sized by replicas', () => {

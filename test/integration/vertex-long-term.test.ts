@@ -5,14 +5,17 @@ import path from 'node:path';
 import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { VertexEmbedder, type VertexEmbedderOptions } from '../../runtime/src/memory/long-term/vertex-embedder';
+import { termDimension } from '../../runtime/src/memory/long-term/lexical';
+import { BM25_B, BM25_K1, BM25_REFERENCE_LENGTH, type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
 import {
+  DEFAULT_HYBRID_ALPHA,
   PRIVATE_MATCH_PORT,
   VectorSearchAccessError,
   VertexLongTermStore,
   type VertexLongTermOptions,
   queryTargetOf,
 } from '../../runtime/src/memory/long-term/vertex-long-term';
-import { dot } from '../../runtime/src/memory/long-term/vectors';
+import { dot, normalize } from '../../runtime/src/memory/long-term/vectors';
 import type { Embedder, StoredItem } from '../../runtime/src/memory/types';
 import { PRIVATE_MATCH_SERVICE, loadPrivateDefinition, startVertexServer, type IndexDatapoint, type VertexServer } from '../servers/vertex-server';
 import { uniqueId } from '../runtime/contracts/harness';
@@ -62,6 +65,36 @@ async function openStore(overrides: Partial<VertexLongTermOptions> = {}): Promis
 
 const norm = (v: readonly number[]) => Math.sqrt(dot(v, v));
 const restricts = (d: IndexDatapoint) => Object.fromEntries(d.restricts.map((r) => [r.namespace, r.allowList]));
+
+/** The dot product of two sparse embeddings (what Vector Search's `sparse_distance` is). */
+function sparseDot(a: SparseEmbedding | undefined, b: SparseEmbedding | undefined): number {
+  if (!a || !b) return 0;
+  const weights = new Map(b.dimensions.map((d, i) => [d, b.values[i]]));
+  return a.dimensions.reduce((sum, d, i) => sum + a.values[i] * (weights.get(d) ?? 0), 0);
+}
+
+/**
+ * An embedder with meaning and a blind spot, like a real model's: words of one concept share a
+ * dimension (so "automobile" finds "vehicle"), and every other token — codes, names, numbers —
+ * adds nothing but a small common component. Google's hybrid search page: "arbitrary product
+ * numbers or SKUs ... don't work with semantic search", which is what token-based search is for.
+ */
+const CONCEPTS: Readonly<Record<string, number>> = {
+  car: 1, automobile: 1, vehicle: 1,
+  tyres: 2, tire: 2, wheel: 2,
+  parcel: 3, shipped: 3, delivery: 3,
+  cooking: 4, recipe: 4, soup: 4,
+};
+const concepts: Embedder = {
+  dimensions: 768,
+  embed: async (texts) =>
+    texts.map((text) => {
+      const v = new Float32Array(768);
+      v[0] = 0.1;
+      for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) if (CONCEPTS[word]) v[CONCEPTS[word]] += 1;
+      return normalize(v);
+    }),
+};
 
 
 // The credentials guard is checked in child processes (a real unhandled rejection would take jest
@@ -173,18 +206,21 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
     expect(server.datapointIds(INDEX)).toEqual(expect.arrayContaining([a, b]));
   });
 
-  it('searches with a query embedding, best first, scores being cosine similarities', async () => {
+  it('searches dense only with alpha 1: best first, scores being cosine similarities, no token half sent', async () => {
     const store = await openStore();
     const tenantId = uniqueId('tenant');
     const texts = { near: 'the cat sat on the mat', mid: 'a cat chased a mouse', far: 'quarterly revenue grew' };
     await store.upsert(Object.entries(texts).map(([id, content]) => item(`${tenantId}-${id}`, content, { tenantId })));
     server.clearRequests();
 
-    const matches = await store.search('the cat on the mat', { limit: 3, tenantId });
+    const matches = await store.search('the cat on the mat', { limit: 3, tenantId, alpha: 1 });
 
     expect(matches.map((m) => m.id)).toEqual(['near', 'mid', 'far'].map((k) => `${tenantId}-${k}`));
     const query = local.embedOne('the cat on the mat');
-    matches.forEach((m, i) => expect(m.score).toBeCloseTo(dot(query, local.embedOne(Object.values(texts)[i])), 5));
+    matches.forEach((m, i) => {
+      expect(m.score).toBeCloseTo(dot(query, local.embedOne(Object.values(texts)[i])), 5);
+      expect(m).toEqual({ id: m.id, score: m.score, dense: m.score });
+    });
 
     const [predict] = server.requestsOf('Predict');
     expect(predict.instances).toEqual([{ content: 'the cat on the mat', task_type: 'RETRIEVAL_QUERY' }]);
@@ -195,6 +231,9 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
     expect(find.queries[0].datapoint?.featureVector).toHaveLength(768);
     expect(norm(find.queries[0].datapoint?.featureVector ?? [])).toBeCloseTo(1, 5);
     expect(restricts(find.queries[0].datapoint as IndexDatapoint)).toEqual({ tenant: [tenantId] });
+    // Google: alpha "1, or not specified: Hybrid search uses only dense search results".
+    expect(find.queries[0].datapoint?.sparseEmbedding).toBeNull();
+    expect(find.queries[0].rrf).toBeUndefined();
   });
 
   it('isolates tenants and conversations through restricts', async () => {
@@ -363,6 +402,177 @@ describe('VertexLongTermStore against a local Vertex AI', () => {
   });
 });
 
+describe('VertexLongTermStore hybrid search (Google\u2019s "About hybrid search")', () => {
+  it('upserts a BM25-weighted sparse embedding of the terms beside the dense vector, none for a text without terms', async () => {
+    const store = await openStore();
+    const [a, b, c] = [uniqueId('a'), uniqueId('b'), uniqueId('c')];
+    await store.upsert([item(a, 'Parcel XJ9Q shipped on Monday, parcel tracked'), item(b, 'the and of'), item(c, 'parcel')]);
+
+    const [upsert] = server.requestsOf('UpsertDatapoints');
+    const [da, db, dc] = upsert.datapoints;
+    // Terms without stop words ("on"): parcel ×2, xj9q, shipped, monday, tracked; 6 terms in all.
+    const weight = (tf: number, length: number) => (tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * length) / BM25_REFERENCE_LENGTH));
+    expect(da.sparseEmbedding?.dimensions).toEqual(['parcel', 'xj9q', 'shipped', 'monday', 'tracked'].map((t) => String(termDimension(t))));
+    const expected = [weight(2, 6), weight(1, 6), weight(1, 6), weight(1, 6), weight(1, 6)];
+    da.sparseEmbedding?.values.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    expect(db.sparseEmbedding).toBeNull();
+    // Saturation: twice the word, less than twice the weight; length: the same word weighs more in a shorter text.
+    expect(expected[0]).toBeLessThan(2 * expected[1]);
+    expect(dc.sparseEmbedding?.values[0]).toBeGreaterThan(expected[1]);
+    expect(dc.featureVector).toHaveLength(768);
+  });
+
+  it('queries with the sparse embedding of the query terms (1 each) and RRF at the default alpha, on the public endpoint', async () => {
+    const store = await openStore();
+    const tenantId = uniqueId('tenant');
+    await store.upsert([item(`${tenantId}-a`, 'parcel XJ9Q shipped', { tenantId })]);
+    server.clearRequests();
+
+    await store.search('Where is parcel XJ9Q? parcel!', { limit: 3, tenantId });
+
+    const [find] = server.requestsOf('FindNeighbors');
+    const [query] = find.queries;
+    expect(query.datapoint?.sparseEmbedding).toEqual({ values: [1, 1], dimensions: ['parcel', 'xj9q'].map((t) => String(termDimension(t))) });
+    expect(query.rrf).toEqual({ alpha: DEFAULT_HYBRID_ALPHA });
+    expect(query.datapoint?.featureVector).toHaveLength(768);
+    expect(restricts(query.datapoint as IndexDatapoint)).toEqual({ tenant: [tenantId] });
+  });
+
+  it('sends the store’s alpha, a search’s own alpha over it, and alpha 0 as a set RRF (token results only)', async () => {
+    const store = await openStore({ alpha: 0.25 });
+    await store.search('parcel', { limit: 1 });
+    await store.search('parcel', { limit: 1, alpha: 0.75 });
+    await store.search('parcel', { limit: 1, alpha: 0 });
+    expect(server.requestsOf('FindNeighbors').map((f) => f.queries[0].rrf)).toEqual([{ alpha: 0.25 }, { alpha: 0.75 }, { alpha: 0 }]);
+  });
+
+  it('finds a lexical-only match (a code the embedding cannot see) that dense search ranks last', async () => {
+    const store = await openStore({ embedder: concepts });
+    const tenantId = uniqueId('tenant');
+    const code = `${tenantId}-code`;
+    await store.upsert([
+      item(code, 'parcel XJ9Q shipped for delivery', { tenantId }),
+      item(`${tenantId}-1`, 'my car needs new tyres', { tenantId }),
+      item(`${tenantId}-2`, 'vehicle inspection is due', { tenantId }),
+      item(`${tenantId}-3`, 'cooking soup tonight', { tenantId }),
+    ]);
+
+    const denseOnly = await store.search('where is XJ9Q', { limit: 4, tenantId, alpha: 1 });
+    expect(denseOnly.at(-1)?.id).toBe(code); // the embedding sees nothing of the code
+    expect((await store.search('where is XJ9Q', { limit: 2, tenantId, alpha: 1 })).map((m) => m.id)).not.toContain(code);
+
+    const hybrid = await store.search('where is XJ9Q', { limit: 2, tenantId });
+    expect(hybrid[0]).toEqual({ id: code, score: 1 / 61, dense: expect.any(Number), lexical: expect.any(Number) });
+    expect(hybrid[0].lexical).toBeCloseTo(sparseDot(querySparseEmbedding('where is XJ9Q'), documentSparseEmbedding('parcel XJ9Q shipped for delivery')), 5);
+    expect(hybrid[0].dense).toBeCloseTo(denseOnly.at(-1)!.score, 5);
+    expect(hybrid[1].lexical).toBeUndefined(); // found by meaning (barely), shares no token
+  });
+
+  it('finds a semantic-only match (no shared word) that token search cannot', async () => {
+    const store = await openStore({ embedder: concepts });
+    const tenantId = uniqueId('tenant');
+    const meaning = `${tenantId}-vehicle`;
+    await store.upsert([
+      item(meaning, 'vehicle inspection is due', { tenantId }),
+      item(`${tenantId}-museum`, 'automobile museum tickets for cooking class', { tenantId }),
+      item(`${tenantId}-soup`, 'tomato soup recipe', { tenantId }),
+    ]);
+
+    const tokens = await store.search('automobile', { limit: 3, tenantId, alpha: 0 });
+    expect(tokens.map((m) => m.id)).toEqual([`${tenantId}-museum`]);
+    expect(tokens[0].dense).toBeUndefined(); // alpha 0: the dense half was not searched
+
+    const hybrid = await store.search('automobile', { limit: 3, tenantId });
+    expect(hybrid.map((m) => m.id)).toContain(meaning);
+    const found = hybrid.find((m) => m.id === meaning)!;
+    expect(found.lexical).toBeUndefined();
+    expect(found.dense).toBeGreaterThan(0.99);
+    for (let i = 1; i < hybrid.length; i++) expect(hybrid[i - 1].score).toBeGreaterThan(hybrid[i].score);
+  });
+
+  it('weighs the two rankings by alpha, as reciprocal-rank fusion does', async () => {
+    const store = await openStore({ embedder: concepts });
+    const tenantId = uniqueId('tenant');
+    const [a, b, c] = ['a', 'b', 'c'].map((k) => `${tenantId}-${k}`);
+    await store.upsert([
+      item(a, 'vehicle inspection', { tenantId }), // dense 1st, no shared token
+      item(b, 'automobile XJ9Q delivery', { tenantId }), // dense 2nd, the only token match
+      item(c, 'parcel shipped', { tenantId }), // dense 3rd
+    ]);
+    const order = async (alpha: number) => (await store.search('automobile XJ9Q', { limit: 3, tenantId, alpha })).map((m) => m.id);
+    // Google's RRF: alpha/rank_dense + (1 - alpha)/rank_sparse. 0.5: b 0.25 + 0.5 beats a 0.5; 0.9: a 0.9 beats b 0.45 + 0.1.
+    expect(await order(0.5)).toEqual([b, a, c]);
+    expect(await order(0.9)).toEqual([a, b, c]);
+    expect(await order(0)).toEqual([b]);
+    expect(await order(1)).toEqual([a, b, c]);
+  });
+
+  it('keeps tenant and conversation restricts on both halves', async () => {
+    const store = await openStore({ embedder: concepts });
+    const [mine, theirs] = [uniqueId('tenant'), uniqueId('tenant')];
+    await store.upsert([
+      item(`${theirs}-code`, 'parcel XJ9Q shipped', { tenantId: theirs, conversationId: 'c1' }), // token and meaning match, other tenant
+      item(`${mine}-other-conversation`, 'parcel XJ9Q shipped', { tenantId: mine, conversationId: 'c2' }),
+      item(`${mine}-here`, 'vehicle inspection', { tenantId: mine, conversationId: 'c1' }),
+    ]);
+    for (const alpha of [0, 0.5, 1]) {
+      const ids = (await store.search('parcel XJ9Q', { limit: 10, tenantId: mine, conversationId: 'c1', alpha })).map((m) => m.id);
+      expect(ids).toEqual(alpha === 0 ? [] : [`${mine}-here`]);
+      const tenantWide = (await store.search('parcel XJ9Q', { limit: 10, tenantId: mine, alpha })).map((m) => m.id);
+      expect(tenantWide).not.toContain(`${theirs}-code`);
+      expect(tenantWide).toContain(`${mine}-other-conversation`);
+    }
+    expect((await store.search('parcel XJ9Q', { limit: 10, tenantId: theirs, alpha: 0 })).map((m) => m.id)).toEqual([`${theirs}-code`]);
+  });
+
+  it('replaces the sparse embedding too when an item is overwritten', async () => {
+    const store = await openStore();
+    const tenantId = uniqueId('tenant');
+    const id = `${tenantId}-x`;
+    await store.upsert([item(id, 'penguins waddle on ice', { tenantId })]);
+    await store.upsert([item(id, 'volcanoes erupt lava', { tenantId })]);
+    expect(await store.search('penguins', { limit: 5, tenantId, alpha: 0 })).toEqual([]);
+    expect((await store.search('volcanoes', { limit: 5, tenantId, alpha: 0 })).map((m) => m.id)).toEqual([id]);
+  });
+
+  it('searches dense only for a query of stop words, and sends nothing token-only for it', async () => {
+    const store = await openStore();
+    const hits = await store.search('what is it', { limit: 2 });
+    const [find] = server.requestsOf('FindNeighbors');
+    expect(find.queries[0].rrf).toBeUndefined();
+    expect(find.queries[0].datapoint?.sparseEmbedding).toBeNull();
+    for (const m of hits) expect(m.score).toBe(m.dense);
+
+    server.clearRequests();
+    expect(await store.search('what is it', { limit: 2, alpha: 0 })).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses an alpha outside [0, 1], in the options and in a search, sending nothing', async () => {
+    expect(() => new VertexLongTermStore(options({ alpha: 1.5 }))).toThrow(/alpha: must be a number within \[0, 1\], got 1\.5/);
+    expect(() => new VertexLongTermStore(options({ alpha: Number.NaN }))).toThrow(/alpha: must be a number within \[0, 1\], got NaN/);
+    const store = await openStore();
+    await expect(store.search('parcel', { limit: 1, alpha: -0.1 })).rejects.toThrow(new RangeError('alpha must be within [0, 1], got -0.1'));
+    expect(server.requests).toHaveLength(0);
+    expect(await store.status()).toMatchObject({ ok: true }); // a caller's mistake is not the layer's failure
+  });
+
+  it('gives the same answers on the private endpoint (container MatchService: sparse_embedding, rrf)', async () => {
+    const [pub, priv] = [await openStore({ embedder: concepts }), await openStore({ embedder: concepts, access: 'private', queryHost: server.privateHost })];
+    const tenantId = uniqueId('tenant');
+    await pub.upsert([
+      item(`${tenantId}-a`, 'vehicle inspection', { tenantId }),
+      item(`${tenantId}-b`, 'automobile XJ9Q delivery', { tenantId }),
+      item(`${tenantId}-c`, 'parcel shipped', { tenantId }),
+    ]);
+    for (const alpha of [0, 0.5, 0.9, 1]) {
+      const [a, b] = await Promise.all([pub.search('automobile XJ9Q', { limit: 3, tenantId, alpha }), priv.search('automobile XJ9Q', { limit: 3, tenantId, alpha })]);
+      expect(b).toEqual(a);
+    }
+    expect(server.requestsOf('Match').map((m) => m.rrf)).toEqual([{ alpha: 0 }, { alpha: 0.5 }, { alpha: expect.closeTo(0.9, 6) }, undefined]);
+  });
+});
+
 longTermContract('VertexLongTermStore on a local Vertex AI', async () => {
   const store = new VertexLongTermStore(options());
   return { store, teardown: () => store.close() };
@@ -384,7 +594,8 @@ describe('VertexLongTermStore on a private endpoint (Private Service Connect / p
     const matches = await store.search('the cat on the mat', { limit: 4, tenantId, conversationId: 'c1' });
 
     expect(matches.map((m) => m.id)).toEqual([`${tenantId}-a`]);
-    expect(matches[0].score).toBeCloseTo(dot(local.embedOne('the cat on the mat'), local.embedOne('the cat sat on the mat')), 5);
+    expect(matches[0].dense).toBeCloseTo(dot(local.embedOne('the cat on the mat'), local.embedOne('the cat sat on the mat')), 5);
+    expect(matches[0].lexical).toBeCloseTo(sparseDot(querySparseEmbedding('the cat on the mat'), documentSparseEmbedding('the cat sat on the mat')), 5);
     expect(server.requestsOf('UpsertDatapoints')).toHaveLength(1);
     expect(server.requestsOf('FindNeighbors')).toHaveLength(0);
     const [match] = server.requestsOf('Match');
@@ -395,6 +606,9 @@ describe('VertexLongTermStore on a private endpoint (Private Service Connect / p
       { name: 'tenant', allowTokens: [tenantId], denyTokens: [] },
       { name: 'conversation', allowTokens: ['c1'], denyTokens: [] },
     ]);
+    // The container proto's own names: SparseEmbedding {float_val, dimension}, MatchRequest.rrf.
+    expect(match.sparseEmbedding).toEqual({ floatVal: [1, 1], dimension: ['cat', 'mat'].map((t) => String(termDimension(t))) });
+    expect(match.rrf).toEqual({ alpha: DEFAULT_HYBRID_ALPHA });
   });
 
   it('filters by restricts exactly as the public path does', async () => {
@@ -540,6 +754,36 @@ describe('the local Vertex AI server', () => {
       call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5, op: 'LESS' }] }),
     ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal: [1, 0] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    // Fusion without a token half (the SDK: alpha "should not be specified for dense-only ... queries").
+    await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, rrf: { alpha: 0.5 } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('rrf without a sparse embedding'),
+    });
+  });
+
+  it('refuses malformed hybrid requests: unpaired sparse values and dimensions, alpha outside [0, 1]', async () => {
+    const { MatchService } = privateService().cloud.aiplatform.container.v1;
+    const floatVal = Array.from(local.embedOne('x'));
+    const match = (extra: object) => call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, ...extra });
+    await expect(match({ sparseEmbedding: { floatVal: [1], dimension: [1, 2] }, rrf: { alpha: 0.5 } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'query: sparse embedding has 1 values for 2 dimensions',
+    });
+    await expect(match({ sparseEmbedding: { floatVal: [1], dimension: [1] }, rrf: { alpha: 1.5 } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'rrf.alpha must be between 0 and 1, got 1.5',
+    });
+    await expect(match({ sparseEmbedding: { floatVal: [1], dimension: [1] }, rrf: { alpha: 1 } })).resolves.toMatchObject({ neighbor: expect.any(Array) });
+
+    const { IndexServiceClient } = await import('@google-cloud/aiplatform/build/src/v1/index_service_client.js');
+    const index = new IndexServiceClient({ apiEndpoint: '127.0.0.1', port: server.port, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      const datapoint = { datapointId: uniqueId('bad'), featureVector: floatVal, sparseEmbedding: { values: [1, 2], dimensions: [7] } };
+      await expect(index.upsertDatapoints({ index: INDEX, datapoints: [datapoint] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      expect(server.datapointIds(INDEX)).not.toContain(datapoint.datapointId);
+    } finally {
+      await index.close();
+    }
   });
 
   it('loads the container proto with the field numbers of Google’s match_service.proto', () => {
@@ -574,6 +818,8 @@ describe('the local Vertex AI server', () => {
     });
     expect(numbers('MatchResponse')).toEqual({ neighbor: 1, embeddings: 2 });
     expect(numbers('MatchResponse.Neighbor')).toEqual({ id: 1, distance: 2, crowding_attribute: 3, sparse_distance: 4 });
+    expect(numbers('SparseEmbedding')).toEqual({ float_val: 1, dimension: 2 });
+    expect(numbers('MatchRequest.RRF')).toEqual({ alpha: 1 });
     expect(numbers('Namespace')).toEqual({ name: 1, allow_tokens: 2, deny_tokens: 3 });
     expect(numbers('NumericNamespace')).toEqual({ name: 1, value_int: 2, value_float: 3, value_double: 4, op: 5 });
     expect(numbers('BatchMatchRequest.BatchMatchRequestPerIndex')).toEqual({ deployed_index_id: 1, requests: 2, low_level_batch_size: 3 });

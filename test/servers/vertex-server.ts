@@ -2,8 +2,9 @@ import type { VertexLongTermOptions } from '../../runtime/src/memory/long-term/v
 /**
  * A local Vertex AI on 127.0.0.1: the real protos, served by the grpc-js copy that google-gax
  * uses (a second copy breaks the client's credentials). In memory: datapoints per index, exact
- * dot-product search with restricts, deterministic embeddings (HashingEmbedder) from Predict,
- * deterministic Gemini answers from GenerateContent (see `generateContent` below).
+ * dot-product search with restricts, hybrid search (sparse embeddings, reciprocal-rank fusion;
+ * see `nearest`), deterministic embeddings (HashingEmbedder) from Predict, deterministic Gemini
+ * answers from GenerateContent (see `generateContent` below).
  * Every request is recorded; calls can be made to fail or wait on demand.
  *
  * Two ports, as Google serves two places. `port`: the public API (google.cloud.aiplatform.v1
@@ -36,10 +37,23 @@ export interface Restriction {
   denyList: string[];
 }
 
+/** `IndexDatapoint.SparseEmbedding`; int64 dimensions arrive as decimal strings (`longs: String`). */
+export interface SparseEmbedding {
+  values: number[];
+  dimensions: string[];
+}
+
 export interface IndexDatapoint {
   datapointId: string;
   featureVector: number[];
+  /** null when unset. */
+  sparseEmbedding: SparseEmbedding | null;
   restricts: Restriction[];
+}
+
+/** `FindNeighborsRequest.Query.RRF` / `MatchRequest.RRF`: the weight of the dense results. */
+export interface Rrf {
+  alpha: number;
 }
 
 export interface UpsertDatapointsRequest {
@@ -55,7 +69,8 @@ export interface RemoveDatapointsRequest {
 export interface FindNeighborsRequest {
   indexEndpoint: string;
   deployedIndexId: string;
-  queries: { datapoint: IndexDatapoint | null; neighborCount: number }[];
+  /** `rrf` is absent when the `ranking` oneof is unset. */
+  queries: { datapoint: IndexDatapoint | null; neighborCount: number; rrf?: Rrf }[];
   returnFullDatapoint: boolean;
 }
 
@@ -66,10 +81,19 @@ export interface Namespace {
   denyTokens: string[];
 }
 
+/** The container's `SparseEmbedding`: the v1 one under other names. */
+export interface MatchSparseEmbedding {
+  floatVal: number[];
+  dimension: string[];
+}
+
 /** The container MatchService's MatchRequest as decoded (the fields this server models). */
 export interface MatchRequest {
   deployedIndexId: string;
   floatVal: number[];
+  sparseEmbedding: MatchSparseEmbedding | null;
+  /** Absent when the `ranking` oneof is unset. */
+  rrf?: Rrf;
   numNeighbors: number;
   restricts: Namespace[];
   numericRestricts: unknown[];
@@ -214,7 +238,10 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
 
   const handlers: { [M in VertexMethod]: (request: RequestOf[M]) => object } = {
     UpsertDatapoints(request: UpsertDatapointsRequest) {
-      for (const d of request.datapoints) checkVector(d.featureVector, dimensions, `datapoint ${d.datapointId}`);
+      for (const d of request.datapoints) {
+        checkVector(d.featureVector, dimensions, `datapoint ${d.datapointId}`);
+        checkSparse(d.sparseEmbedding, `datapoint ${d.datapointId}`);
+      }
       const index = indexOf(request.index);
       for (const d of request.datapoints) index.set(d.datapointId, d);
       return {};
@@ -231,7 +258,11 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
       return {
         nearestNeighbors: request.queries.map((q) => ({
           id: q.datapoint?.datapointId ?? '',
-          neighbors: nearest(datapoints, q.datapoint, q.neighborCount, dimensions, request.returnFullDatapoint),
+          neighbors: nearest(datapoints, q.datapoint, q.rrf, q.neighborCount, dimensions).map(({ datapoint, distance, sparseDistance }) => ({
+            datapoint: request.returnFullDatapoint ? datapoint : { datapointId: datapoint.datapointId },
+            distance,
+            sparseDistance,
+          })),
         })),
       };
     },
@@ -284,13 +315,19 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     const query: IndexDatapoint = {
       datapointId: '',
       featureVector: request.floatVal,
+      sparseEmbedding: request.sparseEmbedding && { values: request.sparseEmbedding.floatVal, dimensions: request.sparseEmbedding.dimension },
       restricts: request.restricts.map((n) => ({ namespace: n.name, allowList: n.allowTokens, denyList: n.denyTokens })),
     };
-    const found = nearest([...indexOf(options.indexName).values()], query, request.numNeighbors, dimensions, true) as { datapoint: IndexDatapoint; distance: number }[];
+    const found = nearest([...indexOf(options.indexName).values()], query, request.rrf, request.numNeighbors, dimensions);
     return {
-      neighbor: found.map((n) => ({ id: n.datapoint.datapointId, distance: n.distance })),
+      neighbor: found.map((n) => ({ id: n.datapoint.datapointId, distance: n.distance, sparseDistance: n.sparseDistance })),
       embeddings: request.embeddingEnabled
-        ? found.map(({ datapoint: d }) => ({ id: d.datapointId, floatVal: d.featureVector, restricts: d.restricts.map((r) => ({ name: r.namespace, allowTokens: r.allowList, denyTokens: r.denyList })) }))
+        ? found.map(({ datapoint: d }) => ({
+            id: d.datapointId,
+            floatVal: d.featureVector,
+            sparseEmbedding: d.sparseEmbedding && { floatVal: d.sparseEmbedding.values, dimension: d.sparseEmbedding.dimensions },
+            restricts: d.restricts.map((r) => ({ name: r.namespace, allowTokens: r.allowList, denyTokens: r.denyList })),
+          }))
         : [],
     };
   };
@@ -396,15 +433,86 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
   };
 }
 
-function nearest(datapoints: readonly IndexDatapoint[], query: IndexDatapoint | null, count: number, dimensions: number, full: boolean) {
+export interface Neighbor {
+  readonly datapoint: IndexDatapoint;
+  /** Dot product of the dense embeddings. */
+  readonly distance: number;
+  /** Dot product of the sparse embeddings: 0 when they share no dimension (or either is absent). */
+  readonly sparseDistance: number;
+}
+
+/**
+ * The `count` neighbors of `query`, modelled on Google's "About hybrid search"
+ * (https://cloud.google.com/vertex-ai/docs/vector-search/about-hybrid-search) and the hybrid
+ * search notebook it comes from (GoogleCloudPlatform/generative-ai, embeddings/hybrid-search.ipynb):
+ * - the restricts choose the datapoints both halves search (they belong to the query datapoint);
+ * - dense results: every such datapoint by the dot product of the feature vectors; sparse
+ *   results: those whose sparse embedding shares a dimension with the query's, by the dot product
+ *   of the sparse embeddings ("inverted distances, so a higher value means a shorter distance");
+ * - without `rrf` the dense results alone ("`1`, or not specified: Hybrid search uses only dense
+ *   search results and ignores sparse search results"); with it, Reciprocal Rank Fusion as the
+ *   page describes it — each list gives an item the reciprocal of its rank ("the item ranked
+ *   number one gets a reciprocal rank of 1/1 = 1, ... number two gets 1/2"), weighted `alpha` for
+ *   the dense list and `1 - alpha` for the sparse one ("`0`: ... only sparse search results",
+ *   "`0.5` means they will be merged with the same weight"), summed and sorted descending; an
+ *   item no weighted list ranks is not a result;
+ * - every neighbor reports both distances, as the page's example does (`sparse_dist: 0.000` for
+ *   the items found by meaning only).
+ * Exact search: the service's approximate candidate lists are not modelled.
+ */
+function nearest(datapoints: readonly IndexDatapoint[], query: IndexDatapoint | null, rrf: Rrf | undefined, count: number, dimensions: number): Neighbor[] {
   if (!query) throw grpcError(grpc.status.INVALID_ARGUMENT, 'query without datapoint');
   checkVector(query.featureVector, dimensions, 'query');
-  return datapoints
+  checkSparse(query.sparseEmbedding, 'query');
+  // Not modelled: the SDK documents alpha as not for dense-only queries; refused rather than guessed.
+  if (rrf && !query.sparseEmbedding) throw grpcError(grpc.status.INVALID_ARGUMENT, 'rrf without a sparse embedding is not modelled by the local server');
+  if (rrf && !(rrf.alpha >= 0 && rrf.alpha <= 1)) throw grpcError(grpc.status.INVALID_ARGUMENT, `rrf.alpha must be between 0 and 1, got ${rrf.alpha}`);
+  const querySparse = sparseMap(query.sparseEmbedding);
+  const candidates = datapoints
     .filter((d) => query.restricts.every((r) => passes(d, r)))
-    .map((d) => ({ d, distance: dot(query.featureVector, d.featureVector) }))
-    .sort((a, b) => b.distance - a.distance)
-    .slice(0, count > 0 ? count : 10)
-    .map(({ d, distance }) => ({ datapoint: full ? d : { datapointId: d.datapointId }, distance }));
+    .map((datapoint) => ({ datapoint, distance: dot(query.featureVector, datapoint.featureVector), sparseDistance: sparseDot(querySparse, datapoint.sparseEmbedding) }));
+  const dense = [...candidates].sort((a, b) => b.distance - a.distance);
+  const limit = count > 0 ? count : 10;
+  if (!rrf) return dense.slice(0, limit);
+  const sparse = candidates.filter((c) => c.sparseDistance > 0).sort((a, b) => b.sparseDistance - a.sparseDistance);
+  const fused = new Map<Neighbor, number>();
+  const add = (list: Neighbor[], weight: number) => list.forEach((n, i) => fused.set(n, (fused.get(n) ?? 0) + weight / (i + 1)));
+  add(dense, rrf.alpha);
+  add(sparse, 1 - rrf.alpha);
+  return [...fused]
+    .filter(([, score]) => score > 0)
+    .sort(([a, x], [b, y]) => y - x || b.distance - a.distance)
+    .slice(0, limit)
+    .map(([n]) => n);
+}
+
+const sparseMaps = new WeakMap<SparseEmbedding, Map<string, number>>();
+
+/** Dimension → value; repeated dimensions add up (Google's format example repeats one). Kept per embedding: datapoints are searched many times. */
+function sparseMap(sparse: SparseEmbedding | null): Map<string, number> {
+  if (!sparse) return new Map();
+  let map = sparseMaps.get(sparse);
+  if (!map) {
+    map = new Map();
+    for (const [i, dimension] of sparse.dimensions.entries()) map.set(dimension, (map.get(dimension) ?? 0) + sparse.values[i]);
+    sparseMaps.set(sparse, map);
+  }
+  return map;
+}
+
+function sparseDot(query: Map<string, number>, sparse: SparseEmbedding | null): number {
+  if (query.size === 0 || !sparse) return 0;
+  const own = sparseMap(sparse);
+  let sum = 0;
+  for (const [dimension, value] of query) sum += value * (own.get(dimension) ?? 0);
+  return sum;
+}
+
+/** "values [1,2,3] with dimensions [4,5,6] means value 1 is of the 4th dimension…" (the SDK's HybridQuery): pairs. */
+function checkSparse(sparse: SparseEmbedding | null, what: string): void {
+  if (sparse && sparse.values.length !== sparse.dimensions.length) {
+    throw grpcError(grpc.status.INVALID_ARGUMENT, `${what}: sparse embedding has ${sparse.values.length} values for ${sparse.dimensions.length} dimensions`);
+  }
 }
 
 /** Vector Search's rule: a datapoint without the namespace doesn't match; deny wins over allow. */

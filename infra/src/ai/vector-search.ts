@@ -98,6 +98,15 @@ export interface VectorSearchProps {
  * Vertex AI Vector Search for long-term memory: a streaming-update index (upserts become
  * queryable in seconds) of unit-normalized vectors compared by dot product (cosine similarity),
  * an index endpoint, and the index deployed on it.
+ *
+ * Ready for hybrid search as it is: the runtime's datapoints carry a sparse embedding of their
+ * terms beside the dense vector, and its queries ask for reciprocal-rank fusion of the two
+ * (`IndexDatapoint.sparse_embedding`, `FindNeighborsRequest.Query.rrf`). An index needs no setting
+ * for that: Google's "Index configuration parameters" marks `dimensions` and `algorithmConfig`
+ * "Used for dense embeddings only", its hybrid search tutorial (GoogleCloudPlatform/generative-ai,
+ * embeddings/hybrid-search.ipynb, behind "About hybrid search") builds its hybrid index with the
+ * same tree-AH call as a dense one, and `google_vertex_ai_index` (provider 6.50.0) has no sparse
+ * attribute.
  */
 export class VectorSearch extends Construct {
   /** Index resource name, `projects/…/locations/…/indexes/…`: where upserts and removals go. */

@@ -7,6 +7,8 @@ import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, Vec
 import { type Problem, VECTOR_QUERY_ACCESS, type VectorQueryAccess, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
 import { endpointOf, googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
 import { MemoryOptionsError } from '../errors';
+import { RRF_K } from './fusion';
+import { type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from './sparse-embedding';
 import { VertexEmbedder } from './vertex-embedder';
 import { PRIVATE_MATCH_PORT, PRIVATE_MATCH_SERVICE, PrivateMatchClient } from './vertex-private-match';
 
@@ -57,6 +59,13 @@ export function queryTargetOf(queryHost: string, access: VectorQueryAccess = 'pu
 
 // Per upsertDatapoints / removeDatapoints call: 1000 × 768 floats keeps a request near 3 MB.
 const WRITE_BATCH = 1000;
+
+/**
+ * Dense and token results merged with equal weight, as in Google's hybrid search example
+ * (`rrf_ranking_alpha=0.5`: "0.5 means they will be merged with the same weight", "About hybrid
+ * search", https://cloud.google.com/vertex-ai/docs/vector-search/about-hybrid-search).
+ */
+export const DEFAULT_HYBRID_ALPHA = 0.5;
 
 export interface VertexLongTermOptions {
   /** Project of the embedding model (the index and endpoint names carry their own). */
@@ -112,13 +121,35 @@ export interface VertexLongTermOptions {
   readonly lazy?: boolean;
   /** Extra options merged into every Google client's (tests: `{sslCreds: grpc.credentials.createInsecure()}`). */
   readonly clientOptions?: ClientOptions;
+  /**
+   * Weight of the dense results against the token-based ones in the fusion Vector Search performs
+   * (`RRF.alpha`): 1 dense only, 0 token-based only. A search's own `alpha` takes precedence.
+   * @default DEFAULT_HYBRID_ALPHA (0.5)
+   */
+  readonly alpha?: number;
 }
 
 export type TokenRestrict = { readonly namespace: string; readonly allow: readonly string[] };
 
+/** What both query paths send. */
+interface NeighborQuery {
+  readonly featureVector: number[];
+  /** A hybrid query: the token half, and the fusion's weight of the dense half. Absent: dense only. */
+  readonly hybrid?: { readonly sparse: SparseEmbedding; readonly alpha: number };
+  readonly limit: number;
+  readonly restricts: readonly TokenRestrict[];
+}
+
+/** A neighbor as both paths answer: its id and its two distances (0 where unset: proto3 sends no zero). */
+interface Neighbor {
+  readonly id: string;
+  readonly distance: number;
+  readonly sparseDistance: number;
+}
+
 /** One query path: FindNeighbors on the public endpoint, or Match on the private one. */
 interface QueryClient {
-  neighbors(featureVector: number[], limit: number, restricts: readonly TokenRestrict[], timeout?: number): Promise<VectorMatch[]>;
+  neighbors(query: NeighborQuery, timeout?: number): Promise<Neighbor[]>;
   close(): Promise<void>;
 }
 
@@ -135,9 +166,16 @@ interface Connection {
  * the index (writes on the regional API host), searched through the deployed index's endpoint
  * (public FindNeighbors, or the private Match; see `access`) with tenant and conversation
  * restricts. Upserts become searchable within seconds, not at once.
+ *
+ * Hybrid search (Google's "About hybrid search"): every datapoint carries a sparse embedding of
+ * its terms beside the dense one (`sparse-embedding.ts`), and a query sends both with
+ * reciprocal-rank fusion weighted by `alpha`, so an item is found by meaning or by a shared word
+ * (a name, a code, a number the embedding model blurs). The restricts are the query's, so they
+ * hold for both halves.
  */
 export class VertexLongTermStore implements LongTermStore {
   private readonly dimensions: number;
+  private readonly alpha: number;
   private readonly target: QueryTarget;
   private connection?: Promise<Connection>;
   private lastError?: unknown;
@@ -146,6 +184,7 @@ export class VertexLongTermStore implements LongTermStore {
 
   constructor(private readonly options: VertexLongTermOptions) {
     this.dimensions = options.dimensions ?? options.embedder?.dimensions ?? defaultEmbeddingDimensions(options.embeddingModel);
+    this.alpha = options.alpha ?? DEFAULT_HYBRID_ALPHA;
     const problems = optionProblems(options, this.dimensions);
     if (problems.length > 0) throw new MemoryOptionsError('VertexLongTermStore', problems);
     this.target = queryTargetOf(options.queryHost, options.access);
@@ -194,12 +233,31 @@ export class VertexLongTermStore implements LongTermStore {
     });
   }
 
+  /**
+   * `score`: with fusion, the reciprocal rank of the fused order (see `fusedMatch`); without it
+   * (`alpha` 1, or a query without terms), the cosine similarity. `alpha` 0 searches tokens only.
+   */
   async search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]> {
+    const alpha = options.alpha ?? this.alpha;
+    if (!isAlpha(alpha)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
     if (options.limit < 1) return [];
+    // Google: alpha "1, or not specified: Hybrid search uses only dense search results", so at 1
+    // the token half is not sent at all; nor is an empty one (a query of stop words only).
+    const sparse = alpha < 1 ? querySparseEmbedding(query) : undefined;
+    if (alpha === 0 && !sparse) return []; // token-based only, and no token to look for
     return this.tracked(async ({ query: client, embedder }) => {
       const [vector] = await embedder.embed([query], 'query');
       this.checkDimensions([vector]);
-      return client.neighbors(Array.from(vector), options.limit, tokenRestricts(options.tenantId, options.conversationId), this.options.queryTimeoutMs ?? 10_000);
+      const neighbors = await client.neighbors(
+        {
+          featureVector: Array.from(vector),
+          hybrid: sparse && { sparse, alpha },
+          limit: options.limit,
+          restricts: tokenRestricts(options.tenantId, options.conversationId),
+        },
+        this.options.queryTimeoutMs ?? 10_000,
+      );
+      return sparse ? neighbors.map((n, i) => fusedMatch(n, i + 1, alpha)) : neighbors.map((n) => ({ id: n.id, score: n.distance, dense: n.distance }));
     });
   }
 
@@ -235,16 +293,29 @@ export class VertexLongTermStore implements LongTermStore {
   }
 
   // Nearest first, as the service answers. With DOT_PRODUCT_DISTANCE on unit vectors `distance`
-  // is the cosine similarity (higher is closer), on both paths, which is what VectorMatch.score means.
+  // is the cosine similarity (higher is closer), on both paths; `sparse_distance` is the same
+  // for the sparse embeddings ("inverted distances, so a higher value means a shorter distance",
+  // About hybrid search).
   private publicQuery(match: MatchServiceClient): QueryClient {
     return {
-      neighbors: async (featureVector, limit, restricts, timeout) => {
+      neighbors: async ({ featureVector, hybrid, limit, restricts }, timeout) => {
         const [response] = await match
           .findNeighbors(
             {
               indexEndpoint: this.options.indexEndpointName,
               deployedIndexId: this.options.deployedIndexId,
-              queries: [{ datapoint: { datapointId: 'query', featureVector, restricts: restricts.map(asRestriction) }, neighborCount: limit }],
+              queries: [
+                {
+                  datapoint: {
+                    datapointId: 'query',
+                    featureVector,
+                    ...(hybrid ? { sparseEmbedding: { values: hybrid.sparse.values, dimensions: hybrid.sparse.dimensions } } : {}),
+                    restricts: restricts.map(asRestriction),
+                  },
+                  neighborCount: limit,
+                  ...(hybrid ? { rrf: { alpha: hybrid.alpha } } : {}),
+                },
+              ],
               returnFullDatapoint: false,
             },
             timeout === undefined ? undefined : { timeout },
@@ -252,7 +323,7 @@ export class VertexLongTermStore implements LongTermStore {
           .catch((err: unknown) => this.rethrow(err));
         return (response.nearestNeighbors?.[0]?.neighbors ?? [])
           .filter((n) => n.datapoint?.datapointId)
-          .map((n) => ({ id: n.datapoint?.datapointId as string, score: n.distance ?? 0 }));
+          .map((n) => ({ id: n.datapoint?.datapointId as string, distance: n.distance ?? 0, sparseDistance: n.sparseDistance ?? 0 }));
       },
       close: () => match.close(),
     };
@@ -261,20 +332,21 @@ export class VertexLongTermStore implements LongTermStore {
   // The private Match names no endpoint: the address is the deployed index's.
   private privateQuery(client: PrivateMatchClient): QueryClient {
     return {
-      neighbors: async (featureVector, limit, restricts, timeout) => {
-        const neighbors = await client
+      neighbors: ({ featureVector, hybrid, limit, restricts }, timeout) =>
+        client
           .match(
             {
               deployedIndexId: this.options.deployedIndexId,
               floatVal: featureVector,
+              ...(hybrid
+                ? { sparseEmbedding: { floatVal: hybrid.sparse.values, dimension: hybrid.sparse.dimensions }, rrf: { alpha: hybrid.alpha } }
+                : {}),
               numNeighbors: limit,
               restricts: restricts.map((r) => ({ name: r.namespace, allowTokens: r.allow })),
             },
             timeout,
           )
-          .catch((err: unknown) => this.rethrow(err));
-        return neighbors.map((n) => ({ id: n.id, score: n.distance }));
-      },
+          .catch((err: unknown) => this.rethrow(err)),
       close: () => client.close(),
     };
   }
@@ -293,7 +365,7 @@ export class VertexLongTermStore implements LongTermStore {
   private async probe({ query }: Connection): Promise<void> {
     const unit = new Array<number>(this.dimensions).fill(0);
     unit[0] = 1;
-    await query.neighbors(unit, 1, [], this.options.probeTimeoutMs ?? 5000);
+    await query.neighbors({ featureVector: unit, limit: 1, restricts: [] }, this.options.probeTimeoutMs ?? 5000);
   }
 
   /** Runs `op` on the open clients and remembers whether it failed (for status()); errors still propagate. */
@@ -352,12 +424,40 @@ export class VertexLongTermStore implements LongTermStore {
 }
 
 /**
- * The datapoint of `item`: its id (already tenant-scoped) names it, and the tenant and the
+ * The datapoint of `item`: its id (already tenant-scoped) names it, its content's sparse
+ * embedding rides beside the dense vector (none for a text without terms), and the tenant and the
  * conversation are restrict tokens in namespaces of their own, so a search within one tenant
  * matches that tenant's exact token, never a prefix of it.
  */
 export function datapointOf(item: StoredItem, vector: Float32Array): protos.google.cloud.aiplatform.v1.IIndexDatapoint {
-  return { datapointId: item.id, featureVector: Array.from(vector), restricts: restrictsOf(item.tenantId, item.conversationId) };
+  const sparse = documentSparseEmbedding(item.content);
+  return {
+    datapointId: item.id,
+    featureVector: Array.from(vector),
+    ...(sparse ? { sparseEmbedding: { values: sparse.values, dimensions: sparse.dimensions } } : {}),
+    restricts: restrictsOf(item.tenantId, item.conversationId),
+  };
+}
+
+/**
+ * A neighbor of a fused query, at `rank` (from 1) of the answer. Vector Search returns the fused
+ * order but not the fused score, so `score` is the reciprocal rank of that order, 1 / (RRF_K +
+ * rank): descending, and like `fuseRanks`' comparable only within one answer. `dense` and
+ * `lexical` are the distances the service reports for each neighbor — Google's hybrid example
+ * lists both for every one, `sparse_dist: 0.000` where no token is shared, so 0 there means "not
+ * matched by tokens" — and with alpha 0 the dense half was not searched.
+ */
+function fusedMatch(n: Neighbor, rank: number, alpha: number): VectorMatch {
+  return {
+    id: n.id,
+    score: 1 / (RRF_K + rank),
+    ...(alpha > 0 ? { dense: n.distance } : {}),
+    ...(n.sparseDistance > 0 ? { lexical: n.sparseDistance } : {}),
+  };
+}
+
+function isAlpha(alpha: number): boolean {
+  return typeof alpha === 'number' && alpha >= 0 && alpha <= 1;
 }
 
 /** One list for writes and both query protocols, so the two paths filter by the same tokens. */
@@ -396,6 +496,7 @@ function optionProblems(o: VertexLongTermOptions, dimensions: number): Problem[]
     if (host !== undefined && (host === '' || host.includes('/'))) problems.push({ path: name, message: `must be a host or host:port without a scheme or path, got "${host}"` });
   }
   if (!Number.isInteger(dimensions) || dimensions < 1) problems.push({ path: 'dimensions', message: `must be a positive integer, got ${dimensions}` });
+  if (o.alpha !== undefined && !isAlpha(o.alpha)) problems.push({ path: 'alpha', message: `must be a number within [0, 1], got ${String(o.alpha)}` });
   if (o.embedder && o.embedder.dimensions !== dimensions) {
     problems.push({ path: 'embedder.dimensions', message: `(${o.embedder.dimensions}) differs from dimensions (${dimensions})` });
   }

@@ -31,21 +31,34 @@ export interface MatchNamespace {
   readonly denyTokens?: readonly string[];
 }
 
+/** `SparseEmbedding` of match_service.proto: named unlike the v1 one (`values`/`dimensions`). */
+export interface MatchSparseEmbedding {
+  readonly floatVal: readonly number[];
+  readonly dimension: readonly number[];
+}
+
 /** The fields of `MatchRequest` this runtime sets. */
 export interface MatchRequest {
   readonly deployedIndexId: string;
   readonly floatVal: readonly number[];
+  /** A hybrid query's token half. */
+  readonly sparseEmbedding?: MatchSparseEmbedding;
+  /** Fusion of the dense and sparse results (`ranking` oneof); unset: dense results only. */
+  readonly rrf?: { readonly alpha: number };
   readonly numNeighbors: number;
   readonly restricts: readonly MatchNamespace[];
 }
 
 export interface MatchNeighbor {
   readonly id: string;
+  /** Of the dense embeddings. */
   readonly distance: number;
+  /** Of the sparse embeddings (0: none shared, or no sparse query). */
+  readonly sparseDistance: number;
 }
 
 interface MatchResponse {
-  neighbor: { id: string; distance: number }[];
+  neighbor: { id: string; distance: number; sparseDistance?: number }[];
 }
 
 type MatchStub = Grpc.Client & {
@@ -81,7 +94,7 @@ export class PrivateMatchClient {
     return new Promise((resolve, reject) => {
       this.stub.Match(request, { deadline: Date.now() + timeoutMs }, (err, response) => {
         if (err) reject(err);
-        else resolve((response?.neighbor ?? []).map((n) => ({ id: n.id, distance: n.distance })));
+        else resolve((response?.neighbor ?? []).map((n) => ({ id: n.id, distance: n.distance, sparseDistance: n.sparseDistance ?? 0 })));
       });
     });
   }
