@@ -113,12 +113,13 @@ describe('EmbeddedLongTermStore hybrid search', () => {
     expect((await new EmbeddedLongTermStore({ precision: 'int8' }).status()).detail).toMatch(/0 int8 vectors/);
   });
 
-  it('refuses a fusion weight outside [0, 1] and an unknown precision, naming the option', async () => {
+  it('refuses a fusion weight outside [0, 1], an unknown precision and a nonsensical capacity, naming the option', async () => {
     for (const alpha of [-0.1, 1.01, Number.NaN]) {
       expect(() => new EmbeddedLongTermStore({ alpha })).toThrow(MemoryOptionsError);
       await expect(new EmbeddedLongTermStore().search('q', { limit: 1, alpha })).rejects.toThrow(/alpha must be within \[0, 1\]/);
     }
     expect(() => new EmbeddedLongTermStore({ precision: 'int4' as never })).toThrow(/precision: expected "float32" or "int8", got "int4"/);
+    for (const initialCapacity of [0, 1.5, -3]) expect(() => new EmbeddedLongTermStore({ initialCapacity })).toThrow(`initialCapacity: expected a positive integer, got ${initialCapacity}`);
   });
 });
 

@@ -19,8 +19,9 @@ const PHRASED_ALIKE = ['what is the name of the new neighbour', 'what is the col
  * local Vertex AI server embeds with it too).
  *
  * Run against the embedded store only for now: the Vertex AI store is being made hybrid in
- * parallel (issue 12), and fails "finds a lexical-only match" until it is. Once it is hybrid,
- * call this from test/integration/vertex-long-term.test.ts as well.
+ * parallel (issue 12). The dense-only one fails three of these (the lexical-only match, the
+ * signal scores, alpha 0; checked against the local server); once it is hybrid, call this from
+ * test/integration/vertex-long-term.test.ts as well.
  */
 export function hybridLongTermContract(name: string, create: () => Promise<{ store: LongTermStore; teardown(): Promise<void> }>): void {
   describe(`hybrid long-term contract: ${name}`, () => {

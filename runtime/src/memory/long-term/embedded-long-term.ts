@@ -9,7 +9,7 @@ import { type RowRestricts, type VectorPrecision, VectorTable } from './vector-t
 /**
  * The embedded store's default weight of the dense ranking against BM25's in reciprocal-rank
  * fusion (`VectorSearchOptions.alpha`), chosen with `bench/hybrid-alpha.ts` (figures in
- * BENCHMARKS.md, "Hybrid retrieval"): on its generated conversations, with the hashing embedder,
+ * BENCHMARKS.md, "Hybrid retrieval's fusion weight"): on its generated conversations, with the hashing embedder,
  * recall@10 stays within 0.005 of its best from 0.1 to 0.6, and drops towards either pure signal
  * (0.69 BM25 only, 0.67 dense only, 0.76 fused). 0.3 sits inside that plateau, away from its edge
  * at 0.1, where the curve falls off to BM25 alone: a default for conversations in general, not
@@ -60,6 +60,8 @@ export class EmbeddedLongTermStore implements LongTermStore {
     if (!(alpha >= 0 && alpha <= 1)) problems.push({ path: 'alpha', message: `expected a number from 0 to 1, got ${alpha}` });
     const precision = options.precision ?? 'float32';
     if (precision !== 'float32' && precision !== 'int8') problems.push({ path: 'precision', message: `expected "float32" or "int8", got ${JSON.stringify(precision)}` });
+    const capacity = options.initialCapacity;
+    if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) problems.push({ path: 'initialCapacity', message: `expected a positive integer, got ${capacity}` });
     if (problems.length > 0) throw new MemoryOptionsError('EmbeddedLongTermStore', problems);
     this.alpha = alpha;
     this.embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
@@ -88,10 +90,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
   }
 
   async upsert(items: readonly StoredItem[]): Promise<void> {
-    const vectors = await this.embedder.embed(
-      items.map((i) => i.content),
-      'document',
-    );
+    const vectors = await this.embedder.embed(items.map((i) => i.content), 'document');
     items.forEach((item, k) => {
       const restricts = { tenantId: item.tenantId, conversationId: item.conversationId };
       this.table.put(item.id, vectors[k], restricts);

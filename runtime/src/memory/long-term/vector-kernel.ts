@@ -4,7 +4,8 @@
  * encoded when first used. No build step, no native addon, no binary file to trust: what runs is
  * what is read below. Plain JavaScript tops out at ~60 ms per 100,000 × 768-d scan on the
  * project's 2-core machine (one float64 multiply-add at a time); four f32 lanes with four
- * independent accumulators bring it under half that (BENCHMARKS.md, "Layered memory").
+ * independent accumulators bring it to about half that, where reading the 307 MB becomes the
+ * limit (BENCHMARKS.md, "Layered memory").
  *
  * Both kernels scan rows `[start, end)` of a table of fixed-size records at `base`. A record is a
  * 16-byte header, `[tenant i32][conversation i32][scale f32][unused]`, then the vector: f32 lanes

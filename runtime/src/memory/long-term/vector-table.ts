@@ -111,7 +111,9 @@ export class VectorTable {
     this.outScores = this.vectorBytes;
     this.outRows = this.outScores + CHUNK_ROWS * 4;
     this.base = this.outRows + CHUNK_ROWS * 4;
-    this.capacity = Math.max(1, options.initialCapacity ?? 1024);
+    this.capacity = options.initialCapacity ?? 1024;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError(`initialCapacity must be a positive integer, got ${this.capacity}`);
+    if (!Number.isInteger(dimensions) || dimensions < 1) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
     this.memory = kernelMemory(Math.ceil((this.base + this.capacity * this.recordBytes) / WASM_PAGE_BYTES));
     this.kernel = vectorKernel(this.memory);
     this.views();
@@ -133,7 +135,7 @@ export class VectorTable {
     let row = this.rowOf.get(id);
     if (row === undefined) {
       row = this.ids.length;
-      if (row === this.capacity) this.grow();
+      if (row >= this.capacity) this.grow();
       this.ids.push(id);
       this.rowOf.set(id, row);
     } else {
