@@ -20,6 +20,7 @@ midTermContract('embedded', async () => {
 });
 
 longTermContract('embedded', async () => ({ store: new EmbeddedLongTermStore({ initialCapacity: 2 }), teardown: async () => {} }));
+longTermContract('embedded, int8 vectors', async () => ({ store: new EmbeddedLongTermStore({ initialCapacity: 2, precision: 'int8' }), teardown: async () => {} }));
 
 describe('HashingEmbedder', () => {
   const embedder = new HashingEmbedder(768);

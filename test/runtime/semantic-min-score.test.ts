@@ -8,7 +8,8 @@ import { EmbeddedMidTermStore } from '../../runtime/src/memory/mid-term/embedded
 import { EmbeddedShortTermStore } from '../../runtime/src/memory/short-term/embedded-short-term';
 import type { Embedder } from '../../runtime/src/memory/types';
 
-// ORCHESTRA_SEMANTIC_MIN_SCORE: the cosine similarity a semantic match must score above. Unset,
+// ORCHESTRA_SEMANTIC_MIN_SCORE: the cosine similarity a semantic match found by the dense signal
+// alone must score above (one that shares words with the query is kept). Unset,
 // the embedder decides: the hashing embedder's measured cutoff (bench/min-score.ts, BENCHMARKS.md),
 // none (ranking only) for an embedder without one, as Vertex AI's models, for which Google
 // documents no threshold.
@@ -49,7 +50,10 @@ describe('the semantic cutoff', () => {
 
   it('reaches the manager from ORCHESTRA_SEMANTIC_MIN_SCORE and filters by it', async () => {
     expect(parseRuntimeConfig({ [S.semanticMinScore]: '0.9' }).memory.semanticMinScore).toBe(0.9);
-    expect(await fromSettings({ [S.semanticMinScore]: '0.9' })).toEqual([]);
+    // Hybrid search (the default): CAT shares "cat" and "called" with the query, so it is kept
+    // whatever the cutoff; the cutoff judges matches found by the dense signal alone.
+    expect(await fromSettings({ [S.semanticMinScore]: '0.9' })).toEqual([CAT]);
+    expect(await fromSettings({ [S.semanticMinScore]: '0.9', [S.hybridAlpha]: '1' })).toEqual([]);
     expect(await fromSettings({ [S.semanticMinScore]: '0' })).toEqual([CAT, BOILER]);
     expect((await fromSettings({ [S.semanticMinScore]: '-1' })).sort()).toEqual([BOILER, CAT, SLUGS].sort());
   });

@@ -103,8 +103,14 @@ export interface MemoryConfig {
   readonly recentMessages: number;
   readonly midTermTtlDays: number;
   readonly layerTimeoutMs: number;
-  /** ORCHESTRA_SEMANTIC_MIN_SCORE, from -1 to 1. @default - the embedder's own cutoff (none for Vertex AI's models) */
+  /**
+   * ORCHESTRA_SEMANTIC_MIN_SCORE, from -1 to 1: the cosine a match found by the dense signal alone
+   * must score above (a match also found lexically is kept).
+   * @default - the embedder's own cutoff (none for Vertex AI's models)
+   */
   readonly semanticMinScore?: number;
+  /** ORCHESTRA_HYBRID_ALPHA, from 0 (lexical only) to 1 (dense only). @default - the long-term store's own (hybrid) */
+  readonly hybridAlpha?: number;
   readonly embedding: EmbeddingConfig;
   readonly redis?: RedisConfig;
   readonly mongo?: MongoConfig;
@@ -171,6 +177,7 @@ export interface RuntimeSettingsInput<Ref = never> {
     readonly midTermTtlDays?: number;
     readonly layerTimeoutMs?: number;
     readonly semanticMinScore?: number;
+    readonly hybridAlpha?: number;
     readonly embedding?: Partial<EmbeddingConfig>;
     readonly redis?: RedisInput<Ref>;
     readonly mongo?: Omit<MongoConfig<Ref>, 'database'> & { readonly database?: string };
@@ -222,6 +229,7 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
     midTermTtlDays: read(S.midTermTtlDays, positiveInt(3650), DEFAULTS.midTermTtlDays)!,
     layerTimeoutMs: read(S.layerTimeoutMs, positiveInt(60_000), DEFAULTS.layerTimeoutMs)!,
     semanticMinScore: read(S.semanticMinScore, cosine),
+    hybridAlpha: read(S.hybridAlpha, fusionWeight),
     embedding,
     redis: parseRedis(env, problems, read),
     mongo: parseMongo(env, problems, read),
@@ -271,6 +279,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.midTermTtlDays, memory.midTermTtlDays);
   plain(S.layerTimeoutMs, memory.layerTimeoutMs);
   plain(S.semanticMinScore, memory.semanticMinScore);
+  plain(S.hybridAlpha, memory.hybridAlpha);
   plain(S.embeddingModel, memory.embedding?.model);
   plain(S.vectorDimensions, memory.embedding?.dimensions);
   const redis = memory.redis;
@@ -368,12 +377,17 @@ function readSecret(env: Env, problems: Problem[], variable: string, valid: (val
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+/** A decimal number within [min, max] (no hex, no Infinity: what `Number()` alone would accept). */
+const decimalWithin = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/, `a number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `a number from ${min} to ${max}`);
 /** A cosine similarity: what a semantic match scores. */
-const cosine = z
-  .string()
-  .regex(/^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/, 'a number from -1 to 1')
-  .transform(Number)
-  .refine((n) => n >= -1 && n <= 1, 'a number from -1 to 1');
+const cosine = decimalWithin(-1, 1);
+/** A weight in reciprocal-rank fusion: 1 dense only, 0 lexical only. */
+const fusionWeight = decimalWithin(0, 1);
 const ruleSchema = (r: Rule) => z.string().regex(r.pattern, r.expected);
 
 function omitUndefined<T extends object>(value: T): T {

@@ -22,13 +22,22 @@ export const RuntimeSettings = {
   /** Per-layer time budget of a context retrieval, in milliseconds (default 1500). */
   layerTimeoutMs: 'ORCHESTRA_LAYER_TIMEOUT_MS',
   /**
-   * Cosine similarity a semantic match must score above, from -1 to 1. Default: the embedder's own
-   * cutoff. The embedded hashing embedder's is 0.1, measured (`npm run bench:min-score`,
-   * BENCHMARKS.md); Vertex AI's models have none, since Google documents no score below which their
-   * vectors are unrelated: matches are ranked, not cut, until this is set from the deployment's
-   * own data.
+   * Cosine similarity a semantic match must score above, from -1 to 1, when only the dense signal
+   * found it: a match that also shares words with the query (hybrid search's lexical signal) is
+   * kept whatever its cosine, since rare words (codes, names, numbers) are where embeddings score
+   * low. Default: the embedder's own cutoff. The embedded hashing embedder's is 0.1, measured
+   * (`npm run bench:min-score`, BENCHMARKS.md); Vertex AI's models have none, since Google
+   * documents no score below which their vectors are unrelated: matches are ranked, not cut, until
+   * this is set from the deployment's own data.
    */
   semanticMinScore: 'ORCHESTRA_SEMANTIC_MIN_SCORE',
+  /**
+   * Weight of dense (embedding) similarity against lexical (BM25 / sparse) matching in long-term
+   * memory's hybrid search, from 0 (lexical only) to 1 (dense only), fused by reciprocal rank.
+   * Default: the long-term store's own, hybrid (0.3 for the embedded store, chosen on
+   * `bench/hybrid-alpha.ts`; BENCHMARKS.md).
+   */
+  hybridAlpha: 'ORCHESTRA_HYBRID_ALPHA',
 
   /** Short-term memory: Memorystore for Redis, by host (as deployed) or by URL (local). */
   redisUrl: 'ORCHESTRA_REDIS_URL',

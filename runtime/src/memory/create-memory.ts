@@ -64,8 +64,9 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
       shortTermTtlSeconds: config.shortTermTtlSeconds,
       midTermTtlDays: config.midTermTtlDays,
       layerTimeoutMs: config.layerTimeoutMs,
-      // Unset: the long-term store's embedder decides (LayeredMemoryManager's default).
+      // Unset: the long-term store decides (its embedder's cutoff, its own fusion weight).
       ...(config.semanticMinScore === undefined ? {} : { semanticMinScore: config.semanticMinScore }),
+      ...(config.hybridAlpha === undefined ? {} : { hybridAlpha: config.hybridAlpha }),
       ...managerOptions,
     },
   );

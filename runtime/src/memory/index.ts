@@ -11,7 +11,8 @@ export { EmbeddedShortTermStore, type EmbeddedShortTermOptions } from './short-t
 export { RedisShortTermStore, type RedisShortTermOptions } from './short-term/redis-short-term';
 export { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
 export { MongoMidTermStore, type MongoMidTermOptions } from './mid-term/mongo-mid-term';
-export { EmbeddedLongTermStore, type EmbeddedLongTermOptions } from './long-term/embedded-long-term';
+export { EmbeddedLongTermStore, type EmbeddedLongTermOptions, EMBEDDED_HYBRID_ALPHA } from './long-term/embedded-long-term';
+export type { VectorPrecision } from './long-term/vector-table';
 export { HashingEmbedder } from './long-term/hashing-embedder';
 export { VertexEmbedder, type VertexEmbedderOptions } from './long-term/vertex-embedder';
 export { VertexLongTermStore, type VertexLongTermOptions, TENANT_NAMESPACE, CONVERSATION_NAMESPACE } from './long-term/vertex-long-term';

@@ -2,7 +2,7 @@ import { DEFAULTS } from '../contract';
 import { failureReason as reason, withDeadline } from './deadline';
 import { targetsOf, tombstoneKey } from './erasure-record';
 import { Eraser } from './eraser';
-import { LayerFailure, MemoryErasedError, MemoryValidationError, MemoryWriteError } from './errors';
+import { LayerFailure, MemoryErasedError, MemoryOptionsError, MemoryValidationError, MemoryWriteError } from './errors';
 import { parseId, parseImportance, parseItem } from './item-schema';
 import type { ErasureRecord, ErasureTarget, Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
 
@@ -22,11 +22,21 @@ export interface MemoryManagerOptions {
   /** Long-term matches returned as `semantic`. @default 5 */
   readonly semanticLimit?: number;
   /**
-   * Semantic matches must score above this (cosine similarity, -1 to 1).
+   * The cosine similarity (-1 to 1) a semantic match must score above, unless it was also found
+   * lexically: in hybrid search, a match whose words the query shares (`VectorMatch.lexical` > 0)
+   * is kept whatever its dense score, since rare words (codes, names, numbers) are where dense
+   * embeddings score low and lexical search is right; a match found by the dense signal alone
+   * must pass this on its cosine (`VectorMatch.dense`, or `score` from a dense-only store).
    * @default - the long-term store's `minRelatedScore`: its embedder's measured cutoff (0.1 for the
    * hashing embedder), or no cutoff (ranking only) where none is known, as for Vertex AI's models
    */
   readonly semanticMinScore?: number;
+  /**
+   * Weight of the dense ranking against the lexical one in the long-term store's hybrid search
+   * (`VectorSearchOptions.alpha`), from 0 (lexical only) to 1 (dense only).
+   * @default - the store's own (hybrid: `EMBEDDED_HYBRID_ALPHA` for the embedded store)
+   */
+  readonly hybridAlpha?: number;
   /** pino-compatible; told about degraded layers. @default - silent */
   readonly logger?: { warn(obj: object, msg: string): void };
   /** @default () => new Date() */
@@ -43,6 +53,7 @@ export interface StoreResult {
 
 export interface SemanticMatch {
   readonly item: StoredItem;
+  /** The store's relevance (`VectorMatch.score`): a fused rank score in hybrid search, comparable within one answer only. */
   readonly score: number;
 }
 
@@ -132,6 +143,7 @@ export class LayeredMemoryManager {
   private readonly relatedLimit: number;
   private readonly semanticLimit: number;
   private readonly semanticMinScore: number | undefined;
+  private readonly hybridAlpha: number | undefined;
   private readonly readTimeoutMs: number;
   private readonly writeTimeoutMs: number;
   private readonly now: () => Date;
@@ -146,6 +158,10 @@ export class LayeredMemoryManager {
     this.relatedLimit = options.relatedLimit ?? 20;
     this.semanticLimit = options.semanticLimit ?? 5;
     this.semanticMinScore = options.semanticMinScore ?? layers.longTerm.minRelatedScore;
+    if (options.hybridAlpha !== undefined && !(options.hybridAlpha >= 0 && options.hybridAlpha <= 1)) {
+      throw new MemoryOptionsError('LayeredMemoryManager', [{ path: 'hybridAlpha', message: `expected a number from 0 to 1, got ${options.hybridAlpha}` }]);
+    }
+    this.hybridAlpha = options.hybridAlpha;
     this.readTimeoutMs = options.layerTimeoutMs ?? DEFAULTS.layerTimeoutMs;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.now = options.clock ?? (() => new Date());
@@ -339,9 +355,10 @@ export class LayeredMemoryManager {
       limit: options.semanticLimit ?? this.semanticLimit,
       tenantId: options.tenantId,
       conversationId: options.semanticWithinConversation ? conversationId : undefined,
+      ...(this.hybridAlpha === undefined ? {} : { alpha: this.hybridAlpha }),
     });
     const minScore = this.semanticMinScore;
-    const relevant = minScore === undefined ? matches : matches.filter((m) => m.score > minScore);
+    const relevant = minScore === undefined ? matches : matches.filter((m) => (m.lexical !== undefined && m.lexical > 0) || (m.dense ?? m.score) > minScore);
     if (relevant.length === 0) return [];
     // Vector Search keeps ids and vectors only; the items live in mid-term, and recent ones in
     // short-term too. Reading short-term first spares the durable store (Firestore's quotas) and

@@ -29,6 +29,7 @@ const deployed: RuntimeConfig = {
     midTermTtlDays: 90,
     layerTimeoutMs: 900,
     semanticMinScore: 0.42,
+    hybridAlpha: 0.65,
     embedding: { model: 'gemini-embedding-001', dimensions: 1536 },
     redis: { host: '10.20.0.3', port: 6378, tls: true, caCert: PEM, password: 'memorystore-auth' },
     mongo: { uri: 'mongodb://abc.europe-west4.firestore.goog:443/acme?loadBalanced=true&tls=true&retryWrites=false', database: 'acme-memory' },

@@ -69,9 +69,9 @@ export function longTermContract(name: string, create: () => Promise<{ store: Lo
       const t = uniqueId('tenant');
       await store.upsert([item(id, 'penguins waddle on ice', { tenantId: t }), item(uniqueId('i'), 'volcanoes erupt lava', { tenantId: t })]);
       await store.upsert([item(id, 'volcanoes erupt molten lava and ash', { tenantId: t })]);
-      // Dense only (alpha 1), where the score is the cosine similarity: the new vector replaced the old.
+      // Dense only (alpha 1): the score is the cosine similarity, ~1 for the same text.
       const hits = await store.search('volcanoes erupt molten lava and ash', { limit: 2, tenantId: t, alpha: 1 });
-      expect(hits[0].id).toBe(id);
+      expect(hits[0]).toMatchObject({ id });
       expect(hits[0].score).toBeGreaterThan(0.99);
       expect(hits.filter((h) => h.id === id)).toHaveLength(1);
     });
@@ -99,6 +99,37 @@ export function longTermContract(name: string, create: () => Promise<{ store: Lo
       await store.remove([idB]);
       expect(await search(a.tenant)).toEqual([idA]);
       expect(await search(b.tenant)).toEqual([]);
+    });
+
+    // Both signals of a hybrid store apply the restricts themselves (alpha 0: lexical only, 1:
+    // dense only); a dense-only store ignores alpha and must pass as well.
+    describe.each([
+      ['lexical only', 0],
+      ['hybrid, the store’s default', undefined],
+      ['dense only', 1],
+    ])('restricts, %s', (_name, alpha) => {
+      const text = 'the courier code for the Hamburg depot is ZK4412';
+
+      it('never makes another tenant’s item a candidate, however well it matches', async () => {
+        const [mine, theirs] = [uniqueId('tenant'), uniqueId('tenant')];
+        const [secret, own] = [uniqueId('secret'), uniqueId('own')];
+        await store.upsert([item(secret, text, { tenantId: theirs }), item(own, 'the depot opens at nine', { tenantId: mine })]);
+        const hits = (await store.search(text, { limit: 10, tenantId: mine, alpha })).map((h) => h.id);
+        expect(hits).not.toContain(secret);
+        expect(hits).toContain(own);
+        expect((await store.search(text, { limit: 10, tenantId: theirs, alpha })).map((h) => h.id)).toEqual([secret]);
+      });
+
+      it('never makes another conversation’s item a candidate when restricted to one', async () => {
+        const t = uniqueId('tenant');
+        const [c1, c2] = [uniqueId('conv'), uniqueId('conv')];
+        const [elsewhere, here] = [uniqueId('i'), uniqueId('i')];
+        await store.upsert([item(elsewhere, text, { tenantId: t, conversationId: c2 }), item(here, 'which depot was it again', { tenantId: t, conversationId: c1 })]);
+        const hits = (await store.search(text, { limit: 10, tenantId: t, conversationId: c1, alpha })).map((h) => h.id);
+        expect(hits).not.toContain(elsewhere);
+        expect(hits).toContain(here);
+        expect((await store.search(text, { limit: 10, tenantId: t, alpha })).map((h) => h.id)).toEqual([elsewhere, here]);
+      });
     });
 
     it('reports its status', async () => {

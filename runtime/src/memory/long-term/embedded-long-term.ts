@@ -1,37 +1,71 @@
-import { defaultEmbeddingDimensions } from '../../contract';
+import { type Problem, defaultEmbeddingDimensions } from '../../contract';
+import { MemoryOptionsError } from '../errors';
 import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
+import { Bm25Index } from './bm25-index';
+import { fuseRanks } from './fusion';
 import { HashingEmbedder } from './hashing-embedder';
-import { dot } from './vectors';
+import { type RowRestricts, type VectorPrecision, VectorTable } from './vector-table';
+
+/**
+ * The embedded store's default weight of the dense ranking against BM25's in reciprocal-rank
+ * fusion (`VectorSearchOptions.alpha`), chosen with `bench/hybrid-alpha.ts` (figures in
+ * BENCHMARKS.md, "Hybrid retrieval's fusion weight"): on its generated conversations, with the hashing embedder,
+ * recall@10 stays within 0.005 of its best from 0.1 to 0.6, and drops towards either pure signal
+ * (0.69 BM25 only, 0.67 dense only, 0.76 fused). 0.3 sits inside that plateau, away from its edge
+ * at 0.1, where the curve falls off to BM25 alone: a default for conversations in general, not
+ * the best point of one generated set. It leans lexical because the hashing embedder is the weaker
+ * signal (it knows words, not meanings, and no word is rarer than another to it).
+ */
+export const EMBEDDED_HYBRID_ALPHA = 0.3;
+
+/**
+ * How deep each signal's ranking goes before fusion: fusion can only rank what one of the two
+ * lists holds. An item past rank 200 in both adds at most 1/(60 + 200) per signal, under a quarter
+ * of a first rank's 1/61. On `bench/hybrid-alpha.ts`, fusing whole rankings gives the same top 10
+ * as 200 candidates for every question (100 changed 6 of 652, and missed one more evidence turn);
+ * a candidate costs a heap slot in the dense scan, nothing more.
+ */
+export const FUSION_CANDIDATES = 200;
 
 export interface EmbeddedLongTermOptions {
   /** @default a HashingEmbedder as wide as the default embedding model's vectors */
   readonly embedder?: Embedder;
-  /** Rows reserved up front; the matrix doubles when full. @default 1024 */
+  /** Vectors reserved up front; the table doubles when full. @default 1024 */
   readonly initialCapacity?: number;
-}
-
-interface Row {
-  tenantId?: string;
-  conversationId?: string;
+  /** Weight of the dense ranking in fusion, from 0 (BM25 only) to 1 (dense only). @default EMBEDDED_HYBRID_ALPHA */
+  readonly alpha?: number;
+  /**
+   * `int8` holds each vector as int8 codes with a scale: a quarter of the memory, faster scans,
+   * dense scores approximate (recall against exact search in BENCHMARKS.md). @default "float32"
+   */
+  readonly precision?: VectorPrecision;
 }
 
 /**
- * In-process vector index with exact search: every stored vector is compared with the query
- * (dot product of unit vectors = cosine similarity). Vectors live in one contiguous Float32Array
- * so a scan is a tight loop over memory; removal swaps the last row into the hole.
+ * In-process long-term memory with exact hybrid search: every stored vector of the asked tenant
+ * (and conversation) is compared with the query (dot product of unit vectors = cosine similarity,
+ * `VectorTable`), every document holding a query term is scored by BM25 (`Bm25Index`), and the two
+ * rankings are fused by weighted reciprocal rank (`fuseRanks`). Both signals apply the restricts
+ * themselves: an item of another tenant is never a candidate of either.
  */
 export class EmbeddedLongTermStore implements LongTermStore {
+  readonly alpha: number;
   private readonly embedder: Embedder;
-  private readonly dims: number;
-  private matrix: Float32Array;
-  private rows: Row[] = [];
-  private ids: string[] = [];
-  private readonly rowOf = new Map<string, number>();
+  private readonly table: VectorTable;
+  private readonly lexical = new Bm25Index();
 
   constructor(options: EmbeddedLongTermOptions = {}) {
+    const problems: Problem[] = [];
+    const alpha = options.alpha ?? EMBEDDED_HYBRID_ALPHA;
+    if (!(alpha >= 0 && alpha <= 1)) problems.push({ path: 'alpha', message: `expected a number from 0 to 1, got ${alpha}` });
+    const precision = options.precision ?? 'float32';
+    if (precision !== 'float32' && precision !== 'int8') problems.push({ path: 'precision', message: `expected "float32" or "int8", got ${JSON.stringify(precision)}` });
+    const capacity = options.initialCapacity;
+    if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) problems.push({ path: 'initialCapacity', message: `expected a positive integer, got ${capacity}` });
+    if (problems.length > 0) throw new MemoryOptionsError('EmbeddedLongTermStore', problems);
+    this.alpha = alpha;
     this.embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
-    this.dims = this.embedder.dimensions;
-    this.matrix = new Float32Array((options.initialCapacity ?? 1024) * this.dims);
+    this.table = new VectorTable(this.embedder.dimensions, { precision, initialCapacity: options.initialCapacity });
   }
 
   /** The embedder's own (`HASHING_MIN_RELATED_SCORE` for the default one). */
@@ -40,87 +74,60 @@ export class EmbeddedLongTermStore implements LongTermStore {
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.table.size;
   }
 
   async init(): Promise<void> {}
 
   async status(): Promise<LayerStatus> {
-    return { layer: 'long-term', backend: 'embedded', embedded: true, ok: true, detail: `${this.size} vectors in process, exact search` };
+    const vectors = this.table.precision === 'int8' ? 'int8 vectors' : 'vectors';
+    return { layer: 'long-term', backend: 'embedded', embedded: true, ok: true, detail: `${this.size} ${vectors} in process, exact hybrid search (dense + BM25)` };
   }
 
   async close(): Promise<void> {
-    this.rows = [];
-    this.ids = [];
-    this.rowOf.clear();
+    this.table.clear();
+    this.lexical.clear();
   }
 
   async upsert(items: readonly StoredItem[]): Promise<void> {
     const vectors = await this.embedder.embed(items.map((i) => i.content), 'document');
-    items.forEach((item, k) => this.put(item.id, vectors[k], { tenantId: item.tenantId, conversationId: item.conversationId }));
+    items.forEach((item, k) => {
+      const restricts = { tenantId: item.tenantId, conversationId: item.conversationId };
+      this.table.put(item.id, vectors[k], restricts);
+      this.lexical.put(item.id, item.content, restricts);
+    });
   }
 
-  /** Stores a ready vector (unit length expected). */
-  put(id: string, vector: Float32Array, row: Row = {}): void {
-    if (vector.length !== this.dims) throw new RangeError(`vector for ${id} has ${vector.length} dimensions, expected ${this.dims}`);
-    let index = this.rowOf.get(id);
-    if (index === undefined) {
-      index = this.ids.length;
-      if ((index + 1) * this.dims > this.matrix.length) this.grow();
-      this.ids.push(id);
-      this.rows.push(row);
-      this.rowOf.set(id, index);
-    } else {
-      this.rows[index] = row;
-    }
-    this.matrix.set(vector, index * this.dims);
+  /** Stores a ready vector (unit length expected) without text: found by dense search only. */
+  put(id: string, vector: Float32Array, restricts: RowRestricts = {}): void {
+    this.table.put(id, vector, restricts);
+    this.lexical.remove(id);
   }
 
   async search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]> {
-    const [vector] = await this.embedder.embed([query], 'query');
-    return this.nearest(vector, options);
+    const alpha = options.alpha ?? this.alpha;
+    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
+    const restricts = { tenantId: options.tenantId, conversationId: options.conversationId };
+    const dense = async (limit: number) => {
+      const [vector] = await this.embedder.embed([query], 'query');
+      return this.table.nearest(vector, limit, restricts);
+    };
+    // Dense only: the cosine similarities themselves, as a dense-only store answers.
+    if (alpha === 1) return (await dense(options.limit)).map((m) => ({ id: m.id, score: m.score, dense: m.score }));
+    const depth = Math.max(options.limit, FUSION_CANDIDATES);
+    const lexical = this.lexical.search(query, depth, restricts);
+    return fuseRanks(alpha === 0 ? [] : await dense(depth), lexical, alpha, options.limit);
   }
 
-  /** Exact top-k by dot product, honouring the tenant and conversation restricts. */
+  /** Exact top-k by dot product (dense only), honouring the tenant and conversation restricts. */
   nearest(vector: Float32Array, options: VectorSearchOptions): VectorMatch[] {
-    const k = options.limit;
-    if (k <= 0) return [];
-    // A small sorted buffer of the best k: cheaper than sorting every score for k ≪ n.
-    const best: VectorMatch[] = [];
-    for (let i = 0; i < this.ids.length; i++) {
-      const row = this.rows[i];
-      if (options.tenantId !== undefined && row.tenantId !== options.tenantId) continue;
-      if (options.conversationId !== undefined && row.conversationId !== options.conversationId) continue;
-      const score = dot(vector, this.matrix, i * this.dims);
-      if (best.length === k && score <= best[k - 1].score) continue;
-      let at = best.length;
-      while (at > 0 && best[at - 1].score < score) at--;
-      best.splice(at, 0, { id: this.ids[i], score });
-      if (best.length > k) best.pop();
-    }
-    return best;
+    return this.table.nearest(vector, options.limit, { tenantId: options.tenantId, conversationId: options.conversationId });
   }
 
   async remove(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
-      const index = this.rowOf.get(id);
-      if (index === undefined) continue;
-      const last = this.ids.length - 1;
-      if (index !== last) {
-        this.matrix.copyWithin(index * this.dims, last * this.dims, (last + 1) * this.dims);
-        this.ids[index] = this.ids[last];
-        this.rows[index] = this.rows[last];
-        this.rowOf.set(this.ids[index], index);
-      }
-      this.ids.pop();
-      this.rows.pop();
-      this.rowOf.delete(id);
+      this.table.remove(id);
+      this.lexical.remove(id);
     }
-  }
-
-  private grow(): void {
-    const next = new Float32Array(Math.max(this.matrix.length * 2, this.dims));
-    next.set(this.matrix);
-    this.matrix = next;
   }
 }
