@@ -20,6 +20,7 @@ import type { Embedder, StoredItem } from '../../runtime/src/memory/types';
 import { PRIVATE_MATCH_SERVICE, loadPrivateDefinition, startVertexServer, type IndexDatapoint, type VertexServer } from '../servers/vertex-server';
 import { uniqueId } from '../runtime/contracts/harness';
 import { longTermContract } from '../runtime/contracts/long-term-contract';
+import { hybridLongTermContract } from '../runtime/contracts/hybrid-long-term-contract';
 
 // The Google clients must never look for a metadata server here (it would wait for timeouts).
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -579,6 +580,16 @@ longTermContract('VertexLongTermStore on a local Vertex AI', async () => {
 });
 
 longTermContract('VertexLongTermStore on a local Vertex AI, private endpoint (container MatchService)', async () => {
+  const store = new VertexLongTermStore(options({ access: 'private', queryHost: server.privateHost }));
+  return { store, teardown: () => store.close() };
+});
+
+hybridLongTermContract('VertexLongTermStore on a local Vertex AI', async () => {
+  const store = new VertexLongTermStore(options());
+  return { store, teardown: () => store.close() };
+});
+
+hybridLongTermContract('VertexLongTermStore on a local Vertex AI, private endpoint (container MatchService)', async () => {
   const store = new VertexLongTermStore(options({ access: 'private', queryHost: server.privateHost }));
   return { store, teardown: () => store.close() };
 });

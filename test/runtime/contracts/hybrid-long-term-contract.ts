@@ -18,10 +18,9 @@ const PHRASED_ALIKE = ['what is the name of the new neighbour', 'what is the col
  * signal scores that found it. Needs the hashing embedder's vectors (the embedded default; the
  * local Vertex AI server embeds with it too).
  *
- * Run against the embedded store only for now: the Vertex AI store is being made hybrid in
- * parallel (issue 12). The dense-only one fails three of these (the lexical-only match, the
- * signal scores, alpha 0; checked against the local server); once it is hybrid, call this from
- * test/integration/vertex-long-term.test.ts as well.
+ * Run against the embedded store and the Vertex AI store on the local server (public and private
+ * endpoints); the dense-only Vertex store failed three of these (the lexical-only match, the
+ * signal scores, alpha 0).
  */
 export function hybridLongTermContract(name: string, create: () => Promise<{ store: LongTermStore; teardown(): Promise<void> }>): void {
   describe(`hybrid long-term contract: ${name}`, () => {
