@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
-import { MemoryWriteError } from '../memory/errors';
+import { MemoryValidationError, MemoryWriteError } from '../memory/errors';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
@@ -130,6 +130,8 @@ export class AgentTeam {
   private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
+    // Memory is searched with the message and refuses a blank query: refused before anything is stored.
+    if (typeof message.content === 'string' && message.content.trim() === '') throw MemoryValidationError.of('content', 'a message that is not only whitespace');
     const incoming = await memory.store(
       { id: randomUUID(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
