@@ -5,6 +5,7 @@
 //
 //   npm run fuzz                       50 examples per operation (FUZZ_MAX_EXAMPLES; .ci/run: 200)
 //   FUZZ_SEED=1 npm run fuzz           other requests (the default seed makes the same ones each run)
+//   npm run fuzz -- --include-path /v1/memory --phases fuzzing     more options of `st run`
 //
 // Exits with schemathesis's status: 0 only when no check failed, no request errored and no
 // warning was given (schemathesis.toml makes warnings fail the run); 2 when the document could
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
         '--header', `Authorization: Bearer ${key}`,
         '--seed', process.env.FUZZ_SEED ?? '20261201',
         '--no-color',
+        ...process.argv.slice(2),
       ],
       { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
     );
