@@ -3,10 +3,14 @@
 // against the service, on real Redis and MongoDB-wire servers (`npm run local`'s), with auth on:
 // the API key of a deployed environment, the offline model said on purpose.
 //
-//   npm run fuzz                       FUZZ_MAX_EXAMPLES=50 per operation
+//   npm run fuzz                       50 examples per operation (FUZZ_MAX_EXAMPLES; .ci/run: 200)
+//   FUZZ_SEED=1 npm run fuzz           other requests (the default seed makes the same ones each run)
+//   npm run fuzz -- --include-path /v1/memory --phases fuzzing     more options of `st run`
 //
-// Exits with schemathesis's status: 0 only when no check failed.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Exits with schemathesis's status: 0 only when no check failed, no request errored and no
+// warning was given (schemathesis.toml makes warnings fail the run); 2 when the document could
+// not be loaded. And 1 when the runtime exits during the run.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +21,8 @@ import { startLocal } from '../servers/local';
 const SCHEMATHESIS_VERSION = '4.32.5';
 const VENV = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'orchestra', `schemathesis-${SCHEMATHESIS_VERSION}`);
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '50';
+/** What the command line does not say: warnings fail the run, no state kept between runs, the team to message. */
+const CONFIG = path.join(__dirname, 'schemathesis.toml');
 
 /** The venv with the pinned schemathesis, made once. */
 function ensureSchemathesis(): string {
@@ -31,7 +37,7 @@ function ensureSchemathesis(): string {
 }
 
 async function main(): Promise<void> {
-  const st = ensureSchemathesis();
+  const schemathesis = ensureSchemathesis();
   const port = await freePort();
   const key = randomBytes(24).toString('hex');
   const local = await startLocal({
@@ -49,19 +55,32 @@ async function main(): Promise<void> {
   let status = 1;
   try {
     await local.ready();
-    const run = spawnSync(
-      st,
+    const st = spawn(
+      schemathesis,
       [
+        '--config-file', CONFIG,
         'run', `${local.url}/docs/json`,
         '--checks', 'all',
         '--max-examples', MAX_EXAMPLES,
         '--header', `Authorization: Bearer ${key}`,
         '--seed', process.env.FUZZ_SEED ?? '20261201',
         '--no-color',
+        ...process.argv.slice(2),
       ],
       { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
     );
-    status = run.status ?? 1;
+    // A runtime that dies mid-run fails the run at once: schemathesis would go on reporting a
+    // connection error per request for many minutes (a network error is an error: status 1).
+    const died = () => {
+      console.error(`the runtime exited (${local.runtime.exitCode ?? local.runtime.signalCode}) during the fuzz run`);
+      st.kill('SIGTERM');
+    };
+    local.runtime.once('exit', died);
+    status = await new Promise<number>((resolve) => {
+      st.once('error', (error) => (console.error(error), resolve(1)));
+      st.once('exit', (code) => resolve(local.runtime.exitCode !== null || local.runtime.signalCode !== null ? 1 : (code ?? 1)));
+    });
+    local.runtime.off('exit', died);
   } finally {
     await local.stop();
   }

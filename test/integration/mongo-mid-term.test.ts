@@ -87,6 +87,24 @@ describe('MongoMidTermStore', () => {
   });
 });
 
+// Why metadata holds no array directly inside an array (item-schema.ts): FerretDB v1 refuses one
+// on every write ("Known differences", https://docs.ferretdb.io/v1.24/diff). Should a FerretDB
+// take them, this fails and the rule can go.
+describe('FerretDB v1 and arrays in metadata', () => {
+  it('refuses an array directly inside an array, and stores arrays inside objects inside arrays', async () => {
+    const store = new MongoMidTermStore({ uri: server.uri, database: 'arrays', collectionPrefix: uniqueId('p'), manageIndexes: true });
+    try {
+      await store.init();
+      await expect(store.upsert({ id: 'grid', content: 'x', metadata: { grid: [[1]] }, createdAt: '2026-01-01T00:00:00.000Z' })).rejects.toThrow(/invalid value/);
+      const metadata = { rows: [{ cells: [1, 2] }, { cells: [] }] };
+      await store.upsert({ id: 'rows', content: 'x', metadata, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect((await store.get('rows'))?.metadata).toEqual(metadata);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 /** A store on `uri` whose driver reports every command it starts, and a logger that keeps warnings. */
 function observed(uri: string, options: { manageIndexes?: boolean; database?: string; prefix?: string } = {}) {
   const commands: string[] = [];

@@ -140,8 +140,20 @@ describe('store', () => {
       await expect(manager.store({ id: 'ok', content: 'x', metadata: nested(MAX_METADATA_DEPTH) as never })).resolves.toBeDefined();
       expect(await problemsOf(nested(MAX_METADATA_DEPTH + 1))).toEqual([{ path: 'metadata.a.a.a.a.a', message: expect.stringMatching(/at most 5 levels/) }]);
       // Arrays count as levels too.
-      expect((await problemsOf({ t: [[[[[1]]]]] })).map((p) => p.path)).toEqual(['metadata.t[0][0][0][0]']);
+      expect((await problemsOf({ t: [{ a: [{ b: [1] }] }] })).map((p) => p.path)).toEqual(['metadata.t[0].a[0].b']);
       expect((await problemsOf(nested(100_000))).map((p) => p.path)).toEqual(['metadata.a.a.a.a.a']);
+    });
+
+    // Found by schemathesis: FerretDB v1 refused such an item on every write, a 503 (item-schema.ts).
+    it('refuses an array directly inside an array, at any depth, and keeps arrays inside objects inside arrays', async () => {
+      expect(await problemsOf({ grid: [[1, 2]], deep: { list: [1, { rows: [[]] }] } })).toEqual([
+        { path: 'metadata.grid[0]', message: expect.stringMatching(/array directly inside an array/) },
+        { path: 'metadata.deep.list[1].rows[0]', message: expect.stringMatching(/array directly inside an array/) },
+      ]);
+      const { manager, midTerm } = embedded();
+      const metadata = { rows: [{ cells: [1, 2] }, { cells: [] }] };
+      await manager.store({ id: 'ok', content: 'x', metadata }, 'medium');
+      expect((await midTerm.get('ok'))?.metadata).toEqual(metadata);
     });
 
     it('bounds each top-level value and the whole metadata by their size as JSON', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { TENANT } from '../../runtime/src/contract';
 import { parseId } from '../../runtime/src/memory/item-schema';
 import { EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
@@ -8,75 +9,69 @@ import { EmbeddedShortTermStore } from '../../runtime/src/memory/short-term/embe
 import { redisKeys } from '../../runtime/src/memory/short-term/redis-short-term';
 import { TenantScopeError, decodeScopedId, ofTenant, scopedId } from '../../runtime/src/memory/tenancy';
 import type { StoredItem } from '../../runtime/src/memory/types';
+import { ClientId } from '../../runtime/src/server/schemas';
 import { TenantScope } from '../../runtime/src/server/tenant-scope';
 
-// A property test with a seeded generator of its own (fast-check is not a dependency yet): the
-// same cases on every run, many of them built to collide under a naive `<tenant>:<id>`.
-
-/** mulberry32: a small deterministic PRNG, enough to spread cases (not for cryptography). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// Few letters and every separator-like character, so prefixes and separators meet often.
-const FIRST = ['a', 'b', '1', '4'];
-const REST = ['a', 'b', '1', '4', ':', '.', '_', '@', '-'];
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/; // the HTTP schema's ClientId
-
-function word(random: () => number, maxLength: number): string {
-  const length = 1 + Math.floor(random() * maxLength);
-  let s = FIRST[Math.floor(random() * FIRST.length)];
-  while (s.length < length) s += REST[Math.floor(random() * REST.length)];
-  return s;
-}
+// Property tests (fast-check), seeded: the same cases on every run, and a failure names its seed and
+// shrunk case. Each case is a set of (tenant, id) pairs made to collide under a naive
+// `<tenant>:<id>`: every pair comes with every other split of its naive id at a `:` (tenant `a`
+// with id `b:c` next to tenant `a:b` with id `c`). The last describe block checks that the cases
+// are strong enough: the same properties fail for the naive encoding.
+const SEED = 20260101;
+const RUNS = 1000;
 
 type Pair = { readonly tenant: string; readonly id: string };
 
-/**
- * Random pairs, then for each every other split of its naive `tenant:id` at a `:` (tenant `a`
- * with id `b:c` next to tenant `a:b` with id `c`), plus the longest tenants and ids there are.
- */
-function cases(seed: number, count: number): Pair[] {
-  const random = prng(seed);
-  const pairs: Pair[] = [
+const CLIENT_ID = new RegExp(ClientId.pattern ?? '(?!)'); // the HTTP schema's client ids
+const valid = (p: Pair) => TENANT.pattern.test(p.tenant) && CLIENT_ID.test(p.id);
+const naive = (p: Pair) => `${p.tenant}:${p.id}`;
+const label = (p: Pair) => JSON.stringify(p);
+
+// Few letters and every separator-like character, so prefixes and separators meet often.
+const FIRST = ['a', 'b', '1', '4'];
+const REST = [...FIRST, ':', '.', '_', '@', '-'];
+const word = (maxLength: number) =>
+  fc.tuple(fc.constantFrom(...FIRST), fc.string({ unit: fc.constantFrom(...REST), maxLength: maxLength - 1 })).map(([first, rest]) => first + rest);
+
+/** Tenants and ids the rules allow: short and dense in separators, up to the longest, or anything the rule matches. */
+const pairArb: fc.Arbitrary<Pair> = fc.record({
+  tenant: fc.oneof(word(8), word(64), fc.stringMatching(TENANT.pattern)),
+  id: fc.oneof(word(10), word(128), fc.stringMatching(CLIENT_ID)),
+});
+
+/** `p` and every valid pair with the same naive id. */
+function family(p: Pair): Pair[] {
+  const joined = naive(p);
+  const pairs = [p];
+  for (let at = joined.indexOf(':'); at >= 0; at = joined.indexOf(':', at + 1)) {
+    const split = { tenant: joined.slice(0, at), id: joined.slice(at + 1) };
+    if (valid(split) && split.tenant !== p.tenant) pairs.push(split);
+  }
+  return pairs;
+}
+
+/** Distinct pairs, families of naive collisions among them. */
+const pairsArb: fc.Arbitrary<Pair[]> = fc.array(pairArb.map(family), { minLength: 1, maxLength: 16 }).map((families) => {
+  const seen = new Set<string>();
+  return families.flat().filter((p) => !seen.has(label(p)) && !!seen.add(label(p)));
+});
+
+/** Cases written out: the collision that motivated the encoding, and the longest tenant and id. */
+const EXAMPLES: Pair[][] = [
+  [
     { tenant: 'a', id: 'b:c' },
     { tenant: 'a:b', id: 'c' },
     { tenant: '1', id: '1.a:b' },
     { tenant: '1.a', id: 'b' },
     { tenant: 't'.repeat(64), id: 'i'.repeat(128) },
     { tenant: 't'.repeat(63), id: `t:${'i'.repeat(126)}` },
-  ];
-  for (let n = 0; n < count; n++) {
-    const tenant = word(random, 8);
-    const id = word(random, 10);
-    pairs.push({ tenant, id });
-    const naive = `${tenant}:${id}`;
-    for (let at = naive.indexOf(':'); at >= 0; at = naive.indexOf(':', at + 1)) {
-      const split = { tenant: naive.slice(0, at), id: naive.slice(at + 1) };
-      if (TENANT.pattern.test(split.tenant) && CLIENT_ID.test(split.id)) pairs.push(split);
-    }
-  }
-  const seen = new Set<string>();
-  return pairs.filter((p) => {
-    const key = JSON.stringify(p);
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-}
+  ],
+];
 
-const PAIRS = cases(20260101, 2000);
-const label = (p: Pair) => JSON.stringify(p);
-
-/** Asserts `encode` maps distinct pairs to distinct values (compared as JSON), naming the first collision. */
-function expectInjective(what: string, encode: (p: Pair) => unknown): void {
+/** Throws, naming the first collision, unless `encode` maps the distinct `pairs` to distinct values (compared as JSON). */
+function expectInjective(what: string, pairs: readonly Pair[], encode: (p: Pair) => unknown): void {
   const owner = new Map<string, Pair>();
-  for (const pair of PAIRS) {
+  for (const pair of pairs) {
     const key = JSON.stringify(encode(pair));
     const previous = owner.get(key);
     if (previous !== undefined) throw new Error(`${what}: ${label(previous)} and ${label(pair)} both map to ${key}`);
@@ -84,33 +79,145 @@ function expectInjective(what: string, encode: (p: Pair) => unknown): void {
   }
 }
 
-const itemOf = (p: Pair, content = label(p)): StoredItem => {
-  const id = scopedId(p.tenant, p.id);
+/** A property over sets of distinct pairs; `scope` is the stored-id encoding under test (the real one but in the self-check). */
+type Check = (pairs: readonly Pair[], scope: (tenant: string, id: string) => string) => void;
+
+const itemOf = (p: Pair, scope: (tenant: string, id: string) => string = scopedId, content = label(p)): StoredItem => {
+  const id = scope(p.tenant, p.id);
   return { id, content, conversationId: id, tenantId: p.tenant, createdAt: '2026-01-01T00:00:00.000Z' };
 };
 
-describe('the generated cases', () => {
-  it('are many, valid, and collide under the naive `tenant:id`', () => {
-    expect(PAIRS.length).toBeGreaterThan(2000);
-    expect(PAIRS.filter((p) => !TENANT.pattern.test(p.tenant) || !CLIENT_ID.test(p.id))).toEqual([]);
-    const naive = new Map<string, number>();
-    for (const p of PAIRS) naive.set(`${p.tenant}:${p.id}`, (naive.get(`${p.tenant}:${p.id}`) ?? 0) + 1);
-    expect([...naive.values()].filter((n) => n > 1).length).toBeGreaterThan(500);
+/** Whether a MongoDB equality filter (every value a string, as these are) selects `doc`. */
+function selects(filter: Record<string, unknown>, doc: Record<string, unknown>): boolean {
+  return Object.entries(filter).every(([field, value]) => typeof value === 'string' && doc[field] === value);
+}
+
+/**
+ * Whether a datapoint passes a query's token restricts: for each namespace the query names, the
+ * datapoint has a token of that namespace in the query's allow list (Vector Search, "Filter vector
+ * matches", https://cloud.google.com/vertex-ai/docs/vector-search/filtering). Our datapoints carry
+ * both namespaces, so what the docs leave to a datapoint without one does not arise.
+ */
+function passes(query: ReturnType<typeof tokenRestricts>, restricts: ReturnType<typeof datapointOf>['restricts']): boolean {
+  return query.every((r) => (restricts ?? []).some((d) => d.namespace === r.namespace && (d.allowList ?? []).some((token) => r.allow.includes(token))));
+}
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const VECTOR = new Float32Array([1, 0]);
+
+/** What every backend keys, filters and restricts on, each of which must keep distinct pairs apart. */
+const BACKENDS: Record<string, Check> = {
+  'the stored id': (pairs, scope) => expectInjective('stored id', pairs, (p) => scope(p.tenant, p.id)),
+
+  'Redis: item, recent-list and id-set keys never meet, across kinds too': (pairs, scope) => {
+    const keys = redisKeys('orchestra');
+    const owner = new Map<string, string>();
+    for (const p of pairs) {
+      const id = scope(p.tenant, p.id);
+      for (const [kind, key] of [['item', keys.item(id)], ['recent', keys.recent(id)], ['ids', keys.ids(id)]] as const) {
+        const previous = owner.get(key);
+        if (previous !== undefined) throw new Error(`Redis key ${key} of ${kind} ${label(p)} is also ${previous}`);
+        owner.set(key, `${kind} ${label(p)}`);
+      }
+    }
+  },
+
+  'MongoDB: each item and conversation filter selects its own document and no other': (pairs, scope) => {
+    const docs = pairs.map((p) => documentOf(itemOf(p, scope), undefined, NOW) as unknown as Record<string, unknown>);
+    expectInjective('document _id', pairs, (p) => documentOf(itemOf(p, scope), undefined, NOW)._id);
+    for (const p of pairs) {
+      const id = scope(p.tenant, p.id);
+      for (const [what, filter] of [['item filter', itemFilter(id, p.tenant)], ['conversation filter', conversationFilter(id, p.tenant)]] as const) {
+        const selected = docs.flatMap((doc, j) => (selects(filter, doc) ? [pairs[j]] : []));
+        if (selected.length !== 1 || selected[0] !== p) throw new Error(`${what} ${JSON.stringify(filter)} of ${label(p)} selects ${JSON.stringify(selected)}`);
+      }
+    }
+  },
+
+  'Vector Search: datapoint ids, and a search of one conversation passes its own datapoint only': (pairs, scope) => {
+    const datapoints = pairs.map((p) => datapointOf(itemOf(p, scope), VECTOR));
+    expectInjective('datapoint id', pairs, (p) => datapointOf(itemOf(p, scope), VECTOR).datapointId);
+    pairs.forEach((p, i) => {
+      const id = scope(p.tenant, p.id);
+      // The tenant token is exactly the tenant: no prefix of another.
+      if (JSON.stringify(datapoints[i].restricts) !== JSON.stringify([{ namespace: 'tenant', allowList: [p.tenant] }, { namespace: 'conversation', allowList: [id] }])) {
+        throw new Error(`restricts of ${label(p)}: ${JSON.stringify(datapoints[i].restricts)}`);
+      }
+      const query = tokenRestricts(p.tenant, id);
+      const passed = datapoints.flatMap((d, j) => (passes(query, d.restricts) ? [pairs[j]] : []));
+      if (passed.length !== 1 || passed[0] !== p) throw new Error(`search ${JSON.stringify(query)} of ${label(p)} passes ${JSON.stringify(passed)}`);
+    });
+  },
+};
+
+/** The embedded stores, given every pair's item: each reads back its own only, and forgetting one spares the rest. */
+async function embeddedStores(pairs: readonly Pair[], scope: (tenant: string, id: string) => string): Promise<void> {
+  const short = new EmbeddedShortTermStore();
+  const mid = new EmbeddedMidTermStore();
+  const long = new EmbeddedLongTermStore();
+  for (const p of pairs) {
+    await short.remember(itemOf(p, scope), 10, 60);
+    await mid.upsert(itemOf(p, scope));
+  }
+  await long.upsert(pairs.map((p) => itemOf(p, scope)));
+  for (const p of pairs) {
+    const id = scope(p.tenant, p.id);
+    expect((await short.getItem(id, p.tenant))?.content).toBe(label(p));
+    expect((await short.recent(id, 10, p.tenant)).map((i) => i.content)).toEqual([label(p)]);
+    expect((await mid.byConversation(id, 10, p.tenant)).map((i) => i.content)).toEqual([label(p)]);
+    expect((await long.search(label(p), { limit: 10, tenantId: p.tenant, conversationId: id })).map((m) => m.id)).toEqual([id]);
+  }
+  const [gone, ...rest] = pairs;
+  const goneId = scope(gone.tenant, gone.id);
+  expect(await short.forgetConversation(goneId)).toBe(1);
+  expect(await mid.deleteConversation(goneId, gone.tenant)).toBe(1);
+  await long.remove([goneId]);
+  for (const p of rest) {
+    const id = scope(p.tenant, p.id);
+    expect((await short.getItem(id))?.content).toBe(label(p));
+    expect((await mid.get(id))?.content).toBe(label(p));
+  }
+  expect(long.size).toBe(rest.length);
+}
+
+describe('every backend keeps distinct (tenant, id) pairs apart', () => {
+  it.each(Object.keys(BACKENDS))('%s', (name) => {
+    fc.assert(
+      fc.property(pairsArb, (pairs) => BACKENDS[name](pairs, scopedId)),
+      { seed: SEED, numRuns: RUNS, examples: EXAMPLES.map((pairs) => [pairs]) },
+    );
+  });
+
+  it('the embedded stores: each pair reads back its own item only, and forgetting one spares the rest', async () => {
+    await fc.assert(fc.asyncProperty(pairsArb, (pairs) => embeddedStores(pairs, scopedId)), { seed: SEED, numRuns: RUNS / 5, examples: EXAMPLES.map((pairs) => [pairs]) });
   });
 });
 
 describe('scopedId', () => {
-  it('never maps two distinct (tenant, id) pairs to one stored id', () => {
-    expectInjective('scopedId', (p) => scopedId(p.tenant, p.id));
+  it('is decoded back to its tenant and id, and stays a valid memory id', () => {
+    fc.assert(
+      fc.property(pairArb, (p) => {
+        const stored = scopedId(p.tenant, p.id);
+        expect(decodeScopedId(stored)).toEqual({ tenant: p.tenant, id: p.id });
+        expect(parseId('id', stored)).toBe(stored);
+      }),
+      { seed: SEED, numRuns: 2000, examples: EXAMPLES[0].map((p) => [p]) },
+    );
   });
 
-  it('is decoded back to its tenant and id, and stays a valid memory id', () => {
-    const wrong = PAIRS.filter((p) => {
-      const stored = scopedId(p.tenant, p.id);
-      const decoded = decodeScopedId(stored);
-      return decoded?.tenant !== p.tenant || decoded.id !== p.id || parseId('id', stored) !== stored;
-    });
-    expect(wrong).toEqual([]);
+  // With the round trip above: stored ids and pairs correspond one to one.
+  it('decodes only what it produced itself, in its one spelling', () => {
+    const storedLike = fc.string({ unit: fc.constantFrom('0', '1', '2', '4', '6', '.', ':', 'a', 'b', '@'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.oneof(storedLike, pairArb.map((p) => scopedId(p.tenant, p.id)).chain((s) => fc.nat(s.length).map((n) => s.slice(0, n)))), (stored) => {
+        const decoded = decodeScopedId(stored);
+        if (decoded !== undefined) expect(scopedId(decoded.tenant, decoded.id)).toBe(stored);
+      }),
+      { seed: SEED, numRuns: 5000 },
+    );
+    for (const stored of ['', 'a:b:c', 'acme:c1', '4.acm:c1', '4.acmex', '04.acme:c', '0.:c', '5.acme:c', '.acme:c', '100.a:b', `3.:ab:c`]) {
+      expect(decodeScopedId(stored)).toBeUndefined();
+    }
   });
 
   it('refuses tenants the configuration would refuse', () => {
@@ -118,85 +225,36 @@ describe('scopedId', () => {
       expect(() => scopedId(tenant, 'x')).toThrow(TenantScopeError);
     }
   });
-
-  it('decodes nothing it cannot have produced', () => {
-    for (const stored of ['', 'a:b:c', 'acme:c1', '4.acm:c1', '4.acmex', '04.acme:c', '0.:c', '5.acme:c', '.acme:c', '100.a:b', `3.:ab:c`]) {
-      expect(decodeScopedId(stored)).toBeUndefined();
-    }
-  });
 });
 
-describe('every backend keeps distinct (tenant, id) pairs apart', () => {
-  it('Redis: item, recent-list and id-set keys never meet, across kinds too', () => {
-    const keys = redisKeys('orchestra');
-    const owner = new Map<string, string>();
-    for (const p of PAIRS) {
-      const id = scopedId(p.tenant, p.id);
-      for (const [kind, key] of [['item', keys.item(id)], ['recent', keys.recent(id)], ['ids', keys.ids(id)]] as const) {
-        const previous = owner.get(key);
-        if (previous !== undefined) throw new Error(`Redis key ${key} of ${kind} ${label(p)} is also ${previous}`);
-        owner.set(key, `${kind} ${label(p)}`);
-      }
-    }
+// The properties above are only as good as their cases: the naive encoding must fail each one.
+describe('the generated cases', () => {
+  it('are valid, and many of them collide under the naive `tenant:id`', () => {
+    const samples = fc.sample(pairsArb, { seed: SEED, numRuns: RUNS });
+    expect(samples.flat().filter((p) => !valid(p))).toEqual([]);
+    const colliding = samples.filter((pairs) => new Set(pairs.map(naive)).size < pairs.length);
+    expect(colliding.length).toBeGreaterThan(RUNS / 2);
   });
 
-  it('MongoDB: document ids, item filters and conversation filters', () => {
-    const now = new Date('2026-01-01T00:00:00Z');
-    expectInjective('document _id', (p) => documentOf(itemOf(p), undefined, now)._id);
-    expectInjective('item filter', (p) => itemFilter(scopedId(p.tenant, p.id), p.tenant));
-    expectInjective('conversation filter', (p) => conversationFilter(scopedId(p.tenant, p.id), p.tenant));
-    // A filter matches its own document and nobody else's, even one keyed by the naive id.
-    for (const p of PAIRS.slice(0, 200)) {
-      const doc = documentOf(itemOf(p), undefined, now);
-      expect(conversationFilter(doc.conversationId as string, p.tenant)).toEqual({ conversationId: doc.conversationId, tenantId: p.tenant });
-      expect(itemFilter(doc._id, p.tenant)).toEqual({ _id: doc._id, tenantId: p.tenant });
-    }
+  it.each(Object.keys(BACKENDS))('catch the naive encoding: %s', (name) => {
+    const result = fc.check(
+      fc.property(pairsArb, (pairs) => BACKENDS[name](pairs, (tenant, id) => `${tenant}:${id}`)),
+      { seed: SEED, numRuns: RUNS },
+    );
+    expect(result.failed).toBe(true);
+    // And for the reason meant: two of the pairs it reports share their naive id.
+    const [pairs] = result.counterexample ?? [[]];
+    expect(new Set(pairs.map(naive)).size).toBeLessThan(pairs.length);
   });
 
-  it('Vector Search: datapoint ids, and the restricts written and searched', () => {
-    const vector = new Float32Array([1, 0]);
-    expectInjective('datapoint id', (p) => datapointOf(itemOf(p), vector).datapointId);
-    expectInjective('datapoint restricts', (p) => datapointOf(itemOf(p), vector).restricts);
-    expectInjective('search restricts', (p) => tokenRestricts(p.tenant, scopedId(p.tenant, p.id)));
-    // A search's tenant token is exactly the tenant written on its datapoints: no prefix of another.
-    for (const p of PAIRS.slice(0, 200)) {
-      const written = datapointOf(itemOf(p), vector).restricts ?? [];
-      expect(written).toEqual([
-        { namespace: 'tenant', allowList: [p.tenant] },
-        { namespace: 'conversation', allowList: [scopedId(p.tenant, p.id)] },
-      ]);
-    }
-  });
-
-  it('the embedded stores: each pair reads back its own item only, and forgetting one spares the rest', async () => {
-    const sample = PAIRS.filter((p) => PAIRS.some((q) => q !== p && `${q.tenant}:${q.id}` === `${p.tenant}:${p.id}`)).slice(0, 150);
-    expect(sample.length).toBe(150);
-    const short = new EmbeddedShortTermStore();
-    const mid = new EmbeddedMidTermStore();
-    const long = new EmbeddedLongTermStore();
-    for (const p of sample) {
-      await short.remember(itemOf(p), 10, 60);
-      await mid.upsert(itemOf(p));
-    }
-    await long.upsert(sample.map((p) => itemOf(p)));
-    for (const p of sample) {
-      const id = scopedId(p.tenant, p.id);
-      expect((await short.getItem(id, p.tenant))?.content).toBe(label(p));
-      expect((await short.recent(id, 10, p.tenant)).map((i) => i.content)).toEqual([label(p)]);
-      expect((await mid.byConversation(id, 10, p.tenant)).map((i) => i.content)).toEqual([label(p)]);
-      expect((await long.search(label(p), { limit: 10, tenantId: p.tenant, conversationId: id })).map((m) => m.id)).toEqual([id]);
-    }
-    const [gone, ...rest] = sample;
-    const goneId = scopedId(gone.tenant, gone.id);
-    expect(await short.forgetConversation(goneId)).toBe(1);
-    expect(await mid.deleteConversation(goneId, gone.tenant)).toBe(1);
-    await long.remove([goneId]);
-    for (const p of rest) {
-      const id = scopedId(p.tenant, p.id);
-      expect((await short.getItem(id))?.content).toBe(label(p));
-      expect((await mid.get(id))?.content).toBe(label(p));
-    }
-    expect(long.size).toBe(rest.length);
+  it('catch the naive encoding: the embedded stores', async () => {
+    const result = await fc.check(
+      fc.asyncProperty(pairsArb, (pairs) => embeddedStores(pairs, (tenant, id) => `${tenant}:${id}`)),
+      { seed: SEED, numRuns: RUNS / 5 },
+    );
+    expect(result.failed).toBe(true);
+    const [pairs] = result.counterexample ?? [[]];
+    expect(new Set(pairs.map(naive)).size).toBeLessThan(pairs.length);
   });
 });
 

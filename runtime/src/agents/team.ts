@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
-import { MemoryErasedError, MemoryWriteError } from '../memory/errors';
+import { MemoryErasedError, MemoryValidationError, MemoryWriteError } from '../memory/errors';
 import { scopedId } from '../memory/tenancy';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
@@ -131,6 +131,8 @@ export class AgentTeam {
   private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
+    // Memory is searched with the message and refuses a blank query: refused before anything is stored.
+    if (typeof message.content === 'string' && message.content.trim() === '') throw MemoryValidationError.of('content', 'a message that is not only whitespace');
     // Turns written after the conversation was erased mid-run are stale: memory refuses them.
     const asOf = new Date();
     // Turn ids are the tenant's like every id it names, so erasing an item reaches only its own.

@@ -20,6 +20,11 @@ export const MAX_CONTENT_LENGTH = 100_000;
  * take at most 1,500 bytes; fields nest at most 20 deep (each map and array adds a level); a value
  * takes at most 4 MiB - 89 bytes and a document 4 MiB; and documents with `$`-prefixed names
  * cannot be created by the upsert of update/findAndModify, which is how the mid-term store writes.
+ *
+ * FerretDB v1, the other MongoDB-wire server the mid-term store runs on (README; `npm run local`
+ * and the tests), stores no array directly inside an array ("Known differences",
+ * https://docs.ferretdb.io/v1.24/diff): such a write fails with "invalid value", every time. So
+ * metadata holds none either (an array of objects holding arrays is fine).
  */
 
 /** Keys of `metadata` itself; nested objects are bounded by the size limits. */
@@ -93,7 +98,10 @@ export function metadataIssues(metadata: unknown): MetadataIssue[] {
     } else if (depth > MAX_METADATA_DEPTH) {
       issues.push({ path, message: `at most ${MAX_METADATA_DEPTH} levels of objects and arrays, metadata included` });
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => walk(v, [...path, i], depth + 1));
+      value.forEach((v, i) => {
+        if (Array.isArray(v)) issues.push({ path: [...path, i], message: 'not an array directly inside an array (FerretDB v1 stores none)' });
+        else walk(v, [...path, i], depth + 1);
+      });
     } else {
       for (const [key, v] of Object.entries(value)) {
         const problem = keyProblem(key);

@@ -12,6 +12,15 @@ export const ClientId = Type.String({
 
 const Json = Type.Unknown();
 
+/**
+ * A pattern for text that is not blank: one character `String.prototype.trim` keeps, i.e. not
+ * ECMAScript WhiteSpace or LineTerminator (TAB, VT, FF, space, NBSP, ZWNBSP, the Zs category;
+ * LF, CR, LS, PS; ECMA-262 §12.2-12.3), which is how memory tells a blank query. Spelled out
+ * rather than `\S`: Python's and Rust's `\S` take other characters for whitespace (U+FEFF,
+ * U+001C-U+001F), so schemathesis would send text it thinks fine and the service finds blank.
+ */
+export const NOT_BLANK = '[^\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]';
+
 /** A string from a fixed set, as a plain JSON Schema `enum` (clients generated from OpenAPI read it better than anyOf/const). */
 const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> =>
   Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
@@ -153,25 +162,45 @@ export const metadataKeyword: AjvPlugin = (ajv) => {
 
 /**
  * The key rules of `metadataIssues` that JSON Schema can say: 1-64 characters (code points), not
- * `__name__`, not starting with `$`, no `.`, no NUL, no unpaired surrogate (with unicode patterns,
- * `[\uD800-\uDFFF]` matches only unpaired ones). Written without lookaheads, which request
- * generators (hypothesis-jsonschema, behind schemathesis) do not honour: a key starts with
- * anything but `_` or `$`; or with one `_`; or with `__` and does not end with `__`.
+ * `__name__`, not starting with `$`, no `.`, no NUL, no unpaired surrogate. Written for each
+ * engine that reads it: JSON Schema's ECMA-262 with the `u` flag (ajv, clients); Rust's regex
+ * (schemathesis validates with it), which refuses a surrogate anywhere in a pattern; Python's re
+ * (schemathesis generates with it through Hypothesis), which knows no `\u{…}` nor `\p{…}` and
+ * spends seconds on every character class spanning the astral planes.
+ *
+ * So the shape of a key uses small negated classes, and unpaired surrogates are refused by one
+ * leading negative lookahead: "no code point that is not a Unicode scalar value", the scalar
+ * values listed as ranges that skip the surrogates. In Rust (no surrogates in its strings) the
+ * lookahead never fires. Generators that ignore negative lookaheads, as Hypothesis does, still
+ * generate valid keys: they make no unpaired surrogates. The top of the last range is U+10FFFF
+ * itself, not an escape (ECMAScript and Rust spell it `\u{10FFFF}`, Python `\U0010FFFF`).
+ *
+ * The shape, without lookaheads: a key starts with anything but `_` or `$`; or with one `_`; or
+ * with `__` and does not end with `__`.
  */
-const KEY_CHAR = '[^.\\u0000\\uD800-\\uDFFF]';
-const KEY_CHAR_NOT_ = '[^_.\\u0000\\uD800-\\uDFFF]';
+const SCALAR_VALUE = `[\\u0000-\\uD7FF\\uE000-${String.fromCodePoint(0x10ffff)}]`;
+const NO_UNPAIRED_SURROGATE = `(?![\\s\\S]*(?!${SCALAR_VALUE})[\\s\\S])`;
+const KEY_CHAR = '[^.\\u0000]';
+const KEY_CHAR_NOT_ = '[^_.\\u0000]';
+const KEY_START = '[^_$.\\u0000]';
 const METADATA_KEY_SCHEMA = Object.freeze({
   minLength: 1,
   maxLength: MAX_METADATA_KEY_LENGTH,
-  pattern: `^(?:[^_$.\\u0000\\uD800-\\uDFFF]${KEY_CHAR}*|_(?:${KEY_CHAR_NOT_}${KEY_CHAR}*)?|__(?:_|${KEY_CHAR}*${KEY_CHAR_NOT_}_?)?)$`,
+  pattern: `^${NO_UNPAIRED_SURROGATE}(?:${KEY_START}${KEY_CHAR}*|_(?:${KEY_CHAR_NOT_}${KEY_CHAR}*)?|__(?:_|${KEY_CHAR}*${KEY_CHAR_NOT_}_?)?)$`,
 });
+
+const METADATA_SCALAR = Object.freeze({ type: ['string', 'number', 'boolean', 'null'] });
 
 /** A metadata value with at most `levels` more levels of arrays and objects below it (JSON Schema has no depth keyword). */
 function metadataValueDoc(levels: number): Record<string, unknown> {
-  const scalar = { type: ['string', 'number', 'boolean', 'null'] };
-  if (levels <= 0) return scalar;
-  const inner = metadataValueDoc(levels - 1);
-  return { anyOf: [scalar, { type: 'array', items: inner }, { type: 'object', propertyNames: METADATA_KEY_SCHEMA, additionalProperties: inner }] };
+  if (levels <= 0) return METADATA_SCALAR;
+  // No array directly inside an array (item-schema.ts).
+  const element = levels > 1 ? { anyOf: [METADATA_SCALAR, metadataObjectDoc(levels - 1)] } : METADATA_SCALAR;
+  return { anyOf: [METADATA_SCALAR, { type: 'array', items: element }, metadataObjectDoc(levels)] };
+}
+
+function metadataObjectDoc(levels: number): Record<string, unknown> {
+  return { type: 'object', propertyNames: METADATA_KEY_SCHEMA, additionalProperties: metadataValueDoc(levels - 1) };
 }
 
 /**
@@ -201,6 +230,6 @@ export const Metadata = (reservedKeys = 0) =>
     [METADATA_KEYWORD]: true,
     description:
       `Keys of 1-${MAX_METADATA_KEY_LENGTH} characters, not of the form __name__, not starting with $, without "."; ` +
-      `at most ${MAX_METADATA_DEPTH} levels of objects and arrays (metadata included); ` +
+      `at most ${MAX_METADATA_DEPTH} levels of objects and arrays (metadata included), no array directly inside an array; ` +
       `each top-level value at most ${MAX_METADATA_VALUE_BYTES} bytes as JSON, all of it at most ${MAX_METADATA_BYTES}`,
   });

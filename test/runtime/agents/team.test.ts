@@ -57,6 +57,18 @@ describe('AgentTeam memory', () => {
     expect(agents).toEqual({ degraded: [], failures: [] });
   });
 
+  // Found by schemathesis: the message was stored, then the memory search refused it as blank.
+  it('refuses a blank message and stores nothing of it', async () => {
+    const { team: pending, shortTerm, midTerm } = setup();
+    const team = await pending;
+    await expect(team.processMessage({ conversationId: 'c1', content: '\u00a0\n\ufeff' })).rejects.toMatchObject({
+      name: 'MemoryValidationError',
+      problems: [{ path: 'content', message: expect.stringMatching(/not only whitespace/) }],
+    });
+    expect(await shortTerm.recent('c1', 10)).toEqual([]);
+    expect(await midTerm.byConversation('c1', 10)).toEqual([]);
+  });
+
   it('stores at the importance the config names', async () => {
     const { team, longTerm } = setup({ config: { ...TEAM, importance: 'high' } });
     await (await team).processMessage({ conversationId: 'c1', content: 'Explain tides' });

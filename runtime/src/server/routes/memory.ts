@@ -4,7 +4,7 @@ import type { LayeredMemoryManager } from '../../memory/manager';
 import { ErasureNotFound } from '../errors';
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { describeCaller } from '../plugins/auth';
-import { ClientId, Erased, Metadata, commonErrors } from '../schemas';
+import { ClientId, Erased, Metadata, NOT_BLANK, commonErrors } from '../schemas';
 
 const StoreBody = Type.Object(
   {
@@ -32,7 +32,7 @@ const Stored = Type.Object({
 const SearchBody = Type.Object(
   {
     // Text to search for: not blank (memory refuses a query of only whitespace).
-    query: Type.String({ minLength: 1, maxLength: 8_000, pattern: '\\S' }),
+    query: Type.String({ minLength: 1, maxLength: 8_000, pattern: NOT_BLANK }),
     conversationId: ClientId,
     withinConversation: Type.Optional(Type.Boolean({ description: 'Restrict semantic matches to this conversation (default: all of the tenant)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),

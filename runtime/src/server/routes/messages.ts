@@ -4,13 +4,14 @@ import type { TeamDirectory } from '../deps';
 import { TeamNotFound } from '../errors';
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { requestSignal } from '../request-signal';
-import { ClientId, Metadata, commonErrors } from '../schemas';
+import { ClientId, Metadata, NOT_BLANK, commonErrors } from '../schemas';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
 const Body = Type.Object(
   {
     conversationId: ClientId,
-    content: Type.String({ minLength: 1, maxLength: 32_000 }),
+    // Not blank: the team searches memory with it, and memory refuses a blank query.
+    content: Type.String({ minLength: 1, maxLength: 32_000, pattern: NOT_BLANK }),
     // The team stores the message with its own `teamId` beside the client's keys.
     metadata: Type.Optional(Metadata(1)),
   },
