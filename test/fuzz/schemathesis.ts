@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const schemathesis = ensureSchemathesis();
   const port = await freePort();
   const key = randomBytes(24).toString('hex');
+  const adminKey = randomBytes(24).toString('hex');
   const local = await startLocal({
     port,
     quiet: true,
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
       ORCHESTRA_ENV: 'fuzz',
       ORCHESTRA_HOST: '127.0.0.1',
       ORCHESTRA_API_KEYS: `fuzz=${key}`,
+      // The admin routes too (a tenant purge of whatever tenant schemathesis names).
+      ORCHESTRA_ADMIN_API_KEYS: `fuzz-operator=${adminKey}`,
       ORCHESTRA_LLM_CONFIG: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true }),
       // Policy, not what is fuzzed: a 429 halfway would hide the answers after it.
       ORCHESTRA_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -62,12 +65,11 @@ async function main(): Promise<void> {
         'run', `${local.url}/docs/json`,
         '--checks', 'all',
         '--max-examples', MAX_EXAMPLES,
-        '--header', `Authorization: Bearer ${key}`,
         '--seed', process.env.FUZZ_SEED ?? '20261201',
         '--no-color',
         ...process.argv.slice(2),
       ],
-      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
+      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', FUZZ_API_KEY: key, FUZZ_ADMIN_API_KEY: adminKey } },
     );
     // A runtime that dies mid-run fails the run at once: schemathesis would go on reporting a
     // connection error per request for many minutes (a network error is an error: status 1).
