@@ -67,7 +67,8 @@ async function main(): Promise<void> {
         '--no-color',
         ...process.argv.slice(2),
       ],
-      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } },
+      // Hypothesis keeps its Unicode tables and constants beside the venv, not in the repository.
+      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', HYPOTHESIS_STORAGE_DIRECTORY: path.join(VENV, 'hypothesis') } },
     );
     // A runtime that dies mid-run fails the run at once: schemathesis would go on reporting a
     // connection error per request for many minutes (a network error is an error: status 1).
