@@ -69,7 +69,8 @@ async function main(): Promise<void> {
         '--no-color',
         ...process.argv.slice(2),
       ],
-      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', FUZZ_API_KEY: key, FUZZ_ADMIN_API_KEY: adminKey } },
+      // Hypothesis keeps its Unicode tables and constants beside the venv, not in the repository.
+      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', HYPOTHESIS_STORAGE_DIRECTORY: path.join(VENV, 'hypothesis'), FUZZ_API_KEY: key, FUZZ_ADMIN_API_KEY: adminKey } },
     );
     // A runtime that dies mid-run fails the run at once: schemathesis would go on reporting a
     // connection error per request for many minutes (a network error is an error: status 1).
