@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { AgentTeam, createDefaultRegistry, type TeamConfigInput } from '../../runtime/src/agents';
+import { AgentTeam, createDefaultRegistry } from '../../runtime/src/agents';
 import { RuntimeSettings as S, parseRuntimeConfig } from '../../runtime/src/contract';
 import { ModelRouter } from '../../runtime/src/llm/router';
 import { createMemory } from '../../runtime/src/memory/create-memory';
@@ -10,20 +10,14 @@ import { buildApp } from '../../runtime/src/server/app';
 import { uniqueId } from '../runtime/contracts/harness';
 import { heldModel } from '../runtime/held-model';
 import { startRedis } from '../servers/redis-server';
+import { RESEARCHER_TEAM } from '../helpers/researcher-team';
 
 // Idempotency-Key records in Redis, shared by every instance of the service (Cloud Run runs
 // several): two apps on one real redis-server on loopback stand for two instances, and a retry
 // that reaches the other one is answered from the first one's record. The semantics themselves
 // (IETF draft-ietf-httpapi-idempotency-key-header) are tested in test/runtime/server/idempotency.test.ts.
 
-const TEAM: TeamConfigInput = {
-  id: 'default',
-  coordinator: 'coordinator',
-  agents: [
-    { name: 'coordinator', type: 'coordinator' },
-    { name: 'researcher', type: 'llm', capabilities: ['explain'], config: { systemPrompt: 'You are the researcher.' } },
-  ],
-};
+const TEAM = RESEARCHER_TEAM;
 const ACME_KEY = 'acme-key-0123456789abcdef';
 const GLOBEX_KEY = 'globex-key-0123456789abcdef';
 

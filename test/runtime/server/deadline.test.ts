@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { AgentTeam, createDefaultRegistry, type TeamConfigInput } from '../../../runtime/src/agents';
+import { AgentTeam, createDefaultRegistry } from '../../../runtime/src/agents';
 import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
 import { ModelRouter } from '../../../runtime/src/llm/router';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
@@ -12,19 +12,13 @@ import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embed
 import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/embedded-short-term';
 import { buildApp } from '../../../runtime/src/server/app';
 import { hangingModel } from '../hanging-model';
+import { RESEARCHER_TEAM } from '../../helpers/researcher-team';
 
 // One deadline per request (ORCHESTRA_REQUEST_TIMEOUT_MS), and the client's disconnect, reach the
 // model calls as an AbortSignal: a model that never answers ends in a 504 in the error shape, and a
 // client that leaves takes its model calls with it.
 
-const TEAM: TeamConfigInput = {
-  id: 'default',
-  coordinator: 'coordinator',
-  agents: [
-    { name: 'coordinator', type: 'coordinator' },
-    { name: 'researcher', type: 'llm', capabilities: ['explain'], config: { systemPrompt: 'You are the researcher.' } },
-  ],
-};
+const TEAM = RESEARCHER_TEAM;
 
 async function serve(env: Record<string, string> = {}) {
   const hanging = hangingModel();

@@ -1,7 +1,7 @@
 import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { AgentTeam, createDefaultRegistry, type TeamConfigInput } from '../../../runtime/src/agents';
+import { AgentTeam, createDefaultRegistry } from '../../../runtime/src/agents';
 import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
 import { ModelRouter } from '../../../runtime/src/llm/router';
 import { type LanguageModel, LlmError } from '../../../runtime/src/llm/types';
@@ -14,6 +14,7 @@ import { buildApp } from '../../../runtime/src/server/app';
 import { InProcessIdempotencyRecords } from '../../../runtime/src/server/idempotency/in-process-records';
 import type { IdempotencyRecords } from '../../../runtime/src/server/idempotency/records';
 import { heldModel } from '../held-model';
+import { RESEARCHER_TEAM } from '../../helpers/researcher-team';
 
 // Idempotency-Key on the two routes that write: the IETF draft "The Idempotency-Key HTTP Header
 // Field" (draft-ietf-httpapi-idempotency-key-header-07): a retry after the first request completed
@@ -21,14 +22,7 @@ import { heldModel } from '../held-model';
 // `Idempotent-Replayed: true` marks a replayed answer. Here with the records in process (the
 // embedded default); test/integration/idempotency-redis.test.ts runs them on Redis.
 
-const TEAM: TeamConfigInput = {
-  id: 'default',
-  coordinator: 'coordinator',
-  agents: [
-    { name: 'coordinator', type: 'coordinator' },
-    { name: 'researcher', type: 'llm', capabilities: ['explain'], config: { systemPrompt: 'You are the researcher.' } },
-  ],
-};
+const TEAM = RESEARCHER_TEAM;
 
 const ACME_KEY = 'acme-key-0123456789abcdef';
 const GLOBEX_KEY = 'globex-key-0123456789abcdef';
