@@ -32,7 +32,7 @@ describe('the service on its embedded defaults (what `npm start` serves)', () =>
       expect(context.json().recent.map((i: { content: string }) => i.content)).toContain('Plan the steps for a trip to Lisbon in May');
 
       const agents = (await app.inject('/v1/agents')).json();
-      expect(agents.teams).toEqual([expect.objectContaining({ id: 'default', coordinator: 'coordinator', agents: ['coordinator', 'researcher', 'planner'] })]);
+      expect(agents.teams).toEqual([expect.objectContaining({ id: 'default', coordinator: 'coordinator', agents: ['coordinator', 'researcher', 'planner', 'assistant'] })]);
       expect(agents.agents.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['llm', 'coordinator']));
     } finally {
       await app.close();

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { LlmClient } from '../llm/types';
 import type { LayeredMemoryManager } from '../memory/manager';
-import { problemsFromZod } from '../contract';
+import { type Problem, problemsFromZod } from '../contract';
 import { AgentConfigError } from './errors';
-import type { AgentContext, AgentMessage, AgentReply, TeamView } from './types';
+import type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView } from './types';
 
 /** What every agent may use: the team's memory and the LLM router. */
 export interface AgentDeps {
@@ -72,6 +72,15 @@ export abstract class BaseAgent<TConfig = unknown> {
     this.capabilities = init.capabilities;
     this.config = parsed.data;
     this.deps = init.deps;
+  }
+
+  /**
+   * What in this agent's config does not fit the team it is in (a member it names that the team
+   * lacks), with paths inside the config: the team refuses to build then. Called once every agent
+   * of the team is built; `agents` is all of them, this one included. @default none
+   */
+  teamProblems(_agents: readonly TeamMember[]): Problem[] {
+    return [];
   }
 
   /**

@@ -4,7 +4,8 @@ import { type AgentInit, BaseAgent } from './base-agent';
 import { matchByCapability } from './capability-match';
 import { describeFailure } from './errors';
 import { checkDeployment, contextMessages, tracedChat } from './llm-call';
-import type { AgentContext, AgentMessage, AgentReply, TeamView } from './types';
+import type { Problem } from '../contract';
+import type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView } from './types';
 
 const DEFAULT_PROMPT = [
   'You coordinate a team. For each request, call the delegate_to_<member> tool of the member whose capabilities fit,',
@@ -29,6 +30,12 @@ export const CoordinatorConfigSchema = z
      * reply is the members' answers so far, and says so (as does `degraded`). @default 4
      */
     maxSteps: z.number().int('a whole number from 1 to 50').min(1, 'a whole number from 1 to 50').max(50, 'a whole number from 1 to 50').default(4),
+    /**
+     * Without a deployment only: the member that answers a message no member's capabilities match
+     * (a general assistant beside the specialists), so the team answers every message. Another
+     * agent of the team. @default none: the coordinator answers that no member matches
+     */
+    fallbackMember: z.string().min(1, "the name of one of the team's agents").optional(),
   })
   .superRefine((config, ctx) => {
     // Silently ignoring a prompt would leave its author wondering why the model never sees it.
@@ -36,6 +43,10 @@ export const CoordinatorConfigSchema = z
       if (config[field] !== undefined && config.deployment === undefined) {
         ctx.addIssue({ code: 'custom', path: [field], message: 'no value without a deployment (keyword routing calls no model)' });
       }
+    }
+    // With a model, the coordinator answers what no member fits itself (its prompt says so).
+    if (config.fallbackMember !== undefined && config.deployment !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fallbackMember'], message: 'no value with a deployment (the model chooses, and answers what no member fits)' });
     }
   });
 
@@ -57,7 +68,7 @@ type Outcome = { readonly member: string } & ({ readonly answer: string } | { re
  * Hands each message to the members whose capabilities fit it. With a `deployment`, the model
  * chooses: one `delegate_to_<member>` tool per member, each result goes back to the model, which
  * delegates again or answers. Without one, the member sharing the most keywords with the message
- * answers it, and when none does the coordinator says so itself.
+ * answers it, and when none does the `fallbackMember`, or without one the coordinator saying so.
  *
  * A member that fails does not fail the run. The model gets the failure as the tool's result
  * (`error: …`, kind and a safe message) and may try another member or answer; keyword routing
@@ -71,6 +82,13 @@ export class CoordinatorAgent extends BaseAgent<CoordinatorConfig> {
     checkDeployment(this.name, this.config.deployment, this.deps.llm);
   }
 
+  override teamProblems(agents: readonly TeamMember[]): Problem[] {
+    const { fallbackMember } = this.config;
+    if (fallbackMember === undefined || (fallbackMember !== this.name && agents.some((a) => a.name === fallbackMember))) return [];
+    const others = agents.filter((a) => a.name !== this.name).map((a) => a.name);
+    return [{ path: 'fallbackMember', message: `the name of another agent of the team (${others.join(', ') || 'none'}), not "${fallbackMember}"` }];
+  }
+
   processMessage(message: AgentMessage, team: TeamView, context: AgentContext): Promise<AgentReply> {
     const { deployment } = this.config;
     return deployment === undefined ? this.routeByCapability(message, team, context) : this.routeByTools(message, team, context, deployment);
@@ -78,9 +96,15 @@ export class CoordinatorAgent extends BaseAgent<CoordinatorConfig> {
 
   private async routeByCapability(message: AgentMessage, team: TeamView, context: AgentContext): Promise<AgentReply> {
     const match = matchByCapability(message.content, team.members);
-    if (match) {
-      const { name } = match.member;
-      const outcome = await team.tryDelegate(name, message, context, `matched ${match.matched.join(', ')}`);
+    const { fallbackMember } = this.config;
+    const chosen = match
+      ? { name: match.member.name, reason: `matched ${match.matched.join(', ')}` }
+      : fallbackMember !== undefined
+        ? { name: fallbackMember, reason: 'no member matches; the fallback member' }
+        : undefined;
+    if (chosen) {
+      const { name } = chosen;
+      const outcome = await team.tryDelegate(name, message, context, chosen.reason);
       if ('reply' in outcome) return outcome.reply;
       // A 200 that says what happened, not a 502: the same as a coordinator with a model would
       // tell the user, and `degraded` (set by tryDelegate) lets a client tell it from an answer.

@@ -6,6 +6,7 @@
 import type { ChatMessage, ChatRequest, LlmClient, RoutedChatResult } from '../llm/types';
 import type { MemoryContext } from '../memory/manager';
 import type { StoredItem } from '../memory/types';
+import { datedText } from '../llm/dated-text';
 import { LlmRouterError } from '../llm/router';
 import { AgentConfigError } from './errors';
 import type { TraceRecorder } from './trace';
@@ -19,8 +20,11 @@ const BACKGROUND_ITEM_CHARS = 1000;
 
 /**
  * The chat for answering `message`: one system message (the agent's prompt, then older turns and
- * related memory as background), the recent turns as they were said, and the message last.
- * Providers differ on several system messages (Gemini takes one instruction), hence one.
+ * related memory as background), the recent turns, and the message last. Every remembered item
+ * carries its date (`datedText`), so "when did I…" can be answered; a recent turn by the assistant
+ * does not, since models imitate their own earlier turns and would start writing dates (it follows
+ * the dated turn it answers). Providers differ on several system messages (Gemini takes one
+ * instruction), hence one.
  */
 export function contextMessages(systemPrompt: string, memory: MemoryContext, message: AgentMessage): ChatMessage[] {
   const shown = new Set(memory.recent.map((i) => i.id));
@@ -32,13 +36,15 @@ export function contextMessages(systemPrompt: string, memory: MemoryContext, mes
   const recalled = memory.semantic.filter((m) => !shown.has(m.item.id)).map((m) => m.item);
   if (recalled.length > 0) sections.push(`Possibly relevant, from memory:\n${recalled.map(line).join('\n')}`);
 
-  const turns = memory.recent.map((item): ChatMessage => ({ role: item.role === 'assistant' ? 'assistant' : 'user', content: item.content }));
+  const turns = memory.recent.map((item): ChatMessage =>
+    item.role === 'assistant' ? { role: 'assistant', content: item.content } : { role: 'user', content: datedText(item.createdAt, item.content) },
+  );
   return [{ role: 'system', content: sections.join('\n\n') }, ...turns, { role: 'user', content: message.content }];
 }
 
 function line(item: StoredItem): string {
   const text = item.content.length > BACKGROUND_ITEM_CHARS ? `${item.content.slice(0, BACKGROUND_ITEM_CHARS)}…` : item.content;
-  return `- ${item.role ?? 'note'}: ${text}`;
+  return `- ${datedText(item.createdAt, `${item.role ?? 'note'}: ${text}`)}`;
 }
 
 /** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts (or every attempt, when none answered). */

@@ -109,6 +109,11 @@ export class AgentTeam {
         throw new TeamConfigError(error.problems.map((p) => ({ ...p, path: joinPath(`agents[${i}].config`, p.path) })), options.source, { cause: error });
       }
     }
+    const all = [...agents.values()];
+    const problems = config.agents.flatMap((entry, i) =>
+      (agents.get(entry.name) as BaseAgent).teamProblems(all).map((p) => ({ ...p, path: joinPath(`agents[${i}].config`, p.path) })),
+    );
+    if (problems.length > 0) throw new TeamConfigError(problems, options.source);
     // parseTeamConfig checked that the coordinator is one of the agents.
     const coordinator = agents.get(config.coordinator) as BaseAgent;
     return new AgentTeam(config, agents, coordinator, config.importance, deps, options);

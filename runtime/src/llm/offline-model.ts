@@ -1,7 +1,11 @@
+import { parseDatedText } from './dated-text';
 import { lastUserText, toolNamesById } from './messages';
 import { LlmError, type ChatRequest, type ChatResult, type JsonSchema, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
 
 const SUMMARY_CHARS = 80;
+/** Remembered turns quoted in one answer: enough to show recall, few enough to read. */
+const RECALLED_TURNS = 3;
+const RECALLED_CHARS = 200;
 const PREFIX = '[offline model]';
 
 export interface OfflineModelOptions {
@@ -19,6 +23,9 @@ export interface OfflineModelOptions {
  *   its schema — string properties get the user's message. Under `auto` a tool sharing no word
  *   is not called.
  * - After a tool result: a text answer quoting it.
+ * - Otherwise, text: the remembered turns of its context (those marked with a date, `datedText`)
+ *   that share the most words with the last user message, quoted with their dates, so that a
+ *   local demo shows recall; with none sharing a word, an echo of the message.
  * - JSON output: an object filled from the schema the same way (`{ reply }` without one).
  */
 export class OfflineModel implements LanguageModel {
@@ -44,6 +51,11 @@ export class OfflineModel implements LanguageModel {
     if (tool) {
       const call: ToolCall = { id: `offline-call-${messages.length}`, name: tool.name, arguments: objectFor(tool.parameters, userText) };
       return { ...this.base(inputTokens, 0), text: '', toolCalls: [call], finishReason: 'tool-calls' };
+    }
+    const recalled = recall(messages, userText);
+    if (recalled.length > 0) {
+      const quotes = recalled.map((p) => `on ${p.date}: "${summarize(p.text, RECALLED_CHARS)}"`).join('; ');
+      return this.text(`${PREFIX} You asked: "${summarize(userText, SUMMARY_CHARS)}". From memory, ${quotes}.${contextNote(request)}`, request, inputTokens);
     }
     return this.text(`${PREFIX} You said: "${summarize(userText, SUMMARY_CHARS)}".${contextNote(request)}`, request, inputTokens);
   }
@@ -113,6 +125,40 @@ function objectFor(schema: JsonSchema, text: string): Record<string, unknown> {
 
 function isSchemaMap(value: unknown): value is Record<string, JsonSchema> {
   return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'object' && v !== null);
+}
+
+interface Remembered {
+  readonly date: string;
+  readonly text: string;
+}
+
+/**
+ * The dated turns before the last user message that share the most words with `userText`, best
+ * first (the earlier one wins a tie): the user's turns, and the background lines of the system
+ * message. Its own earlier answers are left out: they echo what was asked, not what is known.
+ */
+function recall(messages: ChatRequest['messages'], userText: string): Remembered[] {
+  const wanted = [...new Set(words(userText))];
+  if (wanted.length === 0) return [];
+  let lastUser = messages.length - 1;
+  while (lastUser >= 0 && messages[lastUser].role !== 'user') lastUser--;
+  const passages: Remembered[] = [];
+  for (const m of messages.slice(0, Math.max(lastUser, 0))) {
+    const texts = m.role === 'system' ? m.content.split('\n').map((l) => l.replace(/^- /, '')) : m.role === 'user' ? [m.content] : [];
+    for (const text of texts) {
+      const dated = parseDatedText(text);
+      if (dated && !dated.text.includes(PREFIX)) passages.push(dated);
+    }
+  }
+  const scored = passages.map((passage, order) => {
+    const have = new Set(words(passage.text));
+    return { passage, order, score: wanted.filter((w) => have.has(w)).length };
+  });
+  return scored
+    .filter((s) => s.score > 0)
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, RECALLED_TURNS)
+    .map((s) => s.passage);
 }
 
 /** Shows that context reached the model: the system prompt's size and the earlier turns. */
