@@ -104,6 +104,56 @@ describe('coordinator without a deployment: capability matching', () => {
   });
 });
 
+describe('coordinator without a deployment: the fallback member', () => {
+  const ASSISTANT = { name: 'assistant', type: 'llm', description: 'Answers anything else.', capabilities: ['chat'], config: { systemPrompt: 'You are the assistant.' } };
+  const withAssistant = (llm: FakeLlm, config: Record<string, unknown> = { fallbackMember: 'assistant' }) => build(config, llm, [RESEARCHER, PLANNER, ASSISTANT]);
+  const assistantLlm = () =>
+    new FakeLlm((request) => {
+      const prompt = systemPrompt(request);
+      return { text: `${/^You are the (\w+)/.exec(prompt)?.[1] ?? 'nobody'} on: ${lastUser(request)}` };
+    });
+
+  it('hands a message no member matches to the fallback member', async () => {
+    const llm = assistantLlm();
+    const { reply, trace } = await (await withAssistant(llm)).processMessage(ask('My name is Dana and I run a bakery in Lyon.'));
+    expect(reply).toMatchObject({ agent: 'assistant', content: 'assistant on: My name is Dana and I run a bakery in Lyon.' });
+    expect(trace.map((s) => [s.agent, s.action, s.detail])).toEqual([
+      ['coordinator', 'delegate', 'to assistant (no member matches; the fallback member): My name is Dana and I run a bakery in Lyon.'],
+      ['assistant', 'llm-call', 'finish: stop'],
+    ]);
+  });
+
+  it('still gives a matching message to the specialist, not the fallback', async () => {
+    const { reply } = await (await withAssistant(assistantLlm())).processMessage(ask('Explain why the sky is blue'));
+    expect(reply.agent).toBe('researcher');
+  });
+
+  it('says the fallback member could not answer when it fails, with a degraded note', async () => {
+    const llm = new FakeLlm(() => {
+      throw new LlmError('server', 'upstream 500', { provider: 'fake', model: 'm' });
+    });
+    const result = await (await withAssistant(llm)).processMessage(ask('Hello there!'));
+    expect(result.reply).toMatchObject({ agent: 'coordinator', content: expect.stringMatching(/^Member "assistant" could not answer this request/) });
+    expect(result.agents.degraded).toEqual([expect.stringMatching(/^agent assistant: failed/)]);
+  });
+
+  it.each([
+    ['an agent the team lacks', 'helper', /the name of another agent of the team \(researcher, planner, assistant\), not "helper"/],
+    ['the coordinator itself', 'coordinator', /the name of another agent of the team \(researcher, planner, assistant\), not "coordinator"/],
+  ])('refuses a fallbackMember naming %s, naming the field', async (_case, fallbackMember, message) => {
+    const error = await withAssistant(assistantLlm(), { fallbackMember }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TEAM_INVALID_CONFIG', problems: [{ path: 'agents[0].config.fallbackMember', message: expect.stringMatching(message) }] });
+  });
+
+  it('refuses a fallbackMember beside a deployment (the model answers what no member fits) or an empty one', async () => {
+    const llm = assistantLlm();
+    await expect(withAssistant(llm, { deployment: 'primary', fallbackMember: 'assistant' })).rejects.toMatchObject({
+      problems: [{ path: 'agents[0].config.fallbackMember', message: expect.stringMatching(/no value with a deployment/) }],
+    });
+    await expect(withAssistant(llm, { fallbackMember: '' })).rejects.toMatchObject({ problems: [{ path: 'agents[0].config.fallbackMember' }] });
+  });
+});
+
 describe('matchByCapability', () => {
   const member = (name: string, capabilities: string[], description = '') => ({ name, capabilities, description });
 

@@ -32,13 +32,15 @@ describe('contextMessages', () => {
         role: 'system',
         content: [
           'Be brief.',
-          'Earlier in this conversation (oldest first):\n- user: Hello\n- assistant: Hi! How can I help?',
-          'Possibly relevant, from memory:\n- fact: The user sails on weekends\n- note: untitled',
+          'Earlier in this conversation (oldest first):\n- [2026-03-01 12:00 UTC] user: Hello\n- [2026-03-01 12:00 UTC] assistant: Hi! How can I help?',
+          'Possibly relevant, from memory:\n- [2026-03-01 12:00 UTC] fact: The user sails on weekends\n- [2026-03-01 12:00 UTC] note: untitled',
         ].join('\n\n'),
       },
-      { role: 'user', content: 'What causes tides?' },
+      // Remembered turns carry when they were said (UTC, to the minute), so "when did…" can be
+      // answered; the assistant's own turns do not, lest a model start writing dates itself.
+      { role: 'user', content: '[2026-03-01 12:00 UTC] What causes tides?' },
       { role: 'assistant', content: 'Mostly the moon.' },
-      { role: 'user', content: 'a note without a role' },
+      { role: 'user', content: '[2026-03-01 12:00 UTC] a note without a role' },
       { role: 'user', content: 'And the moon?' },
     ]);
   });
@@ -47,7 +49,19 @@ describe('contextMessages', () => {
     const long = 'x'.repeat(1500);
     const memory: MemoryContext = { recent: [item('r1', long, 'user')], related: [item('o1', long, 'user')], semantic: [], degraded: [] };
     const [system, recent] = contextMessages('P', memory, message);
-    expect(system.content).toBe(`P\n\nEarlier in this conversation (oldest first):\n- user: ${'x'.repeat(1000)}…`);
-    expect(recent.content).toBe(long);
+    expect(system.content).toBe(`P\n\nEarlier in this conversation (oldest first):\n- [2026-03-01 12:00 UTC] user: ${'x'.repeat(1000)}…`);
+    expect(recent.content).toBe(`[2026-03-01 12:00 UTC] ${long}`);
+  });
+
+  it('dates each item by its createdAt, the same whatever the time zone, and shows a time that does not parse as given', () => {
+    const memory: MemoryContext = {
+      recent: [{ ...item('r1', 'I moved to Lyon', 'user'), createdAt: '2025-07-14T23:59:59.999+02:00' }],
+      related: [],
+      semantic: [{ item: { ...item('f1', 'Likes rye', 'fact'), createdAt: 'yesterday' }, score: 1 }],
+      degraded: [],
+    };
+    const [system, recent] = contextMessages('P', memory, message);
+    expect(recent.content).toBe('[2025-07-14 21:59 UTC] I moved to Lyon');
+    expect(system.content).toBe('P\n\nPossibly relevant, from memory:\n- [yesterday] fact: Likes rye');
   });
 });

@@ -5,6 +5,9 @@ import { LlmRouterError } from '../../../runtime/src/llm/router';
 import { type LlmClient, LlmError } from '../../../runtime/src/llm/types';
 import { FakeLlm, embeddedMemory, lastUser, offlineLlm, systemPrompt } from './helpers';
 
+/** How a remembered turn's date is shown to the model (UTC, to the minute). */
+const DATE = '\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC';
+
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 
 const TEAM: TeamConfigInput = {
@@ -85,7 +88,8 @@ describe('AgentTeam memory', () => {
     expect(first.reply.content).toBe('answer 1: Explain tides');
     expect(llm.calls[2].request.messages).toEqual([
       { role: 'system', content: 'You are the researcher.' },
-      { role: 'user', content: 'Explain tides' },
+      // A remembered turn carries the date it was said; the message being answered does not.
+      { role: 'user', content: expect.stringMatching(new RegExp(`^\\[${DATE}\\] Explain tides$`)) },
       { role: 'assistant', content: 'answer 1: Explain tides' },
       { role: 'user', content: 'Explain spring tides too' },
     ]);
@@ -105,7 +109,11 @@ describe('AgentTeam memory', () => {
     const messages = llm.calls[2].request.messages;
     expect(messages[0]).toEqual({
       role: 'system',
-      content: 'You are the researcher.\n\nEarlier in this conversation (oldest first):\n- user: Explain tides\n- assistant: answer 1: Explain tides\n- user: Explain neap tides',
+      content: expect.stringMatching(
+        new RegExp(
+          `^You are the researcher.\n\nEarlier in this conversation \\(oldest first\\):\n- \\[${DATE}\\] user: Explain tides\n- \\[${DATE}\\] assistant: answer 1: Explain tides\n- \\[${DATE}\\] user: Explain neap tides$`,
+        ),
+      ),
     });
     // The recent window of 2 holds the message being answered (given last, as the message) and the answer before it.
     expect(messages.slice(1)).toEqual([
@@ -204,7 +212,7 @@ describe('the default team (runtime/teams)', () => {
 
   it('answers with the offline model, through the member whose capabilities fit', async () => {
     const team = await defaultTeam();
-    expect(team.members.map((m) => m.name)).toEqual(['coordinator', 'researcher', 'planner']);
+    expect(team.members.map((m) => m.name)).toEqual(['coordinator', 'researcher', 'planner', 'assistant']);
 
     const research = await team.processMessage({ conversationId: 'c1', content: 'Explain how tides work' });
     expect(research.reply).toMatchObject({ agent: 'researcher', provider: 'offline', model: 'offline' });
@@ -215,8 +223,13 @@ describe('the default team (runtime/teams)', () => {
     // The second turn reached the model with the first one as context.
     expect(plan.reply.content).toMatch(/and 2 earlier messages\.$/);
 
+    // What no specialist matches goes to the assistant (the coordinator's fallbackMember).
     const chat = await team.processMessage({ conversationId: 'c1', content: 'Hello!' });
-    expect(chat.reply).toEqual({ agent: 'coordinator', content: expect.stringContaining('researcher (research, facts, explain); planner (plan, steps, schedule)') });
+    expect(chat.reply).toMatchObject({ agent: 'assistant', provider: 'offline' });
+    expect(chat.trace.map((s) => [s.agent, s.action, s.detail])).toEqual([
+      ['coordinator', 'delegate', 'to assistant (no member matches; the fallback member): Hello!'],
+      ['assistant', 'llm-call', 'finish: stop'],
+    ]);
   });
 
   it('routes by offline tool calls when its coordinator names a deployment', async () => {

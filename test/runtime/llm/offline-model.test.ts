@@ -43,6 +43,48 @@ describe('OfflineModel', () => {
     expect(result.text).toBe('[offline model] You said: "book a trip". I was given a system prompt of 41 characters and 2 earlier messages.');
   });
 
+  // Remembered turns come dated (runtime/src/llm/dated-text.ts); quoting them shows recall offline.
+  describe('answering from memory', () => {
+    const system = [
+      'You are the assistant.',
+      'Earlier in this conversation (oldest first):',
+      '- [2026-01-05 09:00 UTC] user: We open the second shop in March',
+      '- [2026-01-05 09:01 UTC] assistant: [offline model] You said: "name and bakery"',
+      '',
+      'Possibly relevant, from memory:',
+      '- [2026-01-02 08:00 UTC] fact: The bakery is called Pain de Dana',
+      '- an undated line about the bakery name',
+    ].join('\n');
+    const ask = (question: string) =>
+      model.doChat({
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: '[2026-01-06 10:30 UTC] My name is Dana and I run a bakery in Lyon.' },
+          { role: 'assistant', content: 'Noted: a bakery and a name.' },
+          { role: 'user', content: question },
+        ],
+      });
+
+    it('quotes the dated turns sharing the most words with the question, best first, with their dates', async () => {
+      const result = await ask('What is my name and where is my bakery?');
+      expect(result.text).toBe(
+        '[offline model] You asked: "What is my name and where is my bakery?". From memory, ' +
+          'on 2026-01-06 10:30 UTC: "My name is Dana and I run a bakery in Lyon."; on 2026-01-02 08:00 UTC: "fact: The bakery is called Pain de Dana". ' +
+          `I was given a system prompt of ${system.length} characters and 2 earlier messages.`,
+      );
+      expect((await ask('What is my name and where is my bakery?')).text).toBe(result.text);
+    });
+
+    it('leaves out its own earlier answers, undated lines and the assistant turns', async () => {
+      const result = await ask('Which name?');
+      expect(result.text).toMatch(/^\[offline model\] You asked: "Which name\?"\. From memory, on 2026-01-06 10:30 UTC: "My name is Dana and I run a bakery in Lyon\."\. I was given/);
+    });
+
+    it('echoes the message, as without memory, when no remembered turn shares a word', async () => {
+      expect((await ask('Tell me a joke')).text).toMatch(/^\[offline model\] You said: "Tell me a joke"\. I was given/);
+    });
+  });
+
   it('cuts a long message to a short summary', async () => {
     const result = await model.doChat({ messages: [{ role: 'user', content: 'word '.repeat(100) }] });
     expect(result.text).toMatch(/^\[offline model\] You said: "(word ){15}word…"\.$/);
