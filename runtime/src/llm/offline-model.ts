@@ -55,7 +55,7 @@ export class OfflineModel implements LanguageModel {
     const recalled = recall(messages, userText);
     if (recalled.length > 0) {
       const quotes = recalled.map((p) => `on ${p.date}: "${summarize(p.text, RECALLED_CHARS)}"`).join('; ');
-      return this.text(`${PREFIX} You asked: "${summarize(userText, SUMMARY_CHARS)}". From memory, ${quotes}.${contextNote(request)}`, request, inputTokens);
+      return this.text(`${PREFIX} You said: "${summarize(userText, SUMMARY_CHARS)}". From memory, ${quotes}.${contextNote(request)}`, request, inputTokens);
     }
     return this.text(`${PREFIX} You said: "${summarize(userText, SUMMARY_CHARS)}".${contextNote(request)}`, request, inputTokens);
   }

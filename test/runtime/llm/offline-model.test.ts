@@ -68,7 +68,7 @@ describe('OfflineModel', () => {
     it('quotes the dated turns sharing the most words with the question, best first, with their dates', async () => {
       const result = await ask('What is my name and where is my bakery?');
       expect(result.text).toBe(
-        '[offline model] You asked: "What is my name and where is my bakery?". From memory, ' +
+        '[offline model] You said: "What is my name and where is my bakery?". From memory, ' +
           'on 2026-01-06 10:30 UTC: "My name is Dana and I run a bakery in Lyon."; on 2026-01-02 08:00 UTC: "fact: The bakery is called Pain de Dana". ' +
           `I was given a system prompt of ${system.length} characters and 2 earlier messages.`,
       );
@@ -77,7 +77,7 @@ describe('OfflineModel', () => {
 
     it('leaves out its own earlier answers, undated lines and the assistant turns', async () => {
       const result = await ask('Which name?');
-      expect(result.text).toMatch(/^\[offline model\] You asked: "Which name\?"\. From memory, on 2026-01-06 10:30 UTC: "My name is Dana and I run a bakery in Lyon\."\. I was given/);
+      expect(result.text).toMatch(/^\[offline model\] You said: "Which name\?"\. From memory, on 2026-01-06 10:30 UTC: "My name is Dana and I run a bakery in Lyon\."\. I was given/);
     });
 
     it('echoes the message, as without memory, when no remembered turn shares a word', async () => {
