@@ -82,7 +82,8 @@ export class OpenAIEmbedder implements Embedder {
     });
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+  /** `purpose` changes nothing: the endpoint has no task types. */
+  async embed(texts: readonly string[], _purpose?: 'document' | 'query'): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.maxBatchSize) {
       vectors.push(...(await this.request(texts.slice(start, start + this.maxBatchSize))));
