@@ -1,6 +1,6 @@
 /**
- * A local OpenAI-compatible server on 127.0.0.1 speaking `POST /v1/chat/completions` (what a
- * LiteLLM proxy serves). Every request is recorded (body, headers, arrival time, whether the
+ * A local OpenAI-compatible server on 127.0.0.1 speaking `POST /v1/chat/completions` and
+ * `POST /v1/embeddings` (what a LiteLLM proxy serves). Every request is recorded (body, headers, arrival time, whether the
  * client gave up before the answer); answers are scripted per call, in order, falling back to a
  * default once the script runs out.
  */
@@ -34,7 +34,9 @@ export type ScriptedResponse =
   | { readonly type: 'error'; readonly status: number; readonly message: string; readonly code?: string }
   /** 200 with this body as application/json (invalid JSON, or JSON of the wrong shape). */
   | { readonly type: 'raw'; readonly body: string }
-  | { readonly type: 'slow'; readonly delayMs: number; readonly then: ScriptedResponse };
+  | { readonly type: 'slow'; readonly delayMs: number; readonly then: ScriptedResponse }
+  /** `/v1/embeddings`: one embedding per input, `dimensions` wide, `data` in reverse order when asked. */
+  | { readonly type: 'embeddings'; readonly dimensions?: number; readonly reversed?: boolean };
 
 /** Builders for scripted responses. */
 export const reply = {
@@ -53,6 +55,7 @@ export const reply = {
   }),
   malformedJson: (): ScriptedResponse => ({ type: 'raw', body: '{"id": "chatcmpl-1", "choices": [' }),
   raw: (body: string): ScriptedResponse => ({ type: 'raw', body }),
+  embeddings: (options: { dimensions?: number; reversed?: boolean } = {}): ScriptedResponse => ({ type: 'embeddings', ...options }),
   slow: (delayMs: number, then: ScriptedResponse = reply.text('slow reply')): ScriptedResponse => ({ type: 'slow', delayMs, then }),
 };
 
@@ -65,6 +68,8 @@ export interface OpenAIServer {
   enqueue(...responses: ScriptedResponse[]): void;
   /** The answer once the queue is empty. @default reply.text('ok') */
   setDefault(response: ScriptedResponse): void;
+  /** Width of the embeddings `/v1/embeddings` answers when nothing is queued. @default 8 */
+  setEmbeddingDimensions(dimensions: number): void;
   /** Forgets requests, queued answers and the default. */
   reset(): void;
   stop(): Promise<void>;
@@ -76,12 +81,13 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
   const timers = new Set<NodeJS.Timeout>();
   let fallback = reply.text('ok');
   let counter = 0;
+  let embeddingDimensions = 8;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      if (req.method !== 'POST' || (req.url !== '/v1/chat/completions' && req.url !== '/v1/embeddings')) {
         return send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', code: null } });
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
@@ -90,9 +96,25 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       res.on('close', () => {
         if (!res.writableFinished) recorded.aborted = true;
       });
+      if (req.url === '/v1/embeddings') return answerEmbeddings(res, queue.shift() ?? reply.embeddings(), body);
       answer(res, queue.shift() ?? fallback, String(body['model']), ++counter);
     });
   });
+
+  // OpenAI's API reference, "Create embeddings": `input` a string or an array of strings, the
+  // answer a list of `{object: "embedding", embedding, index}` with usage.
+  const answerEmbeddings = (res: http.ServerResponse, response: ScriptedResponse, body: Record<string, unknown>): void => {
+    if (response.type !== 'embeddings') return answer(res, response, String(body['model']), ++counter);
+    const input = body['input'];
+    const texts = typeof input === 'string' ? [input] : Array.isArray(input) ? (input as unknown[]) : undefined;
+    if (!texts || texts.length === 0 || texts.some((t) => typeof t !== 'string' || t === '')) {
+      return send(res, 400, { error: { message: "'input' must be a non-empty string or array of non-empty strings", type: 'invalid_request_error', param: 'input', code: null } });
+    }
+    const width = response.dimensions ?? embeddingDimensions;
+    const data = (texts as string[]).map((text, index) => ({ object: 'embedding', embedding: testVector(text, width), index }));
+    if (response.reversed) data.reverse();
+    send(res, 200, { object: 'list', data, model: String(body['model']), usage: { prompt_tokens: texts.length, total_tokens: texts.length } });
+  };
 
   const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number): void => {
     switch (response.type) {
@@ -129,6 +151,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       }
       case 'error':
         return send(res, response.status, { error: { message: response.message, type: 'invalid_request_error', param: null, code: response.code ?? null } });
+      case 'embeddings':
+        return send(res, 404, { error: { message: 'embeddings are answered on /v1/embeddings only', type: 'invalid_request_error', code: null } });
       case 'raw':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(response.body);
@@ -145,10 +169,14 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     setDefault: (response) => {
       fallback = response;
     },
+    setEmbeddingDimensions: (dimensions) => {
+      embeddingDimensions = dimensions;
+    },
     reset: () => {
       requests.length = 0;
       queue.length = 0;
       fallback = reply.text('ok');
+      embeddingDimensions = 8;
     },
     stop: async () => {
       for (const timer of timers) clearTimeout(timer);
@@ -173,4 +201,14 @@ function completion(n: number, model: string, message: object, finishReason: str
 function send(res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * The vector the server answers for `text`: deterministic, different for different texts, and not
+ * of unit length (so a client's normalization shows). The same text always gets the same vector.
+ */
+export function testVector(text: string, dimensions: number): number[] {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) % 1000;
+  return Array.from({ length: dimensions }, (_, j) => ((h + j * 7) % 11) + 1);
 }

@@ -35,6 +35,9 @@ export const LLM_PROVIDER_NAME = rule(/^[a-z][a-z0-9-]{0,30}$/, 'a lowercase pro
 /** A Vertex AI embedding model id (`text-embedding-005`, `gemini-embedding-001`). */
 export const EMBEDDING_MODEL = rule(/^[a-z0-9][a-z0-9.-]{0,127}$/, 'a model id such as text-embedding-005');
 
+/** A model id as an OpenAI-compatible server names it (`text-embedding-3-small`, `nomic-embed-text:latest`, `BAAI/bge-m3`). */
+export const OPENAI_MODEL = rule(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,255}$/, 'a model id such as text-embedding-3-small or nomic-embed-text:latest');
+
 /** The id a deployed Vector Search index is queried by. */
 export const DEPLOYED_INDEX_ID = rule(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'a deployed index id (letters, digits, _; a letter first)');
 

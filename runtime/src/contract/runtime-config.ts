@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
-import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, TENANT, matches, vertexResourceName } from './rules';
+import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, OPENAI_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, TENANT, matches, vertexResourceName } from './rules';
 import { MEMORY_NAMESPACE } from './mid-term-indexes';
 import { SECRET_PLACEHOLDER, type SecretRef, SecretValue, type Sensitive, isSecretRef } from './secrets';
 import { RuntimeSettings as S, llmApiKeySetting } from './settings';
@@ -25,12 +25,23 @@ export interface GoogleConfig {
   readonly vertexApiHost?: string;
 }
 
+/** ORCHESTRA_EMBEDDING_PROVIDER: what turns text into vectors. */
+export type EmbeddingProvider = 'hashing' | 'vertex' | 'openai-compatible';
+
+export const EMBEDDING_PROVIDERS: readonly EmbeddingProvider[] = ['hashing', 'vertex', 'openai-compatible'];
+
 /** How long-term memory turns text into vectors; the width is the vector index's. */
-export interface EmbeddingConfig {
-  /** @default "text-embedding-005" */
+export interface EmbeddingConfig<Ref = never> {
+  /** @default - `vertex` with Vector Search, else `hashing` */
+  readonly provider?: EmbeddingProvider;
+  /** @default "text-embedding-005" (required for `openai-compatible`) */
   readonly model: string;
-  /** @default - the model's own width (768 for text-embedding-005) */
+  /** @default - the model's own width (768 for text-embedding-005; required for `openai-compatible`) */
   readonly dimensions: number;
+  /** `openai-compatible` only: the server's base URL up to `/v1`. */
+  readonly baseUrl?: string;
+  /** `openai-compatible` only: sent as `Authorization: Bearer …`. @default none */
+  readonly apiKey?: Sensitive<string, Ref>;
 }
 
 interface RedisCommon<Ref> {
@@ -178,7 +189,7 @@ export interface RuntimeSettingsInput<Ref = never> {
     readonly layerTimeoutMs?: number;
     readonly semanticMinScore?: number;
     readonly hybridAlpha?: number;
-    readonly embedding?: Partial<EmbeddingConfig>;
+    readonly embedding?: Partial<EmbeddingConfig<Ref>>;
     readonly redis?: RedisInput<Ref>;
     readonly mongo?: Omit<MongoConfig<Ref>, 'database'> & { readonly database?: string };
     readonly vectorSearch?: VectorSearchConfig;
@@ -218,10 +229,8 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
     region: env[S.region] || undefined,
     vertexApiHost: read(S.vertexApiHost, ruleSchema(HOST_PORT)),
   });
-  const embeddingModel = read(S.embeddingModel, ruleSchema(EMBEDDING_MODEL), DEFAULT_EMBEDDING_MODEL)!;
-  const embedding: EmbeddingConfig = { model: embeddingModel, dimensions: read(S.vectorDimensions, positiveInt(4096), defaultEmbeddingDimensions(embeddingModel))! };
-  const tooWide = embeddingWidthProblem(embedding.model, embedding.dimensions);
-  if (tooWide) problems.push({ path: S.vectorDimensions, message: tooWide });
+  const vectorSearch = parseVectorSearch(env, problems, read);
+  const embedding = parseEmbedding(env, problems, read, google, vectorSearch !== undefined);
   const memory: MemoryConfig = omitUndefined({
     namespace: read(S.memoryNamespace, ruleSchema(MEMORY_NAMESPACE), DEFAULTS.memoryNamespace)!,
     shortTermTtlSeconds: read(S.shortTermTtlSeconds, positiveInt(30 * 24 * 3600), DEFAULTS.shortTermTtlSeconds)!,
@@ -233,7 +242,7 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
     embedding,
     redis: parseRedis(env, problems, read),
     mongo: parseMongo(env, problems, read),
-    vectorSearch: parseVectorSearch(env, problems, read),
+    vectorSearch,
   });
   const server = parseServer(env, local, problems, read);
   const llm = parseLlmSettings(env, problems);
@@ -280,8 +289,11 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.layerTimeoutMs, memory.layerTimeoutMs);
   plain(S.semanticMinScore, memory.semanticMinScore);
   plain(S.hybridAlpha, memory.hybridAlpha);
+  plain(S.embeddingProvider, memory.embedding?.provider);
   plain(S.embeddingModel, memory.embedding?.model);
   plain(S.vectorDimensions, memory.embedding?.dimensions);
+  plain(S.embeddingBaseUrl, memory.embedding?.baseUrl);
+  sensitive<string>(S.embeddingApiKey, memory.embedding?.apiKey, String);
   const redis = memory.redis;
   if (redis) {
     if ('url' in redis) sensitive<string>(S.redisUrl, redis.url, String);
@@ -374,6 +386,8 @@ function readSecret(env: Env, problems: Problem[], variable: string, valid: (val
   return undefined;
 }
 
+/** The widest vector an embedder may give: Vector Search's documented limit is far above every model's. */
+const MAX_EMBEDDING_DIMENSIONS = 4096;
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -455,6 +469,49 @@ function parseApiKeys(raw: string | undefined, problems: Problem[]): ApiKey[] {
     } else keys.push({ tenant, key });
   });
   return keys;
+}
+
+/**
+ * The embedder and its width. Combinations that cannot work are refused here, naming the variable:
+ * a base URL or key without the openai-compatible provider (it would be ignored), an
+ * openai-compatible embedder without its URL, model or width (no default fits an unknown server),
+ * Vertex AI embeddings without a project and region, and the hashing embedder behind a deployed
+ * Vector Search index (word hashing has no meaning to search by; it is the embedded default).
+ * Every other pairing is useful: Vertex AI or a local Ollama embedding for the embedded store,
+ * Vertex AI or an OpenAI-compatible model for Vector Search.
+ */
+function parseEmbedding(env: Env, problems: Problem[], read: Reader, google: GoogleConfig, vectorSearch: boolean): EmbeddingConfig {
+  const provider = read<EmbeddingProvider>(S.embeddingProvider, z.enum(EMBEDDING_PROVIDERS, { error: `one of ${EMBEDDING_PROVIDERS.join(', ')}` }));
+  const effective = provider ?? (vectorSearch ? 'vertex' : 'hashing');
+  const openai = effective === 'openai-compatible';
+  const model = read(S.embeddingModel, ruleSchema(openai ? OPENAI_MODEL : EMBEDDING_MODEL), openai ? undefined : DEFAULT_EMBEDDING_MODEL);
+  const dimensions = read(S.vectorDimensions, positiveInt(MAX_EMBEDDING_DIMENSIONS), openai ? undefined : defaultEmbeddingDimensions(model));
+  const baseUrl = read(S.embeddingBaseUrl, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }));
+  const apiKey = readSecret(env, problems, S.embeddingApiKey, (v) => v.trim().length > 0 && !/\s/.test(v), 'a key without spaces');
+  const given = (variable: string) => env[variable] !== undefined && env[variable] !== '';
+  if (openai) {
+    for (const variable of [S.embeddingBaseUrl, S.embeddingModel, S.vectorDimensions]) {
+      if (!given(variable)) problems.push({ path: variable, message: `required when ${S.embeddingProvider} is openai-compatible` });
+    }
+  } else {
+    for (const variable of [S.embeddingBaseUrl, S.embeddingApiKey]) {
+      if (given(variable)) problems.push({ path: variable, message: `only used when ${S.embeddingProvider} is openai-compatible (it is ${effective}): unset it or set the provider` });
+    }
+  }
+  if (effective === 'vertex' && !vectorSearch) {
+    for (const variable of [S.projectId, S.region] as const) {
+      const value = variable === S.projectId ? google.projectId : google.region;
+      if (!value) problems.push({ path: variable, message: `required for Vertex AI embeddings (${S.embeddingProvider} is vertex)` });
+    }
+  }
+  if (effective === 'hashing' && vectorSearch) {
+    problems.push({ path: S.embeddingProvider, message: `hashing is the embedded store's embedder, with no meaning to search by: with ${S.vectorIndex} set, use vertex or openai-compatible` });
+  }
+  if (effective !== 'openai-compatible' && model !== undefined && dimensions !== undefined) {
+    const tooWide = embeddingWidthProblem(model, dimensions);
+    if (tooWide) problems.push({ path: S.vectorDimensions, message: tooWide });
+  }
+  return omitUndefined({ provider, model: model ?? '', dimensions: dimensions ?? 0, baseUrl, apiKey });
 }
 
 function parseRedis(env: Env, problems: Problem[], read: Reader): RedisConfig | undefined {

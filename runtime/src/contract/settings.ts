@@ -66,6 +66,18 @@ export const RuntimeSettings = {
    * MatchService). Unset means `public`, which an IP address as the query host may not leave unset.
    */
   vectorQueryAccess: 'ORCHESTRA_VECTOR_QUERY_ACCESS',
+  /**
+   * What turns text into vectors: `hashing` (the embedded feature-hashing embedder, no model),
+   * `vertex` (a Vertex AI publisher model, RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY task types) or
+   * `openai-compatible` (`POST {base URL}/embeddings`: OpenAI, LiteLLM, Ollama, vLLM…). Default:
+   * `vertex` with Vector Search, else `hashing`.
+   */
+  embeddingProvider: 'ORCHESTRA_EMBEDDING_PROVIDER',
+  /** Base URL up to `/v1` of the openai-compatible embedder (e.g. Ollama's `http://127.0.0.1:11434/v1`); required for it, refused otherwise. */
+  embeddingBaseUrl: 'ORCHESTRA_EMBEDDING_BASE_URL',
+  /** Bearer key of the openai-compatible embedder, from Secret Manager; optional (a keyless local server). */
+  embeddingApiKey: 'ORCHESTRA_EMBEDDING_API_KEY',
+  /** The embedding model: a Vertex AI model id (default `text-embedding-005`), or the openai-compatible server's model (required for it). */
   embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
   /** Embedding width: the vector index's (default: the embedding model's own, 768 for text-embedding-005). */
   vectorDimensions: 'ORCHESTRA_VECTOR_DIMENSIONS',

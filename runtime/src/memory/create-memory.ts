@@ -1,5 +1,6 @@
 import type { GoogleConfig, MemoryConfig, VectorSearchConfig } from '../contract';
-import type { LongTermStore } from './types';
+import { MemoryOptionsError } from './errors';
+import type { Embedder, LongTermStore } from './types';
 import { EmbeddedLongTermStore } from './long-term/embedded-long-term';
 import { HashingEmbedder } from './long-term/hashing-embedder';
 import { LayeredMemoryManager, MemoryManagerOptions } from './manager';
@@ -14,7 +15,7 @@ import { RedisShortTermStore } from './short-term/redis-short-term';
  * Vertex AI only when configured, and connected on first use (or `warmUp()`): the Google client
  * modules are not even loaded by a service that does not use them, or has not used them yet.
  */
-function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, google: GoogleConfig): LongTermStore {
+function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, google: GoogleConfig, embedder: Embedder | undefined): LongTermStore {
   const { VertexLongTermStore } = require('./long-term/vertex-long-term') as typeof import('./long-term/vertex-long-term');
   const { projectId, region, vertexApiHost } = google;
   // The parser refuses Vector Search settings without a project and a region; a hand-built config may not.
@@ -26,8 +27,36 @@ function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, goo
     apiHost: vertexApiHost,
     embeddingModel: config.embedding.model,
     dimensions: config.embedding.dimensions,
+    // Undefined: the store's own Vertex AI embedder, sharing its credentials.
+    ...(embedder ? { embedder } : {}),
     lazy: true,
   });
+}
+
+/**
+ * The embedder `config.embedding` names, or undefined for the Vector Search store's own Vertex AI
+ * one. The provider left unset is `vertex` with Vector Search and `hashing` without, as the
+ * contract's parser reads it.
+ */
+function embedderOf(config: MemoryConfig, google: GoogleConfig): Embedder | undefined {
+  const { provider = config.vectorSearch ? 'vertex' : 'hashing', model, dimensions, baseUrl, apiKey } = config.embedding;
+  switch (provider) {
+    case 'hashing':
+      return new HashingEmbedder(dimensions);
+    case 'openai-compatible': {
+      // Loaded only when used, like the Google clients: the SDK is not free to load at a cold start.
+      const { OpenAIEmbedder } = require('./long-term/openai-embedder') as typeof import('./long-term/openai-embedder');
+      if (!baseUrl) throw new MemoryOptionsError('createMemory', [{ path: 'embedding.baseUrl', message: 'required for the openai-compatible embedder' }]);
+      return new OpenAIEmbedder({ baseUrl, model, dimensions, apiKey });
+    }
+    case 'vertex': {
+      if (config.vectorSearch) return undefined;
+      const { VertexEmbedder } = require('./long-term/vertex-embedder') as typeof import('./long-term/vertex-embedder');
+      const { projectId, region, vertexApiHost } = google;
+      if (!projectId || !region) throw new MemoryOptionsError('createMemory', [{ path: 'google', message: 'Vertex AI embeddings need google.projectId and google.region' }]);
+      return new VertexEmbedder({ project: projectId, region, apiHost: vertexApiHost, model, dimensions });
+    }
+  }
 }
 
 export interface CreateMemoryOptions extends Pick<MemoryManagerOptions, 'logger' | 'clock'> {
@@ -56,7 +85,8 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
     ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace, logger: options.logger, reconnect })
     : new EmbeddedMidTermStore();
   // The embedded store embeds as wide as the configured model would, so switching to Vertex AI keeps every width the same.
-  const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google) : new EmbeddedLongTermStore({ embedder: new HashingEmbedder(config.embedding.dimensions) });
+  const embedder = embedderOf(config, google);
+  const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google, embedder) : new EmbeddedLongTermStore({ embedder: embedder ?? new HashingEmbedder(config.embedding.dimensions) });
   return new LayeredMemoryManager(
     { shortTerm, midTerm, longTerm },
     {

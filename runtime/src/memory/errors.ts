@@ -78,3 +78,34 @@ export class MemoryErasedError extends Error {
     this.name = 'MemoryErasedError';
   }
 }
+
+/** Why an embedder failed: what the caller may do about it differs (fix settings, wait, retry). */
+export type EmbeddingErrorKind =
+  /** 401/403: the key is missing, wrong or lacks access. */
+  | 'auth'
+  /** 404: no such model on the server. */
+  | 'not-found'
+  /** 429 still, after the retries (each waited as `Retry-After` asked). */
+  | 'rate-limit'
+  /** 5xx still after the retries, a timeout, or no connection. */
+  | 'unavailable'
+  /** Another 4xx: the request was refused as it was. */
+  | 'bad-request'
+  /** A 200 whose body is not the documented shape. */
+  | 'bad-response'
+  /** Vectors of another width than the index's: the settings disagree with the model. */
+  | 'width-mismatch';
+
+/** An embedding request that failed; `kind` says why, `status` is the HTTP status when there was one. */
+export class EmbeddingError extends Error {
+  readonly code = 'MEMORY_EMBEDDING_FAILED';
+  constructor(
+    readonly kind: EmbeddingErrorKind,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EmbeddingError';
+  }
+}

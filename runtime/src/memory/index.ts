@@ -14,6 +14,7 @@ export { MongoMidTermStore, type MongoMidTermOptions } from './mid-term/mongo-mi
 export { EmbeddedLongTermStore, type EmbeddedLongTermOptions, EMBEDDED_HYBRID_ALPHA } from './long-term/embedded-long-term';
 export type { VectorPrecision } from './long-term/vector-table';
 export { HashingEmbedder } from './long-term/hashing-embedder';
+export { OpenAIEmbedder, type OpenAIEmbedderOptions, OPENAI_MAX_INPUTS_PER_REQUEST } from './long-term/openai-embedder';
 export { VertexEmbedder, type VertexEmbedderOptions } from './long-term/vertex-embedder';
 export { VertexLongTermStore, type VertexLongTermOptions, TENANT_NAMESPACE, CONVERSATION_NAMESPACE } from './long-term/vertex-long-term';
 export { VertexCredentialsError } from '../google/client';

@@ -195,4 +195,9 @@ export interface Embedder {
   readonly minRelatedScore?: number;
   /** `document` when storing, `query` when searching (models embed the two differently). */
   embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]>;
+  /**
+   * Checks at start that the model gives `dimensions`-wide vectors (one probe embedding), for an
+   * embedder whose model's width nothing else guarantees; rejects with a message naming both widths.
+   */
+  verify?(): Promise<void>;
 }

@@ -71,10 +71,14 @@ const deployed: RuntimeConfig = {
   },
 };
 
-/** Vector Search behind Private Service Connect: queried on the address's private protocol. */
+/** Vector Search behind Private Service Connect (queried on the address's private protocol), embedded by a LiteLLM proxy. */
 const deployedPrivately: RuntimeConfig = {
   ...deployed,
-  memory: { ...deployed.memory, vectorSearch: { ...deployed.memory.vectorSearch!, queryHost: '10.60.0.5', access: 'private' } },
+  memory: {
+    ...deployed.memory,
+    embedding: { provider: 'openai-compatible', model: 'text-embedding-3-small', dimensions: 1536, baseUrl: 'http://litellm:4000/v1', apiKey: 'sk-embed-0123456789' },
+    vectorSearch: { ...deployed.memory.vectorSearch!, queryHost: '10.60.0.5', access: 'private' },
+  },
 };
 
 /** The other shapes: Redis by URL, no Firestore or Vector Search, a developer's machine, the defaults. */

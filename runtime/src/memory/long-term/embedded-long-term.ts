@@ -77,7 +77,10 @@ export class EmbeddedLongTermStore implements LongTermStore {
     return this.table.size;
   }
 
-  async init(): Promise<void> {}
+  /** Checks the embedder's width against the table's (a probe embedding, for embedders that need one). */
+  async init(): Promise<void> {
+    await this.embedder.verify?.();
+  }
 
   async status(): Promise<LayerStatus> {
     const vectors = this.table.precision === 'int8' ? 'int8 vectors' : 'vectors';
