@@ -762,8 +762,9 @@ describe('the local Vertex AI server', () => {
     const { MatchService } = privateService().cloud.aiplatform.container.v1;
     const floatVal = Array.from(local.embedOne('x'));
     await expect(
-      call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5, op: 'LESS' }] }),
-    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      // A query's numeric restrict without an operator: "This MUST be specified for queries".
+      call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5 }] }),
+    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("a query's op must be specified") });
     await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal: [1, 0] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     // Fusion without a token half (the SDK: alpha "should not be specified for dense-only ... queries").
     await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, rrf: { alpha: 0.5 } })).rejects.toMatchObject({

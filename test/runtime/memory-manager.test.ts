@@ -57,7 +57,7 @@ describe('store', () => {
   it('defaults to LOW and stamps createdAt', async () => {
     const { manager, shortTerm } = embedded();
     await manager.store({ id: 'a', content: 'x' });
-    expect(await shortTerm.getItem('a')).toEqual({ id: 'a', content: 'x', createdAt: NOW.toISOString() });
+    expect(await shortTerm.getItem('a')).toEqual({ id: 'a', content: 'x', createdAt: NOW.toISOString(), occurredAt: NOW.toISOString() });
   });
 
   it('expires MEDIUM items after the mid-term TTL and keeps HIGH items (they back long-term)', async () => {
