@@ -311,7 +311,7 @@ export class MongoMidTermStore implements MidTermStore {
     // The range filters within the conversation's documents, which the conversation_recent index
     // finds and orders: a conversation is small enough that no index on occurredAt is needed.
     const docs = await this.documents
-      .find({ ...conversationFilter(conversationId, tenantId), ...this.unexpired(), ...occurredFilter(range) })
+      .find({ ...conversationFilter(conversationId, tenantId), ...(range === undefined ? this.unexpired() : { $and: [this.unexpired(), occurredFilter(range)] }) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();
@@ -431,18 +431,16 @@ export function conversationFilter(conversationId: string, tenantId?: TenantFilt
 }
 
 /**
- * The filter of a time range on `occurredAt`. A document written before `occurredAt` existed has
- * none and so falls outside every range: its time is unknown to the query (`$or` on `createdAt`
- * would cost the index its use on Firestore).
+ * The filter of a time range on `occurredAt`; a document written before `occurredAt` existed is
+ * read as having occurred at its `createdAt`, as `occurredAtOf` reads the item.
  */
-export function occurredFilter(range: TimeRange | undefined): { occurredAt?: { $gte?: Date; $lt?: Date } } {
-  if (range === undefined || (range.occurredAfter === undefined && range.occurredBefore === undefined)) return {};
-  return {
-    occurredAt: {
-      ...(range.occurredAfter === undefined ? {} : { $gte: new Date(range.occurredAfter) }),
-      ...(range.occurredBefore === undefined ? {} : { $lt: new Date(range.occurredBefore) }),
-    },
+export function occurredFilter(range: TimeRange): Document {
+  const within = {
+    ...(range.occurredAfter === undefined ? {} : { $gte: new Date(range.occurredAfter) }),
+    ...(range.occurredBefore === undefined ? {} : { $lt: new Date(range.occurredBefore) }),
   };
+  if (Object.keys(within).length === 0) return {};
+  return { $or: [{ occurredAt: within }, { occurredAt: { $exists: false }, createdAt: within }] };
 }
 
 function toItem(doc: MemoryDocument): StoredItem {
