@@ -44,6 +44,28 @@ describe('MongoMidTermStore', () => {
     }
   });
 
+  it('stores occurredAt as a Date, and reads a document written before it existed as occurring at createdAt', async () => {
+    const prefix = uniqueId('p');
+    const store = new MongoMidTermStore({ uri: server.uri, database: 'occurred', collectionPrefix: prefix, manageIndexes: true });
+    await store.init();
+    const client = await MongoClient.connect(server.uri);
+    try {
+      const collection = client.db('occurred').collection<{ _id: string }>(midTermCollectionName(prefix));
+      await store.upsert({ id: 'new', content: 'with a time', conversationId: 'c1', createdAt: '2026-01-02T00:00:00.000Z', occurredAt: '2025-06-01T00:00:00.000Z' });
+      expect(await collection.findOne({ _id: 'new' })).toMatchObject({ occurredAt: new Date('2025-06-01T00:00:00.000Z') });
+      // As written by a runtime that knew no occurredAt.
+      await collection.insertOne({ _id: 'legacy', content: 'before occurredAt', conversationId: 'c1', createdAt: new Date('2025-07-01T00:00:00.000Z'), updatedAt: new Date(), expiresAt: null } as { _id: string });
+      expect(await store.get('legacy')).toMatchObject({ createdAt: '2025-07-01T00:00:00.000Z', occurredAt: '2025-07-01T00:00:00.000Z' });
+      const within = async (occurredAfter: string, occurredBefore: string) => (await store.byConversation('c1', 10, undefined, { occurredAfter, occurredBefore })).map((i) => i.id);
+      expect(await within('2025-06-15T00:00:00.000Z', '2025-08-01T00:00:00.000Z')).toEqual(['legacy']);
+      expect(await within('2025-05-01T00:00:00.000Z', '2025-06-15T00:00:00.000Z')).toEqual(['new']);
+      expect(await within('2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z')).toEqual([]); // createdAt of 'new' does not count
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+
   it('reports a stopped server and recovers when it is back', async () => {
     const store = new MongoMidTermStore({ uri: server.uri, database: 'recover', clientOptions: { serverSelectionTimeoutMS: 500 } });
     await store.init();

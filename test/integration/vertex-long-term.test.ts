@@ -9,6 +9,7 @@ import { termDimension } from '../../runtime/src/memory/long-term/lexical';
 import { BM25_B, BM25_K1, BM25_REFERENCE_LENGTH, type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
 import {
   DEFAULT_HYBRID_ALPHA,
+  OCCURRED_AT_NAMESPACE,
   PRIVATE_MATCH_PORT,
   VectorSearchAccessError,
   VertexLongTermStore,
@@ -574,6 +575,85 @@ describe('VertexLongTermStore hybrid search (Google\u2019s "About hybrid search"
   });
 });
 
+// Google's "Filter vector matches" (numeric restricts) and IndexDatapoint.NumericRestriction of the
+// v1 protos: a datapoint carries a value without an operator; a query carries value and operator,
+// and a datapoint is eligible when "Operator is true relative to the query's Value".
+describe('VertexLongTermStore time ranges (numeric restricts)', () => {
+  const [feb, mar] = ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z'];
+
+  it('upserts occurredAt (or createdAt) as an int64 numeric restrict in ms, with no operator', async () => {
+    const store = await openStore();
+    const [a, b] = [uniqueId('a'), uniqueId('b')];
+    await store.upsert([item(a, 'the report', { occurredAt: feb }), item(b, 'the other report')]);
+    const [da, db] = server.requestsOf('UpsertDatapoints')[0].datapoints;
+    expect(da.numericRestricts).toEqual([expect.objectContaining({ namespace: OCCURRED_AT_NAMESPACE, Value: 'valueInt', valueInt: String(Date.parse(feb)), op: 'OPERATOR_UNSPECIFIED' })]);
+    expect(db.numericRestricts).toEqual([expect.objectContaining({ valueInt: String(Date.parse('2026-01-01T00:00:00.000Z')) })]); // createdAt
+  });
+
+  it('sends a time range as GREATER_EQUAL and LESS on the public endpoint, and none without one', async () => {
+    const store = await openStore();
+    await store.search('report', { limit: 3, occurredAfter: feb, occurredBefore: mar });
+    await store.search('report', { limit: 3, occurredBefore: mar, alpha: 1 });
+    await store.search('report', { limit: 3 });
+    const sent = server.requestsOf('FindNeighbors').map((f) => f.queries[0].datapoint?.numericRestricts.map((n) => [n.namespace, n.valueInt, n.op]));
+    expect(sent).toEqual([
+      [
+        [OCCURRED_AT_NAMESPACE, String(Date.parse(feb)), 'GREATER_EQUAL'],
+        [OCCURRED_AT_NAMESPACE, String(Date.parse(mar)), 'LESS'],
+      ],
+      [[OCCURRED_AT_NAMESPACE, String(Date.parse(mar)), 'LESS']],
+      [],
+    ]);
+  });
+
+  it('sends the same restricts as NumericNamespace on the private endpoint, with the same answers', async () => {
+    const [pub, priv] = [await openStore(), await openStore({ access: 'private', queryHost: server.privateHost })];
+    const tenantId = uniqueId('tenant');
+    await pub.upsert([
+      item(`${tenantId}-jan`, 'report of January', { tenantId, occurredAt: '2026-01-20T00:00:00.000Z' }),
+      item(`${tenantId}-feb`, 'report of February', { tenantId, occurredAt: feb }),
+      item(`${tenantId}-mar`, 'report of March', { tenantId, occurredAt: mar }),
+    ]);
+    server.clearRequests();
+    const range = { occurredAfter: feb, occurredBefore: mar };
+    const [a, b] = await Promise.all([pub.search('report', { limit: 3, tenantId, ...range }), priv.search('report', { limit: 3, tenantId, ...range })]);
+    expect(a.map((m) => m.id)).toEqual([`${tenantId}-feb`]);
+    expect(b).toEqual(a);
+    const [match] = server.requestsOf('Match');
+    expect(match.numericRestricts.map((n) => [n.name, n.valueInt, n.op])).toEqual([
+      [OCCURRED_AT_NAMESPACE, String(Date.parse(feb)), 'GREATER_EQUAL'],
+      [OCCURRED_AT_NAMESPACE, String(Date.parse(mar)), 'LESS'],
+    ]);
+  });
+
+  it('the local server refuses an operator on a datapoint and a namespace of mixed value types, as Google documents', async () => {
+    const { IndexServiceClient } = await import('@google-cloud/aiplatform/build/src/v1/index_service_client.js');
+    const index = new IndexServiceClient({ apiEndpoint: '127.0.0.1', port: server.port, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      const featureVector = Array.from(local.embedOne('x'));
+      const namespace = uniqueId('ns');
+      const datapoint = (id: string, numeric: object) => ({ datapointId: id, featureVector, numericRestricts: [{ namespace, ...numeric }] });
+      // "specifying this for a datapoint is an error"
+      const withOp = uniqueId('op');
+      await expect(index.upsertDatapoints({ index: INDEX, datapoints: [datapoint(withOp, { valueInt: 5, op: 'LESS' })] })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('op must not be specified for a datapoint'),
+      });
+      // "The type of Value must be consistent for all datapoints with a given namespace name."
+      await index.upsertDatapoints({ index: INDEX, datapoints: [datapoint(uniqueId('int'), { valueInt: 5 })] });
+      const asDouble = uniqueId('double');
+      await expect(index.upsertDatapoints({ index: INDEX, datapoints: [datapoint(asDouble, { valueDouble: 5.5 })] })).rejects.toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('valueDouble, but the namespace holds valueInt'),
+      });
+      expect(server.datapointIds(INDEX)).not.toEqual(expect.arrayContaining([withOp]));
+      expect(server.datapointIds(INDEX)).not.toEqual(expect.arrayContaining([asDouble]));
+    } finally {
+      await index.close();
+    }
+  });
+});
+
 longTermContract('VertexLongTermStore on a local Vertex AI', async () => {
   const store = new VertexLongTermStore(options());
   return { store, teardown: () => store.close() };
@@ -762,8 +842,9 @@ describe('the local Vertex AI server', () => {
     const { MatchService } = privateService().cloud.aiplatform.container.v1;
     const floatVal = Array.from(local.embedOne('x'));
     await expect(
-      call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5, op: 'LESS' }] }),
-    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+      // A query's numeric restrict without an operator: "This MUST be specified for queries".
+      call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, numericRestricts: [{ name: 'cost', valueInt: 5 }] }),
+    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("a query's op must be specified") });
     await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal: [1, 0] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     // Fusion without a token half (the SDK: alpha "should not be specified for dense-only ... queries").
     await expect(call(MatchService, server.privateHost, 'Match', { deployedIndexId: DEPLOYED, floatVal, rrf: { alpha: 0.5 } })).rejects.toMatchObject({

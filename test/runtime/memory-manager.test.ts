@@ -57,7 +57,7 @@ describe('store', () => {
   it('defaults to LOW and stamps createdAt', async () => {
     const { manager, shortTerm } = embedded();
     await manager.store({ id: 'a', content: 'x' });
-    expect(await shortTerm.getItem('a')).toEqual({ id: 'a', content: 'x', createdAt: NOW.toISOString() });
+    expect(await shortTerm.getItem('a')).toEqual({ id: 'a', content: 'x', createdAt: NOW.toISOString(), occurredAt: NOW.toISOString() });
   });
 
   it('expires MEDIUM items after the mid-term TTL and keeps HIGH items (they back long-term)', async () => {
@@ -94,6 +94,21 @@ describe('store', () => {
     expect(await shortTerm.getItem('a')).toBeUndefined();
     expect(await midTerm.get('a')).toBeUndefined();
     expect(longTerm.size).toBe(0);
+  });
+
+  it('stores when an item occurred, normalized to UTC, and refuses a time that is no ISO-8601 date-time', async () => {
+    const { manager, shortTerm } = embedded();
+    await manager.store({ id: 'a', content: 'x', occurredAt: '2025-12-24T19:30:00+01:00' });
+    expect(await shortTerm.getItem('a')).toMatchObject({ createdAt: NOW.toISOString(), occurredAt: '2025-12-24T18:30:00.000Z' });
+    // Without occurredAt: the given createdAt, or now.
+    await manager.store({ id: 'b', content: 'x', createdAt: '2026-01-02T00:00:00Z' });
+    expect(await shortTerm.getItem('b')).toMatchObject({ createdAt: '2026-01-02T00:00:00.000Z', occurredAt: '2026-01-02T00:00:00.000Z' });
+    for (const occurredAt of ['2025-12-24', '24/12/2025 18:30', 'yesterday', 1766600000000, '2025-12-24T18:30:00']) {
+      const error = (await manager.store({ id: 'c', content: 'x', occurredAt }).catch((e: unknown) => e)) as MemoryValidationError;
+      expect(error).toBeInstanceOf(MemoryValidationError);
+      expect(error.problems).toEqual([{ path: 'occurredAt', message: expect.stringMatching(/ISO-8601 date-time|expected string/) }]);
+    }
+    expect(await shortTerm.getItem('c')).toBeUndefined();
   });
 
   it('reports every bad field at once', async () => {
@@ -332,6 +347,57 @@ describe('retrieveContext', () => {
     const context = await manager.retrieveContext('fact about llamas', 'c9');
     expect(context.semantic.map((m) => m.item.id).sort()).toEqual(['cold', 'hot']);
     expect(asked).toEqual([['cold']]);
+  });
+
+  // Half-open [occurredAfter, occurredBefore): the start included, the end not.
+  it('limits every part to a time range on occurredAt', async () => {
+    const { manager } = embedded({ recentMessages: 2 });
+    const day = (d: number) => `2026-02-${String(d).padStart(2, '0')}T10:00:00.000Z`;
+    // Stored in this order (createdAt), occurring on other days: recent and related go by storage order.
+    await manager.store({ ...turn('d1', 'the boiler was serviced'), occurredAt: day(1), createdAt: '2026-03-01T11:00:01.000Z' }, 'high');
+    await manager.store({ ...turn('d5', 'the boiler broke down'), occurredAt: day(5), createdAt: '2026-03-01T11:00:02.000Z' }, 'high');
+    await manager.store({ ...turn('d3', 'the boiler made a noise'), occurredAt: day(3), createdAt: '2026-03-01T11:00:03.000Z' }, 'high');
+    await manager.store({ ...turn('d9', 'the boiler was replaced'), occurredAt: day(9), createdAt: '2026-03-01T11:00:04.000Z' }, 'high');
+    await manager.store({ ...turn('x4', 'a boiler elsewhere', 'c2'), occurredAt: day(4) }, 'high');
+
+    const all = await manager.retrieveContext('boiler', 'c1', { semanticLimit: 10 });
+    expect(all.recent.map((i) => i.id)).toEqual(['d3', 'd9']);
+    expect(all.related.map((i) => i.id)).toEqual(['d5', 'd1']);
+    expect(all.semantic.map((m) => m.item.id).sort()).toEqual(['d1', 'd3', 'd5', 'd9', 'x4']);
+
+    const range = { occurredAfter: day(3), occurredBefore: day(9), semanticLimit: 10 };
+    const within = await manager.retrieveContext('boiler', 'c1', range);
+    expect(within.recent.map((i) => i.id)).toEqual(['d3']);
+    // Mid-term is asked for the range itself (its limit counts only items within it).
+    expect(within.related.map((i) => i.id)).toEqual(['d5']);
+    expect(within.semantic.map((m) => m.item.id).sort()).toEqual(['d3', 'd5', 'x4']);
+    for (const item of [...within.recent, ...within.related, ...within.semantic.map((m) => m.item)]) {
+      expect(item.occurredAt! >= day(3) && item.occurredAt! < day(9)).toBe(true);
+    }
+    const open = await manager.retrieveContext('boiler', 'c1', { occurredAfter: day(9) });
+    expect([...open.recent, ...open.related, ...open.semantic.map((m) => m.item)].map((i) => i.id)).toEqual(['d9', 'd9']);
+  });
+
+  it('passes the range to mid-term and long-term, and refuses a bad one naming the field', async () => {
+    const base = embedded();
+    const asked: unknown[] = [];
+    const midTerm = override(base.midTerm, 'byConversation', async (...args: Parameters<MidTermStore['byConversation']>) => (asked.push(['mid', args[3]]), []));
+    const longTerm = override(base.longTerm, 'search', async (_q: string, o: Parameters<LongTermStore['search']>[1]) => (asked.push(['long', o.occurredAfter, o.occurredBefore]), []));
+    const manager = new LayeredMemoryManager({ ...base.manager.layers, midTerm, longTerm });
+    await manager.retrieveContext('q', 'c1', { occurredAfter: '2026-01-01T01:00:00+01:00' });
+    await manager.retrieveContext('q', 'c1');
+    expect(asked).toEqual([
+      ['mid', { occurredAfter: '2026-01-01T00:00:00.000Z' }],
+      ['long', '2026-01-01T00:00:00.000Z', undefined],
+      ['mid', undefined],
+      ['long', undefined, undefined],
+    ]);
+    await expect(manager.retrieveContext('q', 'c1', { occurredAfter: 'last week' })).rejects.toMatchObject({ problems: [{ path: 'occurredAfter' }] });
+    await expect(manager.retrieveContext('q', 'c1', { occurredBefore: '2026-13-01T00:00:00Z' })).rejects.toMatchObject({ problems: [{ path: 'occurredBefore' }] });
+    await expect(manager.retrieveContext('q', 'c1', { occurredAfter: '2026-02-01T00:00:00Z', occurredBefore: '2026-01-01T00:00:00Z' })).rejects.toMatchObject({
+      problems: [{ path: 'occurredBefore', message: expect.stringContaining('not before occurredAfter') }],
+    });
+    expect(asked).toHaveLength(4); // a refused read calls no layer
   });
 
   it('validates its arguments', async () => {

@@ -284,8 +284,9 @@ describe('TenantScope', () => {
     const mislabelled: StoredItem = { ...own, tenantId: 'a:b', content: 'tenant field differs' };
     const misplaced: StoredItem = { ...own, conversationId: ab.id('c'), content: 'in another tenant’s conversation' };
     expect(a.items([own, team, foreign, mislabelled, misplaced])).toEqual([
-      { id: 'b:c', conversationId: 'b:c', content: 'mine', createdAt: own.createdAt },
-      { id: '5b0e7c3a-uuid', conversationId: 'b:c', content: 'a turn a team stored', createdAt: own.createdAt },
+      // occurredAt always shown: an item stored without one occurred when it was created.
+      { id: 'b:c', conversationId: 'b:c', content: 'mine', createdAt: own.createdAt, occurredAt: own.createdAt },
+      { id: '5b0e7c3a-uuid', conversationId: 'b:c', content: 'a turn a team stored', createdAt: own.createdAt, occurredAt: own.createdAt },
     ]);
     expect(a.matches([{ item: foreign, score: 0.9 }, { item: own, score: 0.5 }])).toEqual([{ item: expect.objectContaining({ id: 'b:c' }), score: 0.5 }]);
   });

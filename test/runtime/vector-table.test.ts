@@ -98,6 +98,32 @@ describe('VectorTable', () => {
     }
   });
 
+  it.each(['float32', 'int8'] as const)('keeps to a time range [occurredFrom, occurredBefore) through swap-removals and overwrites (%s)', (precision) => {
+    const next = random(11);
+    const table = new VectorTable(8, { precision, initialCapacity: 2 });
+    const query = unit(next, 8);
+    // Row i occurred at i ms; every third has no time (unknown: outside every range).
+    const occurred = new Map<string, number | undefined>();
+    for (let i = 0; i < 30; i++) {
+      const time = i % 3 === 2 ? undefined : i;
+      occurred.set(`r${i}`, time);
+      table.put(`r${i}`, unit(next, 8), { tenantId: 't', ...(time === undefined ? {} : { occurredAt: time }) });
+    }
+    for (let i = 0; i < 30; i += 4) {
+      table.remove(`r${i}`); // the last row moves into its place, with its time
+      occurred.delete(`r${i}`);
+    }
+    table.put('r1', unit(next, 8), { tenantId: 't', occurredAt: 100 }); // an overwrite takes the new time
+    occurred.set('r1', 100);
+    const within = (from: number | undefined, before: number | undefined) =>
+      [...occurred].filter(([, t]) => t !== undefined && (from === undefined || t >= from) && (before === undefined || t < before)).map(([id]) => id).sort();
+    for (const [from, before] of [[10, 20], [undefined, 5], [27, undefined], [100, 101], [5, 5]] as const) {
+      const found = table.nearest(query, 50, { tenantId: 't', ...(from === undefined ? {} : { occurredFrom: from }), ...(before === undefined ? {} : { occurredBefore: before }) });
+      expect(found.map((m) => m.id).sort()).toEqual(within(from, before));
+    }
+    expect(table.nearest(query, 50, { tenantId: 't' })).toHaveLength(occurred.size);
+  });
+
   it('refuses vectors of the wrong width', () => {
     const table = new VectorTable(4);
     expect(() => table.put('x', new Float32Array(3))).toThrow(/3 dimensions, expected 4/);

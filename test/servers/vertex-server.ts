@@ -37,6 +37,21 @@ export interface Restriction {
   denyList: string[];
 }
 
+/**
+ * `IndexDatapoint.NumericRestriction` (and the container's `NumericNamespace`, renamed to it):
+ * int64 `valueInt` arrives as a decimal string; `Value` names the oneof member set (`oneofs: true`;
+ * the proto names the oneof `Value`);
+ * `op` is the enum's name (`enums: String`), OPERATOR_UNSPECIFIED when unset.
+ */
+export interface NumericRestriction {
+  namespace: string;
+  Value?: 'valueInt' | 'valueFloat' | 'valueDouble';
+  valueInt?: string;
+  valueFloat?: number;
+  valueDouble?: number;
+  op: 'OPERATOR_UNSPECIFIED' | 'LESS' | 'LESS_EQUAL' | 'EQUAL' | 'GREATER_EQUAL' | 'GREATER' | 'NOT_EQUAL';
+}
+
 /** `IndexDatapoint.SparseEmbedding`; int64 dimensions arrive as decimal strings (`longs: String`). */
 export interface SparseEmbedding {
   values: number[];
@@ -49,6 +64,7 @@ export interface IndexDatapoint {
   /** null when unset. */
   sparseEmbedding: SparseEmbedding | null;
   restricts: Restriction[];
+  numericRestricts: NumericRestriction[];
 }
 
 /** `FindNeighborsRequest.Query.RRF` / `MatchRequest.RRF`: the weight of the dense results. */
@@ -74,6 +90,11 @@ export interface FindNeighborsRequest {
   returnFullDatapoint: boolean;
 }
 
+/** `NumericNamespace` of the container MatchService: `NumericRestriction` with `name` for `namespace`. */
+export interface NumericNamespace extends Omit<NumericRestriction, 'namespace'> {
+  name: string;
+}
+
 /** `Namespace` of the container MatchService: a token restrict (AND across namespaces). */
 export interface Namespace {
   name: string;
@@ -96,7 +117,7 @@ export interface MatchRequest {
   rrf?: Rrf;
   numNeighbors: number;
   restricts: Namespace[];
-  numericRestricts: unknown[];
+  numericRestricts: NumericNamespace[];
   embeddingEnabled: boolean;
   embeddingId: string;
 }
@@ -238,11 +259,12 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
 
   const handlers: { [M in VertexMethod]: (request: RequestOf[M]) => object } = {
     UpsertDatapoints(request: UpsertDatapointsRequest) {
+      const index = indexOf(request.index);
       for (const d of request.datapoints) {
         checkVector(d.featureVector, dimensions, `datapoint ${d.datapointId}`);
         checkSparse(d.sparseEmbedding, `datapoint ${d.datapointId}`);
+        checkDatapointNumeric(d, index);
       }
-      const index = indexOf(request.index);
       for (const d of request.datapoints) index.set(d.datapointId, d);
       return {};
     },
@@ -310,13 +332,13 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
   // The private endpoint names no index endpoint: the address is the deployed index's.
   const match = (request: MatchRequest) => {
     // Not modelled here: refused rather than ignored, so a test relying on them fails loudly.
-    if (request.numericRestricts.length > 0) throw grpcError(grpc.status.INVALID_ARGUMENT, 'numeric restricts are not modelled by the local server');
     if (request.floatVal.length === 0 && request.embeddingId) throw grpcError(grpc.status.INVALID_ARGUMENT, 'queries by embedding_id are not modelled by the local server');
     const query: IndexDatapoint = {
       datapointId: '',
       featureVector: request.floatVal,
       sparseEmbedding: request.sparseEmbedding && { values: request.sparseEmbedding.floatVal, dimensions: request.sparseEmbedding.dimension },
       restricts: request.restricts.map((n) => ({ namespace: n.name, allowList: n.allowTokens, denyList: n.denyTokens })),
+      numericRestricts: request.numericRestricts.map(({ name, ...rest }) => ({ namespace: name, ...rest })),
     };
     const found = nearest([...indexOf(options.indexName).values()], query, request.rrf, request.numNeighbors, dimensions);
     return {
@@ -467,9 +489,14 @@ function nearest(datapoints: readonly IndexDatapoint[], query: IndexDatapoint | 
   // Not modelled: the SDK documents alpha as not for dense-only queries; refused rather than guessed.
   if (rrf && !query.sparseEmbedding) throw grpcError(grpc.status.INVALID_ARGUMENT, 'rrf without a sparse embedding is not modelled by the local server');
   if (rrf && !(rrf.alpha >= 0 && rrf.alpha <= 1)) throw grpcError(grpc.status.INVALID_ARGUMENT, `rrf.alpha must be between 0 and 1, got ${rrf.alpha}`);
+  for (const n of query.numericRestricts) {
+    // "This MUST be specified for queries" (the op of a numeric restrict).
+    if (n.op === 'OPERATOR_UNSPECIFIED') throw grpcError(grpc.status.INVALID_ARGUMENT, `numeric restrict ${n.namespace}: a query's op must be specified`);
+    if (n.Value === undefined) throw grpcError(grpc.status.INVALID_ARGUMENT, `numeric restrict ${n.namespace}: no value`);
+  }
   const querySparse = sparseMap(query.sparseEmbedding);
   const candidates = datapoints
-    .filter((d) => query.restricts.every((r) => passes(d, r)))
+    .filter((d) => query.restricts.every((r) => passes(d, r)) && query.numericRestricts.every((n) => passesNumeric(d, n)))
     .map((datapoint) => ({ datapoint, distance: dot(query.featureVector, datapoint.featureVector), sparseDistance: sparseDot(querySparse, datapoint.sparseEmbedding) }));
   const dense = [...candidates].sort((a, b) => b.distance - a.distance);
   const limit = count > 0 ? count : 10;
@@ -522,6 +549,56 @@ function passes(datapoint: IndexDatapoint, restrict: Restriction): boolean {
   const tokens = own.flatMap((r) => r.allowList);
   if (tokens.some((t) => restrict.denyList.includes(t))) return false;
   return restrict.allowList.length === 0 || tokens.some((t) => restrict.allowList.includes(t));
+}
+
+/**
+ * The numeric rule of "Filter vector matches" and the protos' `NumericRestriction`: a datapoint is
+ * eligible when its value in the namespace is `op` the query's value ("Datapoints for which
+ * Operator is true relative to the query's Value field will be allowlisted"); one without the
+ * namespace is not, as for token restricts. AND across the query's numeric restricts.
+ */
+function passesNumeric(datapoint: IndexDatapoint, restrict: NumericRestriction): boolean {
+  const own = datapoint.numericRestricts.filter((n) => n.namespace === restrict.namespace);
+  if (own.length === 0) return false;
+  const wanted = numericValue(restrict);
+  return own.some((n) => {
+    const value = numericValue(n);
+    switch (restrict.op) {
+      case 'LESS': return value < wanted;
+      case 'LESS_EQUAL': return value <= wanted;
+      case 'EQUAL': return value === wanted;
+      case 'GREATER_EQUAL': return value >= wanted;
+      case 'GREATER': return value > wanted;
+      case 'NOT_EQUAL': return value !== wanted;
+      default: return false;
+    }
+  });
+}
+
+/** The value of a numeric restrict: int64 exactly (BigInt), floats as numbers (compared after the type check at upsert). */
+function numericValue(n: NumericRestriction): bigint | number {
+  if (n.Value === 'valueInt') return BigInt(n.valueInt ?? '0');
+  return n.Value === 'valueFloat' ? (n.valueFloat ?? 0) : (n.valueDouble ?? 0);
+}
+
+/**
+ * A datapoint's numeric restricts: no op ("specifying this for a datapoint is an error"), a value
+ * set, and the value's type that of the namespace's other datapoints ("The type of Value must be
+ * consistent for all datapoints with a given namespace name. This is verified at runtime").
+ */
+function checkDatapointNumeric(datapoint: IndexDatapoint, index: ReadonlyMap<string, IndexDatapoint>): void {
+  for (const n of datapoint.numericRestricts) {
+    const what = `datapoint ${datapoint.datapointId}: numeric restrict ${n.namespace}`;
+    if (n.op !== 'OPERATOR_UNSPECIFIED') throw grpcError(grpc.status.INVALID_ARGUMENT, `${what}: op must not be specified for a datapoint`);
+    if (n.Value === undefined) throw grpcError(grpc.status.INVALID_ARGUMENT, `${what}: no value`);
+    for (const other of index.values()) {
+      if (other.datapointId === datapoint.datapointId) continue;
+      const type = other.numericRestricts.find((o) => o.namespace === n.namespace)?.Value;
+      if (type === undefined) continue;
+      if (type !== n.Value) throw grpcError(grpc.status.INVALID_ARGUMENT, `${what}: ${n.Value}, but the namespace holds ${type}`);
+      break;
+    }
+  }
 }
 
 function checkVector(vector: readonly number[], dimensions: number, what: string): void {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { problemsFromZod } from '../contract';
 import { MemoryValidationError } from './errors';
-import type { Importance, Json, StoredItem } from './types';
+import type { Importance, Json, StoredItem, TimeRange } from './types';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}$/;
 const idField = z.string().regex(ID, 'an id of 1-256 letters, digits or . _ : @ -, starting with a letter or digit');
@@ -137,6 +137,8 @@ const MetadataSchema = z.custom<Record<string, Json>>().superRefine((value, ctx)
   for (const issue of metadataIssues(value)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
 });
 
+const isoDateTime = z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time' });
+
 /** What `store` accepts. Strict: an unknown field is a mistake worth reporting. */
 export const MemoryItemSchema = z.strictObject({
   id: idField,
@@ -145,18 +147,38 @@ export const MemoryItemSchema = z.strictObject({
   tenantId: idField.optional(),
   role: z.string().min(1).max(64, 'at most 64 characters').optional(),
   metadata: MetadataSchema.optional(),
-  createdAt: z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time' }).optional(),
+  createdAt: isoDateTime.optional(),
+  occurredAt: isoDateTime.optional(),
 });
 
 export const ImportanceSchema = z.enum(['low', 'medium', 'high']);
 
-/** Checks an untrusted item and stamps `createdAt`; throws `MemoryValidationError` naming every bad field. */
+/**
+ * Checks an untrusted item and stamps `createdAt` (default: now) and `occurredAt` (default: its
+ * `createdAt`), both normalized to UTC; throws `MemoryValidationError` naming every bad field.
+ */
 export function parseItem(input: unknown, now: Date): StoredItem {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw MemoryValidationError.of('(root)', 'an object');
   const result = MemoryItemSchema.safeParse(input);
   if (!result.success) throw new MemoryValidationError(problemsFromZod(result.error));
-  const { createdAt, ...rest } = result.data;
-  return { ...rest, createdAt: new Date(createdAt ?? now).toISOString() };
+  const { createdAt, occurredAt, ...rest } = result.data;
+  const stored = new Date(createdAt ?? now).toISOString();
+  return { ...rest, createdAt: stored, occurredAt: occurredAt === undefined ? stored : new Date(occurredAt).toISOString() };
+}
+
+const TimeRangeSchema = z.strictObject({ occurredAfter: isoDateTime.optional(), occurredBefore: isoDateTime.optional() });
+
+/**
+ * Checks an untrusted time range: ISO-8601 date-times, `occurredAfter` not after `occurredBefore`;
+ * returns it normalized to UTC. Throws `MemoryValidationError` naming the field.
+ */
+export function parseTimeRange(input: TimeRange): TimeRange {
+  const result = TimeRangeSchema.safeParse({ occurredAfter: input.occurredAfter, occurredBefore: input.occurredBefore });
+  if (!result.success) throw new MemoryValidationError(problemsFromZod(result.error));
+  const after = result.data.occurredAfter === undefined ? undefined : new Date(result.data.occurredAfter).toISOString();
+  const before = result.data.occurredBefore === undefined ? undefined : new Date(result.data.occurredBefore).toISOString();
+  if (after !== undefined && before !== undefined && after > before) throw MemoryValidationError.of('occurredBefore', 'a date-time not before occurredAfter');
+  return { ...(after === undefined ? {} : { occurredAfter: after }), ...(before === undefined ? {} : { occurredBefore: before }) };
 }
 
 const IMPORTANCE: ReadonlySet<string> = new Set(ImportanceSchema.options);

@@ -3,8 +3,8 @@ import { failureReason as reason, withDeadline } from './deadline';
 import { targetsOf, tombstoneKey } from './erasure-record';
 import { Eraser } from './eraser';
 import { LayerFailure, MemoryErasedError, MemoryOptionsError, MemoryValidationError, MemoryWriteError } from './errors';
-import { parseId, parseImportance, parseItem } from './item-schema';
-import type { ErasureRecord, ErasureTarget, Importance, LayerName, LayerStatus, LongTermStore, MidTermStore, ShortTermStore, StoredItem } from './types';
+import { parseId, parseImportance, parseItem, parseTimeRange } from './item-schema';
+import { type ErasureRecord, type ErasureTarget, type Importance, type LayerName, type LayerStatus, type LongTermStore, type MidTermStore, type ShortTermStore, type StoredItem, type TimeRange, occurredWithin } from './types';
 
 export interface MemoryManagerOptions {
   /** Turns kept per conversation in short-term memory, and returned as `recent`. @default DEFAULTS.recentMessages (20) */
@@ -68,7 +68,11 @@ export interface MemoryContext {
   readonly degraded: string[];
 }
 
-export interface RetrieveOptions {
+/**
+ * `occurredAfter` / `occurredBefore` (`TimeRange`): only items that occurred within that range, in
+ * every part (recent, related and semantic), for "what did we say last week" questions.
+ */
+export interface RetrieveOptions extends TimeRange {
   /** Only this tenant's items, in every part (each layer filters on the items' `tenantId`). */
   readonly tenantId?: string;
   /** Restrict semantic search to the conversation itself. @default false (whole tenant) */
@@ -278,6 +282,8 @@ export class LayeredMemoryManager {
     if (typeof query !== 'string' || query.trim() === '') throw MemoryValidationError.of('query', 'a non-empty string');
     parseId('conversationId', conversationId);
     if (options.tenantId !== undefined) parseId('tenantId', options.tenantId);
+    const range = parseTimeRange(options);
+    const ranged = range.occurredAfter !== undefined || range.occurredBefore !== undefined;
     const degraded: string[] = [];
     const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {
       try {
@@ -289,9 +295,10 @@ export class LayeredMemoryManager {
     };
 
     const [recent, related, semantic] = await Promise.all([
-      guarded('short-term', () => this.layers.shortTerm.recent(conversationId, this.recentMessages, options.tenantId), [] as StoredItem[]),
-      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId), [] as StoredItem[]),
-      guarded('long-term', () => this.semanticSearch(query, conversationId, options), [] as SemanticMatch[]),
+      // Short-term holds only the newest few turns of a conversation: filtered here, after the read.
+      guarded('short-term', async () => (await this.layers.shortTerm.recent(conversationId, this.recentMessages, options.tenantId)).filter((i) => !ranged || occurredWithin(i, range)), [] as StoredItem[]),
+      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId, ranged ? range : undefined), [] as StoredItem[]),
+      guarded('long-term', () => this.semanticSearch(query, conversationId, { ...options, ...range }), [] as SemanticMatch[]),
     ]);
     // An aborted read is no degraded context: nobody is waiting for it.
     options.signal?.throwIfAborted();
@@ -355,6 +362,8 @@ export class LayeredMemoryManager {
       limit: options.semanticLimit ?? this.semanticLimit,
       tenantId: options.tenantId,
       conversationId: options.semanticWithinConversation ? conversationId : undefined,
+      ...(options.occurredAfter === undefined ? {} : { occurredAfter: options.occurredAfter }),
+      ...(options.occurredBefore === undefined ? {} : { occurredBefore: options.occurredBefore }),
       ...(this.hybridAlpha === undefined ? {} : { alpha: this.hybridAlpha }),
     });
     const minScore = this.semanticMinScore;
@@ -369,9 +378,11 @@ export class LayeredMemoryManager {
     const items = new Map(cached.map((i) => [i.id, i]));
     const missing = ids.filter((id) => !items.has(id));
     if (missing.length > 0 && !options.signal?.aborted) for (const item of await this.layers.midTerm.getMany(missing, options.tenantId)) items.set(item.id, item);
+    const ranged = options.occurredAfter !== undefined || options.occurredBefore !== undefined;
     return relevant.flatMap((m) => {
       const item = items.get(m.id);
-      return item ? [{ item, score: m.score }] : [];
+      // The store applied the range already; checked again on the item itself, the source of truth.
+      return item && (!ranged || occurredWithin(item, options)) ? [{ item, score: m.score }] : [];
     });
   }
 }

@@ -28,11 +28,48 @@ export interface MemoryItem {
   readonly metadata?: Readonly<Record<string, Json>>;
   /** ISO-8601 time; set by the manager when missing. */
   readonly createdAt?: string;
+  /**
+   * ISO-8601 time the item happened (a turn said, a fact learnt), which may be long before it was
+   * stored (an imported history). Retrieval's time ranges apply to it. @default createdAt
+   */
+  readonly occurredAt?: string;
 }
 
-/** An item as stored: `createdAt` always present. */
+/**
+ * An item as stored: `createdAt` always present; `occurredAt` set by `store`, absent only on items
+ * stored before it existed (`occurredAtOf` reads those as `createdAt`).
+ */
 export interface StoredItem extends MemoryItem {
   readonly createdAt: string;
+}
+
+/** When `item` happened: its `occurredAt`, or `createdAt` for an item stored without one. */
+export function occurredAtOf(item: StoredItem): string {
+  return item.occurredAt ?? item.createdAt;
+}
+
+/**
+ * A half-open time range `[occurredAfter, occurredBefore)` on `occurredAt`, ISO-8601 date-times;
+ * an open end when undefined. Half-open so adjacent ranges (one day, the next) never both hold an
+ * item, as Vector Search's numeric restricts GREATER_EQUAL and LESS express it.
+ */
+export interface TimeRange {
+  /** Only items that occurred at or after this instant. */
+  readonly occurredAfter?: string;
+  /** Only items that occurred strictly before this instant. */
+  readonly occurredBefore?: string;
+}
+
+/** Whether `item` falls within `range` (every item when neither end is given). */
+export function occurredWithin(item: StoredItem, range: TimeRange): boolean {
+  return withinMillis(Date.parse(occurredAtOf(item)), range);
+}
+
+/** Whether the instant `ms` (since the epoch) falls within `range`; NaN (unknown) never does when an end is given. */
+export function withinMillis(ms: number, range: TimeRange): boolean {
+  if (range.occurredAfter !== undefined && !(ms >= Date.parse(range.occurredAfter))) return false;
+  if (range.occurredBefore !== undefined && !(ms < Date.parse(range.occurredBefore))) return false;
+  return true;
 }
 
 /** Backend state for health reporting (`/readyz`). */
@@ -120,8 +157,8 @@ export interface MidTermStore extends Layer {
   get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined>;
   /** Items by id, unexpired ones only, in no particular order. */
   getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]>;
-  /** The newest `limit` unexpired items of a conversation, newest first. */
-  byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]>;
+  /** The newest `limit` unexpired items of a conversation, newest first; with `range`, only those that occurred within it. */
+  byConversation(conversationId: string, limit: number, tenantId?: TenantFilter, range?: TimeRange): Promise<StoredItem[]>;
   /** Ids of every item of a conversation, expired or not (what `forget` must also remove elsewhere). */
   idsOfConversation(conversationId: string, tenantId?: TenantFilter): Promise<string[]>;
   /** With `tenantId`, an item of another tenant is left alone (and not counted). */
@@ -157,7 +194,7 @@ export interface VectorMatch {
   readonly lexical?: number;
 }
 
-export interface VectorSearchOptions {
+export interface VectorSearchOptions extends TimeRange {
   readonly limit: number;
   /** Only items of this tenant (both signals). */
   readonly tenantId?: string;
@@ -172,7 +209,7 @@ export interface VectorSearchOptions {
 
 /** Long-term memory: semantic search over embedded content (Vertex AI Vector Search). */
 export interface LongTermStore extends Layer {
-  /** Embeds (as documents) and upserts; tenant and conversation become search restricts. */
+  /** Embeds (as documents) and upserts; tenant, conversation and `occurredAt` become search restricts. */
   upsert(items: readonly StoredItem[]): Promise<void>;
   /** Embeds `query` (as a query) and returns the nearest items, best first. */
   search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]>;

@@ -54,6 +54,7 @@ export const Item = Type.Object(
     role: Type.Optional(Type.String()),
     metadata: Type.Optional(Type.Record(Type.String(), Json)),
     createdAt: Type.String({ format: 'date-time' }),
+    occurredAt: Type.String({ format: 'date-time', description: 'When it happened (default: when it was stored)' }),
   },
   { $id: 'Item' },
 );

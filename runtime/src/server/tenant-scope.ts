@@ -1,6 +1,6 @@
 import type { SemanticMatch } from '../memory/manager';
 import { decodeScopedId, scopedId } from '../memory/tenancy';
-import type { ErasureRecord, StoredItem } from '../memory/types';
+import { type ErasureRecord, type StoredItem, occurredAtOf } from '../memory/types';
 
 /**
  * Keeps tenants apart in a shared memory, twice over: every id a client names (conversation,
@@ -50,6 +50,7 @@ export class TenantScope {
     return {
       ...rest,
       id: this.clientId(item.id) ?? item.id,
+      occurredAt: occurredAtOf(item),
       ...(item.conversationId === undefined ? {} : { conversationId: this.clientId(item.conversationId) as string }),
     };
   }

@@ -43,7 +43,7 @@ describe('AgentTeam memory', () => {
 
     const stored = await shortTerm.recent('c1', 10);
     expect(stored.map(({ id: _id, ...rest }) => rest)).toEqual([
-      { content: 'Explain tides', conversationId: 'c1', tenantId: 'acme', role: 'user', metadata: { channel: 'web', teamId: 'helpdesk' }, createdAt: expect.any(String) },
+      { content: 'Explain tides', conversationId: 'c1', tenantId: 'acme', role: 'user', metadata: { channel: 'web', teamId: 'helpdesk' }, createdAt: expect.any(String), occurredAt: expect.any(String) },
       {
         content: reply.content,
         conversationId: 'c1',
@@ -51,8 +51,11 @@ describe('AgentTeam memory', () => {
         role: 'assistant',
         metadata: { teamId: 'helpdesk', agent: 'researcher', model: 'fake-primary', provider: 'fake' },
         createdAt: expect.any(String),
+        occurredAt: expect.any(String),
       },
     ]);
+    // A turn occurs when it is stored.
+    for (const item of stored) expect(item.occurredAt).toBe(item.createdAt);
     // MEDIUM by default: mid-term keeps both, long-term neither.
     expect(await midTerm.idsOfConversation('c1')).toHaveLength(2);
     expect(longTerm.size).toBe(0);

@@ -130,6 +130,26 @@ export function longTermContract(name: string, create: () => Promise<{ store: Lo
         expect(hits).toContain(here);
         expect((await store.search(text, { limit: 10, tenantId: t, alpha })).map((h) => h.id)).toEqual([elsewhere, here]);
       });
+
+      // Half-open [occurredAfter, occurredBefore) (TimeRange); an item stored without occurredAt
+      // occurred when it was created (createdAt 2026-01-01 here).
+      it('keeps to a time range on occurredAt, the start included and the end not', async () => {
+        const t = uniqueId('tenant');
+        const ids = { created: uniqueId('created'), jan: uniqueId('jan'), feb: uniqueId('feb'), mar: uniqueId('mar') };
+        await store.upsert([
+          item(ids.created, `${text} (no time given)`, { tenantId: t }),
+          item(ids.jan, `${text} in January`, { tenantId: t, occurredAt: '2026-01-15T12:00:00.000Z' }),
+          item(ids.feb, `${text} in February`, { tenantId: t, occurredAt: '2026-02-01T00:00:00.000Z' }),
+          item(ids.mar, `${text} in March`, { tenantId: t, occurredAt: '2026-03-01T00:00:00.000Z' }),
+        ]);
+        const found = async (range: { occurredAfter?: string; occurredBefore?: string }) =>
+          (await store.search(text, { limit: 10, tenantId: t, alpha, ...range })).map((h) => h.id).sort();
+        expect(await found({ occurredAfter: '2026-02-01T00:00:00.000Z', occurredBefore: '2026-03-01T00:00:00.000Z' })).toEqual([ids.feb]);
+        expect(await found({ occurredAfter: '2026-02-01T00:00:00.000Z' })).toEqual([ids.feb, ids.mar].sort());
+        expect(await found({ occurredBefore: '2026-02-01T00:00:00.000Z' })).toEqual([ids.created, ids.jan].sort());
+        expect(await found({ occurredAfter: '2027-01-01T00:00:00.000Z' })).toEqual([]);
+        expect(await found({})).toEqual(Object.values(ids).sort());
+      });
     });
 
     it('reports its status', async () => {

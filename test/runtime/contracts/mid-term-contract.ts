@@ -25,7 +25,7 @@ export function midTermContract(name: string, create: () => Promise<Harness<MidT
 
     it('round-trips an item with every field', async () => {
       const id = uniqueId('i');
-      const stored = item(id, uniqueId('c'), 'a fact', 5, { role: 'assistant', tenantId: 'acme', metadata: { source: 'chat', score: 0.5, tags: ['x'], nested: { ok: true } } });
+      const stored = item(id, uniqueId('c'), 'a fact', 5, { role: 'assistant', tenantId: 'acme', occurredAt: '2025-12-24T18:30:00.000Z', metadata: { source: 'chat', score: 0.5, tags: ['x'], nested: { ok: true } } });
       await h.store.upsert(stored, later(60_000));
       expect(await h.store.get(id)).toEqual(stored);
       expect(await h.store.get(uniqueId('missing'))).toBeUndefined();
@@ -53,6 +53,28 @@ export function midTermContract(name: string, create: () => Promise<Harness<MidT
       await h.store.upsert(item(uniqueId('i'), uniqueId('c'), 'elsewhere', 9));
       expect((await h.store.byConversation(conversation, 10)).map((i) => i.content)).toEqual(['at 3', 'at 2', 'at 1']);
       expect((await h.store.byConversation(conversation, 2)).map((i) => i.content)).toEqual(['at 3', 'at 2']);
+    });
+
+    // Half-open [occurredAfter, occurredBefore) (TimeRange), newest first by createdAt as without
+    // a range, the limit counting only items within it; without occurredAt an item occurred at createdAt.
+    it('lists a conversation within a time range on occurredAt, the start included and the end not', async () => {
+      const conversation = uniqueId('c');
+      const day = (d: number) => new Date(Date.UTC(2025, 11, d)).toISOString();
+      await h.store.upsert(item(`${conversation}-1`, conversation, 'day 1', 1, { occurredAt: day(1) }));
+      await h.store.upsert(item(`${conversation}-2`, conversation, 'day 2', 2, { occurredAt: day(2) }));
+      await h.store.upsert(item(`${conversation}-3`, conversation, 'day 3', 3, { occurredAt: day(3) }));
+      await h.store.upsert(item(`${conversation}-4`, conversation, 'day 4', 4, { occurredAt: day(4) }));
+      await h.store.upsert(item(`${conversation}-x`, conversation, 'no time given', 6));
+      await h.store.upsert(item(uniqueId('i'), uniqueId('c'), 'elsewhere, day 2', 7, { occurredAt: day(2) }));
+      const within = async (range: { occurredAfter?: string; occurredBefore?: string }, limit = 10) =>
+        (await h.store.byConversation(conversation, limit, undefined, range)).map((i) => i.content);
+      expect(await within({ occurredAfter: day(2), occurredBefore: day(4) })).toEqual(['day 3', 'day 2']);
+      expect(await within({ occurredAfter: day(2), occurredBefore: day(4) }, 1)).toEqual(['day 3']);
+      expect(await within({ occurredBefore: day(2) })).toEqual(['day 1']);
+      expect(await within({ occurredAfter: day(4) })).toEqual(['no time given', 'day 4']);
+      expect(await within({ occurredAfter: day(5) })).toEqual(['no time given']);
+      expect(await within({ occurredAfter: at(7) })).toEqual([]);
+      expect(await within({})).toHaveLength(5);
     });
 
     it('never returns an expired item, but still knows its id for forgetting', async () => {

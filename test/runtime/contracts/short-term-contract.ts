@@ -109,7 +109,7 @@ export function shortTermContract(name: string, create: () => Promise<Harness<Sh
 
     it('returns items as stored, by id', async () => {
       const id = uniqueId('i');
-      const stored = item(id, uniqueId('c'), 'hello', { role: 'user', tenantId: 't1', metadata: { lang: 'en', tags: ['a'] } });
+      const stored = item(id, uniqueId('c'), 'hello', { role: 'user', tenantId: 't1', occurredAt: '2025-12-24T18:30:00.000Z', metadata: { lang: 'en', tags: ['a'] } });
       await h.store.remember(stored, 10, 60);
       expect(await h.store.getItem(id)).toEqual(stored);
     });

@@ -363,6 +363,52 @@ describe('memory routes', () => {
     expect((await post('/v1/memory/search', { query: 'plant', conversationId: 'c1' })).json().semantic).toEqual([]);
   });
 
+  it('stores when an item occurred and limits every part of a search to a time range [occurredAfter, occurredBefore)', async () => {
+    const conversationId = 'trip-dates';
+    const turns = [
+      { id: 'trip-1', content: 'we booked the Lisbon trip', occurredAt: '2025-03-10T09:00:00Z' },
+      { id: 'trip-2', content: 'the Lisbon trip moved to June', occurredAt: '2025-04-02T09:00:00+02:00' },
+      { id: 'trip-3', content: 'back from the Lisbon trip' },
+    ];
+    for (const turn of turns) expect((await post('/v1/memory', { item: { ...turn, conversationId }, importance: 'high' })).statusCode).toBe(201);
+
+    const search = async (range: object) => (await post('/v1/memory/search', { query: 'when was the Lisbon trip', conversationId, ...range })).json();
+    const all = await search({});
+    // Normalized to UTC; without occurredAt an item occurred when it was stored.
+    expect(all.recent.map((i: { id: string; occurredAt: string }) => [i.id, i.occurredAt])).toEqual([
+      ['trip-1', '2025-03-10T09:00:00.000Z'],
+      ['trip-2', '2025-04-02T07:00:00.000Z'],
+      ['trip-3', expect.stringMatching(/^\d{4}-\d\d-\d\dT/)],
+    ]);
+    const trip3 = all.recent[2];
+    expect(trip3.occurredAt).toBe(trip3.createdAt);
+
+    const april = await search({ occurredAfter: '2025-04-01T00:00:00Z', occurredBefore: '2025-05-01T00:00:00Z' });
+    const ids = (items: { id: string }[]) => items.map((i) => i.id);
+    expect(ids(april.recent)).toEqual(['trip-2']);
+    expect(april.related).toEqual([]);
+    expect(april.semantic.map((m: { item: { id: string } }) => m.item.id)).toEqual(['trip-2']);
+    const before = await search({ occurredBefore: '2025-04-02T07:00:00Z' }); // trip-2 exactly at the end: not within
+    expect(ids(before.recent)).toEqual(['trip-1']);
+    expect(before.semantic.map((m: { item: { id: string } }) => m.item.id)).toEqual(['trip-1']);
+  });
+
+  it('refuses a bad occurredAt or time range with 400 naming the field, storing nothing', async () => {
+    const bad = await post('/v1/memory', { item: { id: 'when-1', content: 'x', occurredAt: 'last tuesday' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'ORCH_INVALID_REQUEST', details: { problems: [expect.objectContaining({ path: 'body.item.occurredAt' })] } });
+    const notStored = await post('/v1/memory/search', { query: 'x', conversationId: 'when' });
+    expect(notStored.json().recent).toEqual([]);
+
+    const badRange = await post('/v1/memory/search', { query: 'x', conversationId: 'when', occurredAfter: 'yesterday' });
+    expect(badRange.statusCode).toBe(400);
+    expect(badRange.json().error).toMatchObject({ details: { problems: [expect.objectContaining({ path: 'body.occurredAfter' })] } });
+
+    const reversed = await post('/v1/memory/search', { query: 'x', conversationId: 'when', occurredAfter: '2025-05-01T00:00:00Z', occurredBefore: '2025-04-01T00:00:00Z' });
+    expect(reversed.statusCode).toBe(400);
+    expect(JSON.stringify(reversed.json().error)).toContain('occurredBefore');
+  });
+
   it('keeps tenant "a" and tenant "a:b" apart when their ids would join the same (b:c / c)', async () => {
     const [A, AB] = ['a-key-0123456789abcdef', 'ab-key-0123456789abcdef'];
     const shared = await build({ ...withKeys, [S.apiKeys]: `a=${A},a:b=${AB}` });

@@ -1,7 +1,7 @@
 import type { Ranked } from './fusion';
 import { TopK } from './top-k';
 import { terms as termsOf } from './lexical';
-import type { RowRestricts } from './vector-table';
+import { type RowRestricts, hasTimeRange, occurredInRange } from './vector-table';
 
 /**
  * BM25's parameters as commonly used: term-frequency saturation k1 = 1.2 and length normalization
@@ -33,6 +33,8 @@ interface Doc {
   readonly slot: number;
   readonly tenantId?: string;
   readonly conversationId?: string;
+  /** ms since the epoch; NaN: unknown. */
+  readonly occurredAt: number;
   /** Terms in the document. */
   readonly length: number;
   readonly frequencies: ReadonlyMap<string, number>;
@@ -85,7 +87,7 @@ export class Bm25Index {
       grown.set(this.accumulator);
       this.accumulator = grown;
     }
-    const doc: Doc = { id, slot, tenantId: restricts.tenantId, conversationId: restricts.conversationId, length, frequencies };
+    const doc: Doc = { id, slot, tenantId: restricts.tenantId, conversationId: restricts.conversationId, occurredAt: restricts.occurredAt ?? NaN, length, frequencies };
     let partition = this.partitions.get(doc.tenantId);
     if (!partition) this.partitions.set(doc.tenantId, (partition = { docs: 0, totalLength: 0, postings: new Map() }));
     partition.docs++;
@@ -140,6 +142,8 @@ export class Bm25Index {
     const averageLength = totalLength / N;
     const acc = this.accumulator;
     const touched: Doc[] = [];
+    // Like the conversation, a time range filters candidates; the statistics stay the tenant's.
+    const ranged = hasTimeRange(restricts);
     for (const term of new Set(termsOf(query))) {
       const postings = partitions.map((p) => p.postings.get(term)).filter((s) => s !== undefined);
       const n = postings.reduce((sum, s) => sum + s.size, 0);
@@ -148,6 +152,7 @@ export class Bm25Index {
       for (const posting of postings) {
         for (const [doc, tf] of posting) {
           if (restricts.conversationId !== undefined && doc.conversationId !== restricts.conversationId) continue;
+          if (ranged && !occurredInRange(doc.occurredAt, restricts)) continue;
           if (acc[doc.slot] === 0) touched.push(doc);
           acc[doc.slot] += bm25Term(tf, idf, doc.length, averageLength);
         }

@@ -1,6 +1,6 @@
 import { type Problem, defaultEmbeddingDimensions } from '../../contract';
 import { MemoryOptionsError } from '../errors';
-import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
+import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, type VectorMatch, type VectorSearchOptions, occurredAtOf } from '../types';
 import { Bm25Index } from './bm25-index';
 import { fuseRanks } from './fusion';
 import { HashingEmbedder } from './hashing-embedder';
@@ -39,6 +39,16 @@ export interface EmbeddedLongTermOptions {
    * dense scores approximate (recall against exact search in BENCHMARKS.md). @default "float32"
    */
   readonly precision?: VectorPrecision;
+}
+
+/** A search's restricts as both signals apply them (times in ms since the epoch). */
+function rowRestricts(options: VectorSearchOptions): RowRestricts {
+  return {
+    tenantId: options.tenantId,
+    conversationId: options.conversationId,
+    ...(options.occurredAfter === undefined ? {} : { occurredFrom: Date.parse(options.occurredAfter) }),
+    ...(options.occurredBefore === undefined ? {} : { occurredBefore: Date.parse(options.occurredBefore) }),
+  };
 }
 
 /**
@@ -95,7 +105,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
   async upsert(items: readonly StoredItem[]): Promise<void> {
     const vectors = await this.embedder.embed(items.map((i) => i.content), 'document');
     items.forEach((item, k) => {
-      const restricts = { tenantId: item.tenantId, conversationId: item.conversationId };
+      const restricts = { tenantId: item.tenantId, conversationId: item.conversationId, occurredAt: Date.parse(occurredAtOf(item)) };
       this.table.put(item.id, vectors[k], restricts);
       this.lexical.put(item.id, item.content, restricts);
     });
@@ -110,7 +120,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
   async search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]> {
     const alpha = options.alpha ?? this.alpha;
     if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
-    const restricts = { tenantId: options.tenantId, conversationId: options.conversationId };
+    const restricts = rowRestricts(options);
     const dense = async (limit: number) => {
       const [vector] = await this.embedder.embed([query], 'query');
       return this.table.nearest(vector, limit, restricts);
@@ -122,9 +132,9 @@ export class EmbeddedLongTermStore implements LongTermStore {
     return fuseRanks(alpha === 0 ? [] : await dense(depth), lexical, alpha, options.limit);
   }
 
-  /** Exact top-k by dot product (dense only), honouring the tenant and conversation restricts. */
+  /** Exact top-k by dot product (dense only), honouring the tenant, conversation and time restricts. */
   nearest(vector: Float32Array, options: VectorSearchOptions): VectorMatch[] {
-    return this.table.nearest(vector, options.limit, { tenantId: options.tenantId, conversationId: options.conversationId });
+    return this.table.nearest(vector, options.limit, rowRestricts(options));
   }
 
   async remove(ids: readonly string[]): Promise<void> {

@@ -21,11 +21,27 @@ export interface Neighbour {
   readonly score: number;
 }
 
-/** What a scan is restricted to; undefined: any. */
+/** What a row is stored with, and a scan restricted to; undefined: any. */
 export interface RowRestricts {
   readonly tenantId?: string;
   readonly conversationId?: string;
+  /** A row's: when its item occurred, in ms since the epoch (undefined: unknown, outside every time range). */
+  readonly occurredAt?: number;
+  /** A scan's: only rows that occurred at or after this instant (ms since the epoch). */
+  readonly occurredFrom?: number;
+  /** A scan's: only rows that occurred strictly before this instant (ms since the epoch). */
+  readonly occurredBefore?: number;
 }
+
+/** Whether a row's `occurredAt` (NaN: unknown) lies within a scan's time range. */
+export function occurredInRange(occurredAt: number, restricts: RowRestricts): boolean {
+  if (restricts.occurredFrom !== undefined && !(occurredAt >= restricts.occurredFrom)) return false;
+  if (restricts.occurredBefore !== undefined && !(occurredAt < restricts.occurredBefore)) return false;
+  return true;
+}
+
+/** Whether a scan's restricts hold a time range. */
+export const hasTimeRange = (restricts: RowRestricts): boolean => restricts.occurredFrom !== undefined || restricts.occurredBefore !== undefined;
 
 /** Rows the kernel reports per call: bounds the output buffers, not the table. */
 const CHUNK_ROWS = 4096;
@@ -96,6 +112,11 @@ export class VectorTable {
   private i32!: Int32Array;
   private i8!: Int8Array;
   private ids: string[] = [];
+  /**
+   * Each row's `occurredAt` (NaN: unknown), beside the records rather than in their header: the
+   * kernel filters on tenant and conversation; a time range is checked on the few rows it reports.
+   */
+  private occurred: number[] = [];
   private readonly rowOf = new Map<string, number>();
   private readonly tenants = new Ordinals();
   private readonly conversations = new Ordinals();
@@ -137,10 +158,12 @@ export class VectorTable {
       row = this.ids.length;
       if (row >= this.capacity) this.grow();
       this.ids.push(id);
+      this.occurred.push(NaN);
       this.rowOf.set(id, row);
     } else {
       this.releaseRow(row);
     }
+    this.occurred[row] = restricts.occurredAt ?? NaN;
     const at = this.base + row * this.recordBytes;
     this.i32[at / 4] = tenant;
     this.i32[at / 4 + 1] = conversation;
@@ -159,15 +182,18 @@ export class VectorTable {
       const from = this.base + last * this.recordBytes;
       this.bytes.copyWithin(to, from, from + this.recordBytes);
       this.ids[row] = this.ids[last];
+      this.occurred[row] = this.occurred[last];
       this.rowOf.set(this.ids[row], row);
     }
     this.ids.pop();
+    this.occurred.pop();
     this.rowOf.delete(id);
     return true;
   }
 
   clear(): void {
     this.ids = [];
+    this.occurred = [];
     this.rowOf.clear();
     this.tenants.clear();
     this.conversations.clear();
@@ -184,6 +210,7 @@ export class VectorTable {
     const best = new TopK(k);
     const scores = this.outScores / 4;
     const rows = this.outRows / 4;
+    const ranged = hasTimeRange(restricts);
     for (let start = 0; start < this.ids.length; start += CHUNK_ROWS) {
       const end = Math.min(this.ids.length, start + CHUNK_ROWS);
       const found =
@@ -192,7 +219,7 @@ export class VectorTable {
           : this.kernel.scanF32(this.base, start, end, this.recordBytes, 0, this.vectorBytes, tenant, conversation, this.outScores, this.outRows);
       for (let j = 0; j < found; j++) {
         const score = this.f32[scores + j];
-        if (score > best.threshold) best.push(score, this.i32[rows + j]);
+        if (score > best.threshold && (!ranged || occurredInRange(this.occurred[this.i32[rows + j]], restricts))) best.push(score, this.i32[rows + j]);
       }
     }
     return best.sorted().map(({ score, item }) => ({ id: this.ids[item], score }));

@@ -3,7 +3,7 @@ import type { IndexServiceClient } from '@google-cloud/aiplatform/build/src/v1/i
 import type { MatchServiceClient } from '@google-cloud/aiplatform/build/src/v1/match_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
-import type { Embedder, LayerStatus, LongTermStore, StoredItem, VectorMatch, VectorSearchOptions } from '../types';
+import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, type TimeRange, type VectorMatch, type VectorSearchOptions, occurredAtOf } from '../types';
 import { type Problem, VECTOR_QUERY_ACCESS, type VectorQueryAccess, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
 import { endpointOf, googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
 import { MemoryOptionsError } from '../errors';
@@ -16,10 +16,17 @@ export { VertexCredentialsError } from '../../google/client';
 export { PRIVATE_MATCH_PORT } from './vertex-private-match';
 
 type Restriction = protos.google.cloud.aiplatform.v1.IndexDatapoint.IRestriction;
+type NumericRestriction = protos.google.cloud.aiplatform.v1.IndexDatapoint.INumericRestriction;
 
 /** Restrict namespaces written on every datapoint and matched by every search. */
 export const TENANT_NAMESPACE = 'tenant';
 export const CONVERSATION_NAMESPACE = 'conversation';
+/**
+ * Numeric restrict namespace of every datapoint: when its item occurred, in ms since the epoch
+ * (`value_int`), so a search's time range filters on the server ("Filter vector matches", numeric
+ * restricts; `IndexDatapoint.NumericRestriction` of the v1 protos).
+ */
+export const OCCURRED_AT_NAMESPACE = 'occurred_at';
 
 const PUBLIC_MATCH_SERVICE = 'google.cloud.aiplatform.v1.MatchService';
 const UNIMPLEMENTED = 12; // grpc.status.UNIMPLEMENTED, without loading grpc-js to name it
@@ -131,6 +138,12 @@ export interface VertexLongTermOptions {
 
 export type TokenRestrict = { readonly namespace: string; readonly allow: readonly string[] };
 
+/**
+ * A query's numeric restrict: datapoints whose value in `namespace` is `op` `value` are eligible
+ * (the operator names of both protos' `Operator` enums); a datapoint without the namespace is not.
+ */
+export type NumericRestrict = { readonly namespace: string; readonly value: number; readonly op: 'GREATER_EQUAL' | 'LESS' };
+
 /** What both query paths send. */
 interface NeighborQuery {
   readonly featureVector: number[];
@@ -138,6 +151,7 @@ interface NeighborQuery {
   readonly hybrid?: { readonly sparse: SparseEmbedding; readonly alpha: number };
   readonly limit: number;
   readonly restricts: readonly TokenRestrict[];
+  readonly numeric: readonly NumericRestrict[];
 }
 
 /** A neighbor as both paths answer: its id and its two distances (0 where unset: proto3 sends no zero). */
@@ -254,6 +268,7 @@ export class VertexLongTermStore implements LongTermStore {
           hybrid: sparse && { sparse, alpha },
           limit: options.limit,
           restricts: tokenRestricts(options.tenantId, options.conversationId),
+          numeric: timeRestricts(options),
         },
         this.options.queryTimeoutMs ?? 10_000,
       );
@@ -298,7 +313,7 @@ export class VertexLongTermStore implements LongTermStore {
   // About hybrid search).
   private publicQuery(match: MatchServiceClient): QueryClient {
     return {
-      neighbors: async ({ featureVector, hybrid, limit, restricts }, timeout) => {
+      neighbors: async ({ featureVector, hybrid, limit, restricts, numeric }, timeout) => {
         const [response] = await match
           .findNeighbors(
             {
@@ -311,6 +326,7 @@ export class VertexLongTermStore implements LongTermStore {
                     featureVector,
                     ...(hybrid ? { sparseEmbedding: { values: hybrid.sparse.values, dimensions: hybrid.sparse.dimensions } } : {}),
                     restricts: restricts.map(asRestriction),
+                    ...(numeric.length > 0 ? { numericRestricts: numeric.map(asNumericRestriction) } : {}),
                   },
                   neighborCount: limit,
                   ...(hybrid ? { rrf: { alpha: hybrid.alpha } } : {}),
@@ -332,7 +348,7 @@ export class VertexLongTermStore implements LongTermStore {
   // The private Match names no endpoint: the address is the deployed index's.
   private privateQuery(client: PrivateMatchClient): QueryClient {
     return {
-      neighbors: ({ featureVector, hybrid, limit, restricts }, timeout) =>
+      neighbors: ({ featureVector, hybrid, limit, restricts, numeric }, timeout) =>
         client
           .match(
             {
@@ -343,6 +359,7 @@ export class VertexLongTermStore implements LongTermStore {
                 : {}),
               numNeighbors: limit,
               restricts: restricts.map((r) => ({ name: r.namespace, allowTokens: r.allow })),
+              ...(numeric.length > 0 ? { numericRestricts: numeric.map((n) => ({ name: n.namespace, valueInt: n.value, op: n.op })) } : {}),
             },
             timeout,
           )
@@ -365,7 +382,7 @@ export class VertexLongTermStore implements LongTermStore {
   private async probe({ query }: Connection): Promise<void> {
     const unit = new Array<number>(this.dimensions).fill(0);
     unit[0] = 1;
-    await query.neighbors({ featureVector: unit, limit: 1, restricts: [] }, this.options.probeTimeoutMs ?? 5000);
+    await query.neighbors({ featureVector: unit, limit: 1, restricts: [], numeric: [] }, this.options.probeTimeoutMs ?? 5000);
   }
 
   /** Runs `op` on the open clients and remembers whether it failed (for status()); errors still propagate. */
@@ -436,6 +453,8 @@ export function datapointOf(item: StoredItem, vector: Float32Array): protos.goog
     featureVector: Array.from(vector),
     ...(sparse ? { sparseEmbedding: { values: sparse.values, dimensions: sparse.dimensions } } : {}),
     restricts: restrictsOf(item.tenantId, item.conversationId),
+    // A datapoint's numeric restrict carries no operator: "specifying this for a datapoint is an error".
+    numericRestricts: [{ namespace: OCCURRED_AT_NAMESPACE, valueInt: Date.parse(occurredAtOf(item)) }],
   };
 }
 
@@ -466,6 +485,18 @@ export function tokenRestricts(tenantId: string | undefined, conversationId: str
   if (tenantId !== undefined) restricts.push({ namespace: TENANT_NAMESPACE, allow: [tenantId] });
   if (conversationId !== undefined) restricts.push({ namespace: CONVERSATION_NAMESPACE, allow: [conversationId] });
   return restricts;
+}
+
+/** A search's time range as numeric restricts on `OCCURRED_AT_NAMESPACE` (AND across them): [after, before). */
+export function timeRestricts(range: TimeRange): NumericRestrict[] {
+  const restricts: NumericRestrict[] = [];
+  if (range.occurredAfter !== undefined) restricts.push({ namespace: OCCURRED_AT_NAMESPACE, value: Date.parse(range.occurredAfter), op: 'GREATER_EQUAL' });
+  if (range.occurredBefore !== undefined) restricts.push({ namespace: OCCURRED_AT_NAMESPACE, value: Date.parse(range.occurredBefore), op: 'LESS' });
+  return restricts;
+}
+
+function asNumericRestriction(n: NumericRestrict): NumericRestriction {
+  return { namespace: n.namespace, valueInt: n.value, op: n.op };
 }
 
 function asRestriction(r: TokenRestrict): Restriction {

@@ -37,6 +37,13 @@ export interface MatchSparseEmbedding {
   readonly dimension: readonly number[];
 }
 
+/** `NumericNamespace` of match_service.proto: a numeric restrict of a query (AND across namespaces). */
+export interface MatchNumericNamespace {
+  readonly name: string;
+  readonly valueInt: number;
+  readonly op: 'GREATER_EQUAL' | 'LESS';
+}
+
 /** The fields of `MatchRequest` this runtime sets. */
 export interface MatchRequest {
   readonly deployedIndexId: string;
@@ -47,6 +54,7 @@ export interface MatchRequest {
   readonly rrf?: { readonly alpha: number };
   readonly numNeighbors: number;
   readonly restricts: readonly MatchNamespace[];
+  readonly numericRestricts?: readonly MatchNumericNamespace[];
 }
 
 export interface MatchNeighbor {

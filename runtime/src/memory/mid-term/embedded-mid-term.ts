@@ -1,7 +1,7 @@
 import { frozenCopy } from '../frozen';
 import { tombstoneKey } from '../erasure-record';
 import { ofTenant } from '../tenancy';
-import type { ErasureRecord, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
+import { type ErasureRecord, type LayerStatus, type MidTermStore, type StoredItem, type TenantFilter, type TimeRange, occurredWithin } from '../types';
 
 interface Row {
   item: StoredItem;
@@ -71,11 +71,11 @@ export class EmbeddedMidTermStore implements MidTermStore {
     });
   }
 
-  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
+  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter, range?: TimeRange): Promise<StoredItem[]> {
     const rows = this.conversations.get(conversationId) ?? [];
     const found: StoredItem[] = [];
     for (let i = rows.length - 1; i >= 0 && found.length < limit; i--) {
-      if (this.alive(rows[i]) && ofTenant(rows[i].item, tenantId)) found.push(rows[i].item);
+      if (this.alive(rows[i]) && ofTenant(rows[i].item, tenantId) && (range === undefined || occurredWithin(rows[i].item, range))) found.push(rows[i].item);
     }
     return found;
   }

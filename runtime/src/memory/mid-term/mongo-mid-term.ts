@@ -4,7 +4,7 @@ import { MID_TERM_INDEXES, MID_TERM_TTL, type MidTermIndex, erasureCollectionNam
 import { tombstoneKey } from '../erasure-record';
 import { MemoryOptionsError } from '../errors';
 import { BackendUnavailableError, ConnectionState, type ReconnectOptions, reconnectBackoff } from '../reconnect';
-import type { ErasureRecord, Json, LayerStatus, MidTermStore, StoredItem, TenantFilter } from '../types';
+import { type ErasureRecord, type Json, type LayerStatus, type MidTermStore, type StoredItem, type TenantFilter, type TimeRange, occurredAtOf } from '../types';
 
 export interface MongoMidTermOptions {
   /**
@@ -58,6 +58,8 @@ export interface MemoryDocument {
   role?: string;
   metadata?: Record<string, Json>;
   createdAt: Date;
+  /** A Date, so time ranges compare instants (absent on documents written before it existed: read as `createdAt`). */
+  occurredAt?: Date;
   updatedAt: Date;
   /** null: kept until forgotten. */
   expiresAt: Date | null;
@@ -305,9 +307,11 @@ export class MongoMidTermStore implements MidTermStore {
     return docs.map(toItem);
   }
 
-  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter): Promise<StoredItem[]> {
+  async byConversation(conversationId: string, limit: number, tenantId?: TenantFilter, range?: TimeRange): Promise<StoredItem[]> {
+    // The range filters within the conversation's documents, which the conversation_recent index
+    // finds and orders: a conversation is small enough that no index on occurredAt is needed.
     const docs = await this.documents
-      .find({ ...conversationFilter(conversationId, tenantId), ...this.unexpired() })
+      .find({ ...conversationFilter(conversationId, tenantId), ...(range === undefined ? this.unexpired() : { $and: [this.unexpired(), occurredFilter(range)] }) })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();
@@ -400,6 +404,7 @@ export function documentOf(item: StoredItem, expiresAt: Date | undefined, now: D
     _id: item.id,
     content: item.content,
     createdAt: new Date(item.createdAt),
+    occurredAt: new Date(occurredAtOf(item)),
     updatedAt: now,
     expiresAt: expiresAt ?? null,
   };
@@ -425,8 +430,22 @@ export function conversationFilter(conversationId: string, tenantId?: TenantFilt
   return { conversationId, ...tenantField(tenantId) };
 }
 
+/**
+ * The filter of a time range on `occurredAt`; a document written before `occurredAt` existed is
+ * read as having occurred at its `createdAt`, as `occurredAtOf` reads the item.
+ */
+export function occurredFilter(range: TimeRange): Document {
+  const within = {
+    ...(range.occurredAfter === undefined ? {} : { $gte: new Date(range.occurredAfter) }),
+    ...(range.occurredBefore === undefined ? {} : { $lt: new Date(range.occurredBefore) }),
+  };
+  if (Object.keys(within).length === 0) return {};
+  return { $or: [{ occurredAt: within }, { occurredAt: { $exists: false }, createdAt: within }] };
+}
+
 function toItem(doc: MemoryDocument): StoredItem {
-  const item: { -readonly [K in keyof StoredItem]: StoredItem[K] } = { id: doc._id, content: doc.content, createdAt: doc.createdAt.toISOString() };
+  const createdAt = doc.createdAt.toISOString();
+  const item: { -readonly [K in keyof StoredItem]: StoredItem[K] } = { id: doc._id, content: doc.content, createdAt, occurredAt: doc.occurredAt?.toISOString() ?? createdAt };
   if (doc.conversationId !== undefined) item.conversationId = doc.conversationId;
   if (doc.tenantId !== undefined) item.tenantId = doc.tenantId;
   if (doc.role !== undefined) item.role = doc.role;

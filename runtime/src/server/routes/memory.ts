@@ -16,6 +16,7 @@ const StoreBody = Type.Object(
         role: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         metadata: Type.Optional(Metadata()),
         createdAt: Type.Optional(Type.String({ format: 'date-time' })),
+        occurredAt: Type.Optional(Type.String({ format: 'date-time', description: 'When it happened, e.g. a turn of an imported history (default: when it is stored)' })),
       },
       { additionalProperties: false },
     ),
@@ -36,6 +37,8 @@ const SearchBody = Type.Object(
     conversationId: ClientId,
     withinConversation: Type.Optional(Type.Boolean({ description: 'Restrict semantic matches to this conversation (default: all of the tenant)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    occurredAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only items that occurred at or after this instant, in every part' })),
+    occurredBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only items that occurred before this instant, in every part' })),
   },
   { additionalProperties: false },
 );
@@ -78,12 +81,14 @@ const memoryRoutes: FastifyPluginAsyncTypebox<{ memory: LayeredMemoryManager; id
     '/memory/search',
     { schema: { summary: 'Context for a query: recent turns, older ones, semantic matches', body: SearchBody, response: { 200: Type.Ref('Context'), ...commonErrors } } },
     async (request) => {
-      const { query, conversationId, withinConversation, limit } = request.body;
+      const { query, conversationId, withinConversation, limit, occurredAfter, occurredBefore } = request.body;
       const scope = request.scope;
       const context = await memory.retrieveContext(query, scope.id(conversationId), {
         tenantId: request.tenant,
         semanticWithinConversation: withinConversation,
         semanticLimit: limit,
+        occurredAfter,
+        occurredBefore,
       });
       return {
         recent: scope.items(context.recent),
