@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, ChatRequest, LlmClient, RoutedChatResult } from '../llm/types';
 import type { MemoryContext } from '../memory/manager';
-import type { StoredItem } from '../memory/types';
+import { type StoredItem, occurredAtOf } from '../memory/types';
 import { datedText } from '../llm/dated-text';
 import { LlmRouterError } from '../llm/router';
 import { AgentConfigError } from './errors';
@@ -37,14 +37,14 @@ export function contextMessages(systemPrompt: string, memory: MemoryContext, mes
   if (recalled.length > 0) sections.push(`Possibly relevant, from memory:\n${recalled.map(line).join('\n')}`);
 
   const turns = memory.recent.map((item): ChatMessage =>
-    item.role === 'assistant' ? { role: 'assistant', content: item.content } : { role: 'user', content: datedText(item.createdAt, item.content) },
+    item.role === 'assistant' ? { role: 'assistant', content: item.content } : { role: 'user', content: datedText(occurredAtOf(item), item.content) },
   );
   return [{ role: 'system', content: sections.join('\n\n') }, ...turns, { role: 'user', content: message.content }];
 }
 
 function line(item: StoredItem): string {
   const text = item.content.length > BACKGROUND_ITEM_CHARS ? `${item.content.slice(0, BACKGROUND_ITEM_CHARS)}…` : item.content;
-  return `- ${datedText(item.createdAt, `${item.role ?? 'note'}: ${text}`)}`;
+  return `- ${datedText(occurredAtOf(item), `${item.role ?? 'note'}: ${text}`)}`;
 }
 
 /** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts (or every attempt, when none answered). */

@@ -64,4 +64,14 @@ describe('contextMessages', () => {
     expect(recent.content).toBe('[2025-07-14 21:59 UTC] I moved to Lyon');
     expect(system.content).toBe('P\n\nPossibly relevant, from memory:\n- [yesterday] fact: Likes rye');
   });
+
+  it('dates an item by when it happened (occurredAt) when it says so, not by when it was stored', () => {
+    const memory: MemoryContext = {
+      recent: [{ ...item('r1', 'We opened the bakery', 'user'), createdAt: '2026-03-01T12:00:00.000Z', occurredAt: '2019-05-03T08:30:00.000Z' }],
+      related: [],
+      semantic: [],
+      degraded: [],
+    };
+    expect(contextMessages('P', memory, message)[1].content).toBe('[2019-05-03 08:30 UTC] We opened the bakery');
+  });
 });
