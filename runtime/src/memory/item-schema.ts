@@ -169,16 +169,22 @@ export function parseItem(input: unknown, now: Date): StoredItem {
 const TimeRangeSchema = z.strictObject({ occurredAfter: isoDateTime.optional(), occurredBefore: isoDateTime.optional() });
 
 /**
- * Checks an untrusted time range: ISO-8601 date-times, `occurredAfter` not after `occurredBefore`;
- * returns it normalized to UTC. Throws `MemoryValidationError` naming the field.
+ * Checks an untrusted time range: ISO-8601 date-times; returns it normalized to UTC. Throws
+ * `MemoryValidationError` naming the field. A range that ends before it starts is valid and empty
+ * (`isEmptyRange`), as the half-open interval it is: no JSON Schema can compare the two fields, so
+ * refusing it would refuse requests the API document says are valid (schemathesis found that).
  */
 export function parseTimeRange(input: TimeRange): TimeRange {
   const result = TimeRangeSchema.safeParse({ occurredAfter: input.occurredAfter, occurredBefore: input.occurredBefore });
   if (!result.success) throw new MemoryValidationError(problemsFromZod(result.error));
   const after = result.data.occurredAfter === undefined ? undefined : new Date(result.data.occurredAfter).toISOString();
   const before = result.data.occurredBefore === undefined ? undefined : new Date(result.data.occurredBefore).toISOString();
-  if (after !== undefined && before !== undefined && after > before) throw MemoryValidationError.of('occurredBefore', 'a date-time not before occurredAfter');
   return { ...(after === undefined ? {} : { occurredAfter: after }), ...(before === undefined ? {} : { occurredBefore: before }) };
+}
+
+/** Whether nothing can occur within `range`: `[occurredAfter, occurredBefore)` with the end not after the start. */
+export function isEmptyRange(range: TimeRange): boolean {
+  return range.occurredAfter !== undefined && range.occurredBefore !== undefined && range.occurredBefore <= range.occurredAfter;
 }
 
 const IMPORTANCE: ReadonlySet<string> = new Set(ImportanceSchema.options);

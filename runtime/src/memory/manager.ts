@@ -3,7 +3,7 @@ import { failureReason as reason, withDeadline } from './deadline';
 import { targetsOf, tombstoneKey } from './erasure-record';
 import { Eraser } from './eraser';
 import { LayerFailure, MemoryErasedError, MemoryOptionsError, MemoryValidationError, MemoryWriteError } from './errors';
-import { parseId, parseImportance, parseItem, parseTimeRange } from './item-schema';
+import { isEmptyRange, parseId, parseImportance, parseItem, parseTimeRange } from './item-schema';
 import { type ErasureRecord, type ErasureTarget, type Importance, type LayerName, type LayerStatus, type LongTermStore, type MidTermStore, type ShortTermStore, type StoredItem, type TimeRange, occurredWithin } from './types';
 
 export interface MemoryManagerOptions {
@@ -283,6 +283,8 @@ export class LayeredMemoryManager {
     parseId('conversationId', conversationId);
     if (options.tenantId !== undefined) parseId('tenantId', options.tenantId);
     const range = parseTimeRange(options);
+    // Nothing occurs within an empty range: no layer needs asking.
+    if (isEmptyRange(range)) return { recent: [], related: [], semantic: [], degraded: [] };
     const ranged = range.occurredAfter !== undefined || range.occurredBefore !== undefined;
     const degraded: string[] = [];
     const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {

@@ -38,7 +38,7 @@ const SearchBody = Type.Object(
     withinConversation: Type.Optional(Type.Boolean({ description: 'Restrict semantic matches to this conversation (default: all of the tenant)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
     occurredAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only items that occurred at or after this instant, in every part' })),
-    occurredBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only items that occurred before this instant, in every part' })),
+    occurredBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only items that occurred before this instant, in every part; not after occurredAfter: an empty range, nothing found' })),
   },
   { additionalProperties: false },
 );
