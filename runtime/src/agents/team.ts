@@ -7,7 +7,7 @@ import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
 import { AgentConfigError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
-import { FactExtractor } from './fact-extractor';
+import { FACT_ROLE, FactExtractor } from './fact-extractor';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import { TraceRecorder } from './trace';
@@ -264,12 +264,15 @@ async function abortable(run: Promise<TeamResult>, signal: AbortSignal, trace: T
   throw new RunAbortedError(signal.reason, trace.steps);
 }
 
-/** The context without the message being answered: the agent gets that as the message itself. */
+/** The context without the message being answered (the agent gets that as the message itself), facts as background. */
 function withoutItem(context: MemoryContext, id: string): MemoryContext {
+  // Extracted facts are stored with the conversation (so they go with it) and so come back among
+  // its recent items; they are notes about it, not turns: shown as background, newest first.
+  const recentFacts = context.recent.filter((i) => i.role === FACT_ROLE).reverse();
   return {
     ...context,
-    recent: context.recent.filter((i) => i.id !== id),
-    related: context.related.filter((i) => i.id !== id),
+    recent: context.recent.filter((i) => i.id !== id && i.role !== FACT_ROLE),
+    related: [...recentFacts, ...context.related.filter((i) => i.id !== id)],
     semantic: context.semantic.filter((m) => m.item.id !== id),
   };
 }

@@ -81,6 +81,18 @@ describe('memory extraction', () => {
     expect(elsewhere.semantic).toEqual([]);
   });
 
+  it("shows the next turn's model the facts as background, not as turns of the conversation", async () => {
+    const { team } = await setup(EXTRACTING);
+    server.enqueue(reply.text('Nice to meet you, Dana!'), facts("The user's name is Dana."), reply.text('You are Dana.'), facts());
+    await team.processMessage({ conversationId: 'c1', content: 'My name is Dana.' });
+    await team.processMessage({ conversationId: 'c1', content: 'What is my name?' });
+
+    const answer = server.requests[2].body['messages'] as { role: string; content: string }[];
+    expect(answer[0]).toMatchObject({ role: 'system', content: expect.stringContaining("fact: The user's name is Dana.") });
+    expect(answer.slice(1).map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(answer.slice(1).some((m) => m.content.includes("The user's name is Dana."))).toBe(false);
+  });
+
   it('merges a near-duplicate into the known fact (newer wording, both sources) and adds a different one', async () => {
     const { team, midTerm } = await setup(EXTRACTING);
     server.enqueue(reply.text('Noted.'), facts('Dana runs a bakery in Lyon.'));
@@ -99,9 +111,9 @@ describe('memory extraction', () => {
     expect(sources.slice(0, 2)).toEqual(first.metadata?.sourceTurns);
 
     // One word that matters apart is a different fact, not a duplicate.
-    server.enqueue(reply.text('Two bakeries!'), facts('Dana runs a bakery in Paris.'));
+    server.enqueue(reply.text('Two bakeries!'), facts('Dana runs a bakery in Paris, France.'));
     await team.processMessage({ conversationId: 'c1', tenantId: 'acme', content: 'I also run one in Paris.' });
-    expect((await factsOf(midTerm, 'c1', 'acme')).map((f) => f.content).sort()).toEqual(['Dana runs a bakery in Lyon, France.', 'Dana runs a bakery in Paris.']);
+    expect((await factsOf(midTerm, 'c1', 'acme')).map((f) => f.content).sort()).toEqual(['Dana runs a bakery in Lyon, France.', 'Dana runs a bakery in Paris, France.']);
   });
 
   it("does not merge with another tenant's fact", async () => {
