@@ -253,7 +253,7 @@ describe('retrieveContext', () => {
     const context = await manager.retrieveContext('what is my dog called', 'c1');
     expect(context.recent.map((i) => i.id)).toEqual(['t2', 't3']);
     expect(context.related.map((i) => i.id)).toEqual(['t1']);
-    expect(context.semantic).toEqual([{ item: expect.objectContaining({ id: 't1', content: 'my dog is called Rex' }), score: expect.any(Number) }]);
+    expect(context.semantic).toEqual([{ item: expect.objectContaining({ id: 't1', content: 'my dog is called Rex' }), score: expect.any(Number), dense: expect.any(Number) }]);
     expect(context.degraded).toEqual([]);
   });
 

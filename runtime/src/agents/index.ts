@@ -13,6 +13,7 @@ export {
   TeamConfigError,
   describeFailure,
 } from './errors';
+export { FACT_MERGE_SIMILARITY, FACT_ROLE, FactExtractor, type ExtractionResult, parseFacts } from './fact-extractor';
 export { LlmAgent, type LlmAgentConfig, LlmAgentConfigSchema } from './llm-agent';
 export { checkDeployment, contextMessages, tracedChat } from './llm-call';
 export { type AgentInfo, AgentInfoSchema, AgentRegistry, type AgentRegistryOptions, createDefaultRegistry } from './registry';

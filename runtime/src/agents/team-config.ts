@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ImportanceSchema } from '../memory/item-schema';
 import { problemsFromZod } from '../contract';
 import { TeamConfigError } from './errors';
+import { FACT_MERGE_SIMILARITY } from './fact-extractor';
 
 // 52 characters at most: a coordinator's tool for a member is `delegate_to_<name>`, and OpenAI
 // caps tool names at 64.
@@ -25,6 +26,21 @@ const AgentEntrySchema = z.strictObject({
     .transform((config) => config ?? {}),
 });
 
+/**
+ * Memory extraction: after each reply, the model distils the user's message into short facts,
+ * stored as HIGH items linked to their turns (`FactExtractor`). Off by default: it costs a model
+ * call per message and keeps what users say for good (until forgotten).
+ */
+const ExtractionSchema = z
+  .strictObject({
+    enabled: z.boolean('true or false').default(false),
+    /** The router deployment asked for facts. @default the router's default */
+    deployment: z.string().min(1, "a deployment name of the router's").optional(),
+    /** Cosine similarity above which a new fact replaces a known one. @default FACT_MERGE_SIMILARITY (0.9) */
+    mergeAbove: z.number('a number').min(0, 'a cosine similarity from 0 to 1').max(1, 'a cosine similarity from 0 to 1').default(FACT_MERGE_SIMILARITY),
+  }, 'a mapping with enabled, deployment, mergeAbove')
+  .default({ enabled: false, mergeAbove: FACT_MERGE_SIMILARITY });
+
 export const TeamConfigSchema = z
   .strictObject({
     /** How clients name the team (`/v1/teams/<id>/…`). */
@@ -35,6 +51,8 @@ export const TeamConfigSchema = z
     /** Importance of the messages and replies the team stores in memory. @default "medium" */
     importance: ImportanceSchema.default('medium'),
     agents: z.array(AgentEntrySchema, 'a list of agents').min(1, 'at least one agent'),
+    /** @default { enabled: false } */
+    extraction: ExtractionSchema,
   })
   .superRefine((team, ctx) => {
     const firstIndex = new Map<string, number>();

@@ -7,6 +7,7 @@ import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
 import { AgentConfigError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
+import { FACT_ROLE, FactExtractor } from './fact-extractor';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import { TraceRecorder } from './trace';
@@ -78,6 +79,8 @@ export class AgentTeam {
     private readonly importance: Importance,
     private readonly deps: TeamDeps,
     private readonly options: TeamOptions,
+    /** Set when the config enables memory extraction. */
+    private readonly extractor?: FactExtractor,
   ) {
     this.id = config.id;
     this.description = config.description;
@@ -113,10 +116,15 @@ export class AgentTeam {
     const problems = config.agents.flatMap((entry, i) =>
       (agents.get(entry.name) as BaseAgent).teamProblems(all).map((p) => ({ ...p, path: joinPath(`agents[${i}].config`, p.path) })),
     );
+    const { extraction } = config;
+    if (extraction.enabled && extraction.deployment !== undefined && !deps.llm.deployments.includes(extraction.deployment)) {
+      problems.push({ path: 'extraction.deployment', message: `expected one of the router's deployments (${deps.llm.deployments.join(', ') || 'none'})` });
+    }
     if (problems.length > 0) throw new TeamConfigError(problems, options.source);
+    const extractor = extraction.enabled ? new FactExtractor(deps.llm, deps.memory, { deployment: extraction.deployment, mergeAbove: extraction.mergeAbove }) : undefined;
     // parseTeamConfig checked that the coordinator is one of the agents.
     const coordinator = agents.get(config.coordinator) as BaseAgent;
-    return new AgentTeam(config, agents, coordinator, config.importance, deps, options);
+    return new AgentTeam(config, agents, coordinator, config.importance, deps, options, extractor);
   }
 
   /**
@@ -156,6 +164,7 @@ export class AgentTeam {
     signal?.throwIfAborted();
 
     // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
+    let replyId: string | undefined;
     if (reply.content !== '') {
       const metadata: Record<string, Json> = { teamId: this.id, agent: reply.agent };
       if (reply.model !== undefined) metadata.model = reply.model;
@@ -164,12 +173,23 @@ export class AgentTeam {
         const id = message.id === undefined ? turnId() : `${message.id}:reply`;
         const stored = await memory.store({ id, content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal, asOf });
         notes.push(...stored.degraded.map((n) => `write: ${n}`));
+        replyId = stored.id;
       } catch (error) {
         // The answer has been paid for: return it, and say the next turn will not see it.
         if (error instanceof MemoryErasedError) notes.push(`reply not stored: ${error.message}`);
         else if (error instanceof MemoryWriteError) notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
         else throw error;
       }
+    }
+    if (this.extractor) {
+      // Within the request's deadline: the reply waits for its facts, so the next turn finds them.
+      // The stored turn, as read back with the context: its date is the facts'. Short-term may
+      // have failed to give it back; the run's start is within a moment of it.
+      const stored = context.recent.find((i) => i.id === incoming.id) ?? { id: incoming.id, content: message.content, createdAt: asOf.toISOString() };
+      const sourceTurns = replyId === undefined ? [incoming.id] : [incoming.id, replyId];
+      const turn = { conversationId, tenantId, message: stored, reply: reply.content === '' ? undefined : reply.content, sourceTurns };
+      const extracted = await this.extractor.extract(turn, { trace, signal, asOf });
+      notes.push(...extracted.degraded);
     }
     return {
       reply,
@@ -244,12 +264,15 @@ async function abortable(run: Promise<TeamResult>, signal: AbortSignal, trace: T
   throw new RunAbortedError(signal.reason, trace.steps);
 }
 
-/** The context without the message being answered: the agent gets that as the message itself. */
+/** The context without the message being answered (the agent gets that as the message itself), facts as background. */
 function withoutItem(context: MemoryContext, id: string): MemoryContext {
+  // Extracted facts are stored with the conversation (so they go with it) and so come back among
+  // its recent items; they are notes about it, not turns: shown as background, newest first.
+  const recentFacts = context.recent.filter((i) => i.role === FACT_ROLE).reverse();
   return {
     ...context,
-    recent: context.recent.filter((i) => i.id !== id),
-    related: context.related.filter((i) => i.id !== id),
+    recent: context.recent.filter((i) => i.id !== id && i.role !== FACT_ROLE),
+    related: [...recentFacts, ...context.related.filter((i) => i.id !== id)],
     semantic: context.semantic.filter((m) => m.item.id !== id),
   };
 }

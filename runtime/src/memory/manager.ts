@@ -55,6 +55,8 @@ export interface SemanticMatch {
   readonly item: StoredItem;
   /** The store's relevance (`VectorMatch.score`): a fused rank score in hybrid search, comparable within one answer only. */
   readonly score: number;
+  /** Cosine similarity of the dense embeddings (`VectorMatch.dense`), when the dense search ranked the item: comparable across answers. */
+  readonly dense?: number;
 }
 
 export interface MemoryContext {
@@ -384,7 +386,7 @@ export class LayeredMemoryManager {
     return relevant.flatMap((m) => {
       const item = items.get(m.id);
       // The store applied the range already; checked again on the item itself, the source of truth.
-      return item && (!ranged || occurredWithin(item, options)) ? [{ item, score: m.score }] : [];
+      return item && (!ranged || occurredWithin(item, options)) ? [{ item, score: m.score, ...(m.dense === undefined ? {} : { dense: m.dense }) }] : [];
     });
   }
 }
