@@ -5,10 +5,11 @@
  * `{error: {message, type, code}}` with 429's `Retry-After`.
  */
 import { inspect } from 'node:util';
-import { ConfigError, parseRuntimeConfig, renderRuntimeSettings, fromSecret, RuntimeSettings as S } from '../../runtime/src/contract';
+import { parseRuntimeConfig, renderRuntimeSettings, fromSecret, RuntimeSettings as S } from '../../runtime/src/contract';
 import { EmbeddingError, OpenAIEmbedder, type OpenAIEmbedderOptions } from '../../runtime/src/memory';
 import { createMemory } from '../../runtime/src/memory/create-memory';
 import { reply, startOpenAIServer, testVector, type OpenAIServer } from '../servers/openai-compatible-server';
+import { configProblems } from '../helpers/config-problems';
 
 const KEY = 'sk-embed-test-4c8d2e9a';
 let server: OpenAIServer;
@@ -170,15 +171,7 @@ describe('the width check at start', () => {
 });
 
 describe('embedding settings', () => {
-  function problems(env: Record<string, string>): string {
-    try {
-      parseRuntimeConfig(env);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return (error as Error).message;
-    }
-    throw new Error('expected a ConfigError');
-  }
+  const problems = configProblems;
   const vectorSearch = {
     [S.projectId]: 'acme-prod',
     [S.region]: 'europe-west4',

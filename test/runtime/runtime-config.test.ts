@@ -1,8 +1,9 @@
-import { ConfigError, DEFAULT_GEMINI_MODELS, SECRET_PLACEHOLDER, geminiLlmConfig, parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
+import { DEFAULT_GEMINI_MODELS, SECRET_PLACEHOLDER, geminiLlmConfig, parseRuntimeConfig, RuntimeSettings as S } from '../../runtime/src/contract';
 
 /** A deployed runtime on the offline model, said on purpose. */
 const OFFLINE_ON_PURPOSE = JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true });
 import { createMemory } from '../../runtime/src/memory/create-memory';
+import { configProblems } from '../helpers/config-problems';
 
 const vertexEnv = {
   [S.projectId]: 'acme-prod',
@@ -13,15 +14,7 @@ const vertexEnv = {
   [S.vectorQueryHost]: '1234.europe-west4-567.vdb.vertexai.goog',
 };
 
-function problems(env: Record<string, string>): string {
-  try {
-    parseRuntimeConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = configProblems;
 
 describe('parseRuntimeConfig', () => {
   it('runs every layer embedded with no settings at all', () => {
