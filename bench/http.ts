@@ -105,6 +105,8 @@ const VERTEX_IDLE = {
   ORCHESTRA_VECTOR_INDEX_ENDPOINT: 'projects/bench-project/locations/us-central1/indexEndpoints/2',
   ORCHESTRA_VECTOR_DEPLOYED_INDEX_ID: 'bench',
   ORCHESTRA_VECTOR_QUERY_HOST: '127.0.0.1:9',
+  // An IP address names a private endpoint's port (the runtime refuses to guess); idle, it is never dialled.
+  ORCHESTRA_VECTOR_QUERY_ACCESS: 'private',
 };
 
 async function main(): Promise<void> {
