@@ -9,7 +9,7 @@ import { parseRuntimeConfig, renderRuntimeSettings, fromSecret, RuntimeSettings 
 import { EmbeddingError, OpenAIEmbedder, type OpenAIEmbedderOptions } from '../../runtime/src/memory';
 import { createMemory } from '../../runtime/src/memory/create-memory';
 import { reply, startOpenAIServer, testVector, type OpenAIServer } from '../servers/openai-compatible-server';
-import { configProblems } from '../helpers/config-problems';
+import { VECTOR_SEARCH_SETTINGS, configProblems } from '../helpers/config-problems';
 
 const KEY = 'sk-embed-test-4c8d2e9a';
 let server: OpenAIServer;
@@ -172,14 +172,7 @@ describe('the width check at start', () => {
 
 describe('embedding settings', () => {
   const problems = configProblems;
-  const vectorSearch = {
-    [S.projectId]: 'acme-prod',
-    [S.region]: 'europe-west4',
-    [S.vectorIndex]: 'projects/123/locations/europe-west4/indexes/456',
-    [S.vectorIndexEndpoint]: 'projects/123/locations/europe-west4/indexEndpoints/789',
-    [S.vectorDeployedIndexId]: 'orchestra_memory',
-    [S.vectorQueryHost]: '1234.europe-west4-567.vdb.vertexai.goog',
-  };
+  const vectorSearch = VECTOR_SEARCH_SETTINGS;
 
   it('leaves the provider to the store when unset: hashing embedded, vertex with Vector Search', async () => {
     expect(parseRuntimeConfig({}).memory.embedding).toEqual({ model: 'text-embedding-005', dimensions: 768 });

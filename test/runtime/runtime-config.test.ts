@@ -3,16 +3,9 @@ import { DEFAULT_GEMINI_MODELS, SECRET_PLACEHOLDER, geminiLlmConfig, parseRuntim
 /** A deployed runtime on the offline model, said on purpose. */
 const OFFLINE_ON_PURPOSE = JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true });
 import { createMemory } from '../../runtime/src/memory/create-memory';
-import { configProblems } from '../helpers/config-problems';
+import { VECTOR_SEARCH_SETTINGS, configProblems } from '../helpers/config-problems';
 
-const vertexEnv = {
-  [S.projectId]: 'acme-prod',
-  [S.region]: 'europe-west4',
-  [S.vectorIndex]: 'projects/123/locations/europe-west4/indexes/456',
-  [S.vectorIndexEndpoint]: 'projects/123/locations/europe-west4/indexEndpoints/789',
-  [S.vectorDeployedIndexId]: 'orchestra_memory',
-  [S.vectorQueryHost]: '1234.europe-west4-567.vdb.vertexai.goog',
-};
+const vertexEnv = VECTOR_SEARCH_SETTINGS;
 
 const problems = configProblems;
 

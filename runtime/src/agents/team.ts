@@ -146,14 +146,16 @@ export class AgentTeam {
     const { conversationId, tenantId } = message;
     // Memory is searched with the message and refuses a blank query: refused before anything is stored.
     if (typeof message.content === 'string' && message.content.trim() === '') throw MemoryValidationError.of('content', 'a message that is not only whitespace');
-    // Turns written after the conversation was erased mid-run are stale: memory refuses them.
+    // Writes made later in the run (the reply, extracted facts) are stale once the conversation is
+    // erased after this instant: memory refuses them. The message itself is written now, when an
+    // erasure since `asOf` cannot have happened: its check would be a mid-term read for nothing.
     const asOf = new Date();
     // Turn ids are the tenant's like every id it names, so erasing an item reaches only its own.
     const turnId = () => (tenantId === undefined ? randomUUID() : scopedId(tenantId, randomUUID()));
     const incoming = await memory.store(
       { id: message.id ?? turnId(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
-      { signal, asOf },
+      { signal },
     );
     const context = await memory.retrieveContext(message.content, conversationId, { tenantId, signal });
     const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
