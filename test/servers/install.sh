@@ -26,3 +26,7 @@ if [ ! -x "$actionlint_bin" ]; then
   mv "$tmp/actionlint" "$actionlint_bin"
   rm -rf "$tmp"
 fi
+
+# The LiteLLM proxy that test/integration/litellm-proxy.test.ts runs against: a venv with the
+# pinned litellm[proxy] from PyPI, made once (no-op when the cached venv has it).
+node_modules/.bin/tsx -e "require('./test/servers/litellm').ensureLiteLlm(console.log)"

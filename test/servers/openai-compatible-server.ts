@@ -35,6 +35,8 @@ export type ScriptedResponse =
   /** 200 with this body as application/json (invalid JSON, or JSON of the wrong shape). */
   | { readonly type: 'raw'; readonly body: string }
   | { readonly type: 'slow'; readonly delayMs: number; readonly then: ScriptedResponse }
+  /** A streamed request (`stream: true`) answered with these content deltas, then the connection is cut (no finish, no `[DONE]`). */
+  | { readonly type: 'stream-break'; readonly deltas: readonly string[] }
   /** `/v1/embeddings`: one embedding per input, `dimensions` wide, `data` in reverse order when asked. */
   | { readonly type: 'embeddings'; readonly dimensions?: number; readonly reversed?: boolean };
 
@@ -56,6 +58,7 @@ export const reply = {
   malformedJson: (): ScriptedResponse => ({ type: 'raw', body: '{"id": "chatcmpl-1", "choices": [' }),
   raw: (body: string): ScriptedResponse => ({ type: 'raw', body }),
   embeddings: (options: { dimensions?: number; reversed?: boolean } = {}): ScriptedResponse => ({ type: 'embeddings', ...options }),
+  streamBreak: (...deltas: string[]): ScriptedResponse => ({ type: 'stream-break', deltas }),
   slow: (delayMs: number, then: ScriptedResponse = reply.text('slow reply')): ScriptedResponse => ({ type: 'slow', delayMs, then }),
 };
 
@@ -97,7 +100,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         if (!res.writableFinished) recorded.aborted = true;
       });
       if (req.url === '/v1/embeddings') return answerEmbeddings(res, queue.shift() ?? reply.embeddings(), body);
-      answer(res, queue.shift() ?? fallback, String(body['model']), ++counter);
+      answer(res, queue.shift() ?? fallback, String(body['model']), ++counter, body['stream'] === true);
     });
   });
 
@@ -116,12 +119,12 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     send(res, 200, { object: 'list', data, model: String(body['model']), usage: { prompt_tokens: texts.length, total_tokens: texts.length } });
   };
 
-  const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number): void => {
+  const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number, stream = false): void => {
     switch (response.type) {
       case 'slow': {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          if (!res.destroyed) answer(res, response.then, model, n);
+          if (!res.destroyed) answer(res, response.then, model, n, stream);
         }, response.delayMs);
         timers.add(timer);
         res.on('close', () => {
@@ -131,6 +134,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         return;
       }
       case 'text':
+        if (stream) return sendStream(res, n, model, words(response.text), response.finishReason ?? 'stop');
         return send(res, 200, completion(n, model, { role: 'assistant', content: response.text }, response.finishReason ?? 'stop', response.usage));
       case 'tool-calls':
         return send(
@@ -153,6 +157,9 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         return send(res, response.status, { error: { message: response.message, type: 'invalid_request_error', param: null, code: response.code ?? null } });
       case 'embeddings':
         return send(res, 404, { error: { message: 'embeddings are answered on /v1/embeddings only', type: 'invalid_request_error', code: null } });
+      case 'stream-break':
+        if (!stream) return send(res, 400, { error: { message: 'stream-break answers streamed requests only', type: 'invalid_request_error', code: null } });
+        return sendStream(res, n, model, response.deltas, undefined);
       case 'raw':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(response.body);
@@ -196,6 +203,34 @@ function completion(n: number, model: string, message: object, finishReason: str
     choices: [{ index: 0, message, finish_reason: finishReason }],
     usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
   };
+}
+
+/** `text` cut after each space, the spaces kept: several content deltas that join back to it. */
+function words(text: string): string[] {
+  return text.match(/\S*\s*/g)?.filter((w) => w !== '') ?? [];
+}
+
+/**
+ * OpenAI's streamed chat completion (server-sent events of `chat.completion.chunk`, then
+ * `data: [DONE]`); without a finish reason the connection is cut after the deltas instead.
+ */
+function sendStream(res: http.ServerResponse, n: number, model: string, deltas: readonly string[], finishReason: string | undefined): void {
+  const chunk = (delta: object, finish: string | null) => ({
+    id: `chatcmpl-${n}`,
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const events = [chunk({ role: 'assistant', content: '' }, null), ...deltas.map((content) => chunk({ content }, null))];
+  for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
+  if (finishReason === undefined) {
+    res.destroy();
+    return;
+  }
+  res.write(`data: ${JSON.stringify(chunk({}, finishReason))}\n\n`);
+  res.end('data: [DONE]\n\n');
 }
 
 function send(res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
