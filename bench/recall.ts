@@ -80,13 +80,14 @@ async function main(): Promise<void> {
   );
 
   // The embedded default: what `npm start` runs with no servers configured.
-  const config = parseRuntimeConfig({}).memory;
+  // ORCHESTRA_* variables given to the run apply (ORCHESTRA_EMBEDDING_PROVIDER=hashing, ORCHESTRA_HYBRID_ALPHA…).
+  const config = parseRuntimeConfig(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ORCHESTRA_')))).memory;
   const memory = createMemory(config);
   await memory.init();
   try {
     const storing = performance.now();
     await storeTurns(memory, dataset);
-    console.log(`Stored ${data.turns} turns as HIGH items through createMemory() (embedded layers, hashing embedder, ${config.embedding.dimensions} dimensions) in ${f1((performance.now() - storing) / 1000)} s.`);
+    console.log(`Stored ${data.turns} turns as HIGH items through createMemory() (embedded layers, ${config.embedding.provider ?? 'local'} embedder ${config.embedding.model}, ${config.embedding.dimensions} dimensions) in ${f1((performance.now() - storing) / 1000)} s.`);
     console.log(`Each question asks for ${SEARCH_LIMIT} results; BM25 k1 = ${BM25_K1}, b = ${BM25_B}, one index per user; tokens = characters / 4 of the returned turns.\n`);
 
     const retrievers = [memoryRetriever(memory), longTermRetriever(memory, dataset), bm25Retriever(dataset)];

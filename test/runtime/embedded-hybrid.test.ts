@@ -1,9 +1,10 @@
 import { ConfigError, RuntimeSettings as S, parseRuntimeConfig } from '../../runtime/src/contract';
 import { createMemory } from '../../runtime/src/memory/create-memory';
 import { MemoryOptionsError } from '../../runtime/src/memory/errors';
-import { EMBEDDED_HYBRID_ALPHA, EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
+import { EmbeddedLongTermStore } from '../../runtime/src/memory/long-term/embedded-long-term';
+import { DEFAULT_HYBRID_ALPHA } from '../../runtime/src/memory/long-term/fusion';
 import { Bm25Index } from '../../runtime/src/memory/long-term/bm25-index';
-import { HASHING_MIN_RELATED_SCORE, HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
+import { HASHING_HYBRID_ALPHA, HASHING_MIN_RELATED_SCORE, HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { normalize } from '../../runtime/src/memory/long-term/vectors';
 import { LayeredMemoryManager } from '../../runtime/src/memory/manager';
 import { EmbeddedMidTermStore } from '../../runtime/src/memory/mid-term/embedded-mid-term';
@@ -34,10 +35,14 @@ const conceptEmbedder: Embedder = {
 };
 
 describe('EmbeddedLongTermStore hybrid search', () => {
-  it('is hybrid by default', () => {
-    expect(new EmbeddedLongTermStore().alpha).toBe(EMBEDDED_HYBRID_ALPHA);
-    expect(EMBEDDED_HYBRID_ALPHA).toBeGreaterThan(0);
-    expect(EMBEDDED_HYBRID_ALPHA).toBeLessThan(1);
+  it('is hybrid by default, at its embedder\'s weight, else at equal weight', () => {
+    expect(new EmbeddedLongTermStore().alpha).toBe(HASHING_HYBRID_ALPHA);
+    expect(new EmbeddedLongTermStore({ embedder: conceptEmbedder }).alpha).toBe(DEFAULT_HYBRID_ALPHA);
+    expect(new EmbeddedLongTermStore({ embedder: conceptEmbedder, alpha: 0.9 }).alpha).toBe(0.9);
+    for (const alpha of [HASHING_HYBRID_ALPHA, DEFAULT_HYBRID_ALPHA]) {
+      expect(alpha).toBeGreaterThan(0);
+      expect(alpha).toBeLessThan(1);
+    }
   });
 
   it('finds a semantic-only match: no shared term, found by the dense signal', async () => {
@@ -124,6 +129,8 @@ describe('EmbeddedLongTermStore hybrid search', () => {
 });
 
 describe('the manager over hybrid search', () => {
+  // The cutoffs below are the hashing embedder's, measured for it.
+  const HASHING = { [S.embeddingProvider]: 'hashing' };
   const CODE_TURN = 'Quick note before I forget: replacement router finally arrived, serial number QX7731 printed under its battery cover beside a barcode sticker';
 
   async function semantic(memory: LayeredMemoryManager, turns: string[], query: string): Promise<string[]> {
@@ -135,13 +142,13 @@ describe('the manager over hybrid search', () => {
   }
 
   it('keeps a match found lexically although its cosine is under the cutoff, and cuts a dense-only one under it', async () => {
-    const found = await semantic(createMemory(parseRuntimeConfig({}).memory), [CODE_TURN, 'what is the name of the new neighbour'], 'what is the status of QX7731');
+    const found = await semantic(createMemory(parseRuntimeConfig(HASHING).memory), [CODE_TURN, 'what is the name of the new neighbour'], 'what is the status of QX7731');
     // The neighbour turn shares only function words: dense-only evidence, cosine 0.6, kept too.
     expect(found).toEqual([CODE_TURN, 'what is the name of the new neighbour']);
-    const strict = await semantic(createMemory(parseRuntimeConfig({ [S.semanticMinScore]: '0.7' }).memory), [CODE_TURN, 'what is the name of the new neighbour'], 'what is the status of QX7731');
+    const strict = await semantic(createMemory(parseRuntimeConfig({ ...HASHING, [S.semanticMinScore]: '0.7' }).memory), [CODE_TURN, 'what is the name of the new neighbour'], 'what is the status of QX7731');
     expect(strict).toEqual([CODE_TURN]);
     // Dense only (ORCHESTRA_HYBRID_ALPHA=1): the code's cosine, under the hashing cutoff, cuts it.
-    const denseOnly = await semantic(createMemory(parseRuntimeConfig({ [S.hybridAlpha]: '1' }).memory), [CODE_TURN], 'what is the status of QX7731');
+    const denseOnly = await semantic(createMemory(parseRuntimeConfig({ ...HASHING, [S.hybridAlpha]: '1' }).memory), [CODE_TURN], 'what is the status of QX7731');
     expect(denseOnly).toEqual([]);
     expect(HASHING_MIN_RELATED_SCORE).toBe(0.1);
   });

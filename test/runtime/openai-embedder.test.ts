@@ -174,11 +174,12 @@ describe('embedding settings', () => {
   const problems = configProblems;
   const vectorSearch = VECTOR_SEARCH_SETTINGS;
 
-  it('leaves the provider to the store when unset: hashing embedded, vertex with Vector Search', async () => {
-    expect(parseRuntimeConfig({}).memory.embedding).toEqual({ model: 'text-embedding-005', dimensions: 768 });
+  it('leaves the provider to the store when unset: the local model embedded, vertex with Vector Search', async () => {
+    expect(parseRuntimeConfig({}).memory.embedding).toEqual({ model: 'bge-small-en-v1.5', dimensions: 384 });
     const embedded = createMemory(parseRuntimeConfig({}).memory);
     const [vector] = await embedded.layers.longTerm.upsert([{ id: 'h', content: 'hashing', createdAt: '2026-01-01T00:00:00.000Z' }]).then(() => embedded.layers.longTerm.search('hashing', { limit: 1 }));
     expect(vector.id).toBe('h');
+    await embedded.close();
     const deployed = parseRuntimeConfig(vectorSearch);
     expect(deployed.memory.embedding.provider).toBeUndefined();
     expect(createMemory(deployed.memory, deployed.google).layers.longTerm.constructor.name).toBe('VertexLongTermStore');
@@ -186,7 +187,7 @@ describe('embedding settings', () => {
   });
 
   it('refuses an unknown provider, naming the variable and the choices', () => {
-    expect(problems({ [S.embeddingProvider]: 'cohere' })).toMatch(/ORCHESTRA_EMBEDDING_PROVIDER: expected one of hashing, vertex, openai-compatible, got "cohere"/);
+    expect(problems({ [S.embeddingProvider]: 'cohere' })).toMatch(/ORCHESTRA_EMBEDDING_PROVIDER: expected one of local, hashing, vertex, openai-compatible, got "cohere"/);
   });
 
   it('requires the base URL, the model and the width for openai-compatible, each by name', () => {
@@ -201,7 +202,7 @@ describe('embedding settings', () => {
 
   it('refuses a base URL or key that the chosen provider would ignore', () => {
     const message = problems({ [S.embeddingBaseUrl]: 'http://127.0.0.1:11434/v1', [S.embeddingApiKey]: KEY });
-    expect(message).toContain('ORCHESTRA_EMBEDDING_BASE_URL: only used when ORCHESTRA_EMBEDDING_PROVIDER is openai-compatible (it is hashing)');
+    expect(message).toContain('ORCHESTRA_EMBEDDING_BASE_URL: only used when ORCHESTRA_EMBEDDING_PROVIDER is openai-compatible (it is local)');
     expect(message).toContain('ORCHESTRA_EMBEDDING_API_KEY: only used');
     expect(message).not.toContain(KEY);
   });

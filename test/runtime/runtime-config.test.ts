@@ -15,7 +15,7 @@ describe('parseRuntimeConfig', () => {
       environment: 'local',
       local: true,
       google: {},
-      memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, embedding: { model: 'text-embedding-005', dimensions: 768 } },
+      memory: { namespace: 'orchestra', shortTermTtlSeconds: 3600, recentMessages: 20, midTermTtlDays: 30, layerTimeoutMs: 1500, embedding: { model: 'bge-small-en-v1.5', dimensions: 384 } },
     });
     expect(parseRuntimeConfig({}).memory).not.toHaveProperty('redis');
   });
@@ -52,9 +52,10 @@ describe('parseRuntimeConfig', () => {
   });
 
   it("takes the embedding model's own width unless the width is given, and refuses one the model cannot give", () => {
-    expect(parseRuntimeConfig({ [S.embeddingModel]: 'gemini-embedding-001' }).memory.embedding).toEqual({ model: 'gemini-embedding-001', dimensions: 3072 });
-    expect(parseRuntimeConfig({ [S.embeddingModel]: 'gemini-embedding-001', [S.vectorDimensions]: '1536' }).memory.embedding.dimensions).toBe(1536);
-    expect(problems({ [S.vectorDimensions]: '1536' })).toMatch(/ORCHESTRA_VECTOR_DIMENSIONS: text-embedding-005 gives at most 768 dimensions, got 1536/);
+    const hashing = { [S.embeddingProvider]: 'hashing' };
+    expect(parseRuntimeConfig({ ...hashing, [S.embeddingModel]: 'gemini-embedding-001' }).memory.embedding).toEqual({ provider: 'hashing', model: 'gemini-embedding-001', dimensions: 3072 });
+    expect(parseRuntimeConfig({ ...hashing, [S.embeddingModel]: 'gemini-embedding-001', [S.vectorDimensions]: '1536' }).memory.embedding.dimensions).toBe(1536);
+    expect(problems({ ...hashing, [S.vectorDimensions]: '1536' })).toMatch(/ORCHESTRA_VECTOR_DIMENSIONS: text-embedding-005 gives at most 768 dimensions, got 1536/);
   });
 
   it('refuses a Vector Search region of global (indexes are regional)', () => {

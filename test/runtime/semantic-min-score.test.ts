@@ -32,7 +32,8 @@ async function semanticContents(memory: LayeredMemoryManager): Promise<string[]>
   return context.semantic.map((m) => m.item.content);
 }
 
-const fromSettings = (env: Record<string, string>) => semanticContents(createMemory(parseRuntimeConfig(env).memory));
+// The hashing embedder, whose cutoff these cases measure (the embedded default has none).
+const fromSettings = (env: Record<string, string>) => semanticContents(createMemory(parseRuntimeConfig({ [S.embeddingProvider]: 'hashing', ...env }).memory));
 
 describe('the semantic cutoff', () => {
   it('has fixtures that score where these tests need them', () => {
@@ -42,7 +43,7 @@ describe('the semantic cutoff', () => {
     expect(score(QUERY, SLUGS)).toBe(0);
   });
 
-  it("defaults to the hashing embedder's measured cutoff in the embedded store", async () => {
+  it("defaults to the hashing embedder's measured cutoff with that embedder", async () => {
     expect(HASHING_MIN_RELATED_SCORE).toBe(0.1);
     expect(new EmbeddedLongTermStore().minRelatedScore).toBe(HASHING_MIN_RELATED_SCORE);
     expect(await fromSettings({})).toEqual([CAT]);

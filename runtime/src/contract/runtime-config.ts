@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
+import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
 import { DEPLOYED_INDEX_ID, EMBEDDING_MODEL, OPENAI_MODEL, ENVIRONMENT_NAME, HOST_PORT, PROJECT_ID, REGION, type Rule, TENANT, matches, vertexResourceName } from './rules';
@@ -26,18 +26,20 @@ export interface GoogleConfig {
 }
 
 /** ORCHESTRA_EMBEDDING_PROVIDER: what turns text into vectors. */
-export type EmbeddingProvider = 'hashing' | 'vertex' | 'openai-compatible';
+export type EmbeddingProvider = 'local' | 'hashing' | 'vertex' | 'openai-compatible';
 
-export const EMBEDDING_PROVIDERS: readonly EmbeddingProvider[] = ['hashing', 'vertex', 'openai-compatible'];
+export const EMBEDDING_PROVIDERS: readonly EmbeddingProvider[] = ['local', 'hashing', 'vertex', 'openai-compatible'];
 
 /** How long-term memory turns text into vectors; the width is the vector index's. */
 export interface EmbeddingConfig<Ref = never> {
-  /** @default - `vertex` with Vector Search, else `hashing` */
+  /** @default - `vertex` with Vector Search, else `local` */
   readonly provider?: EmbeddingProvider;
-  /** @default "text-embedding-005" (required for `openai-compatible`) */
+  /** @default "text-embedding-005"; "bge-small-en-v1.5" for `local` (required for `openai-compatible`) */
   readonly model: string;
-  /** @default - the model's own width (768 for text-embedding-005; required for `openai-compatible`) */
+  /** @default - the model's own width (768 for text-embedding-005, 384 for the local model; required for `openai-compatible`) */
   readonly dimensions: number;
+  /** `local` only: where its model files are kept. @default - ~/.cache/orchestra/models */
+  readonly modelDir?: string;
   /** `openai-compatible` only: the server's base URL up to `/v1`. */
   readonly baseUrl?: string;
   /** `openai-compatible` only: sent as `Authorization: Bearer …`. @default none */
@@ -293,6 +295,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.embeddingModel, memory.embedding?.model);
   plain(S.vectorDimensions, memory.embedding?.dimensions);
   plain(S.embeddingBaseUrl, memory.embedding?.baseUrl);
+  plain(S.embeddingModelDir, memory.embedding?.modelDir);
   sensitive<string>(S.embeddingApiKey, memory.embedding?.apiKey, String);
   const redis = memory.redis;
   if (redis) {
@@ -475,19 +478,23 @@ function parseApiKeys(raw: string | undefined, problems: Problem[]): ApiKey[] {
  * The embedder and its width. Combinations that cannot work are refused here, naming the variable:
  * a base URL or key without the openai-compatible provider (it would be ignored), an
  * openai-compatible embedder without its URL, model or width (no default fits an unknown server),
- * Vertex AI embeddings without a project and region, and the hashing embedder behind a deployed
- * Vector Search index (word hashing has no meaning to search by; it is the embedded default).
+ * Vertex AI embeddings without a project and region, a local model other than the one it runs
+ * or at another width, and the hashing or local embedder behind a deployed Vector Search index
+ * (word hashing has no meaning to search by; the local model is left out of the runtime image).
  * Every other pairing is useful: Vertex AI or a local Ollama embedding for the embedded store,
  * Vertex AI or an OpenAI-compatible model for Vector Search.
  */
 function parseEmbedding(env: Env, problems: Problem[], read: Reader, google: GoogleConfig, vectorSearch: boolean): EmbeddingConfig {
   const provider = read<EmbeddingProvider>(S.embeddingProvider, z.enum(EMBEDDING_PROVIDERS, { error: `one of ${EMBEDDING_PROVIDERS.join(', ')}` }));
-  const effective = provider ?? (vectorSearch ? 'vertex' : 'hashing');
+  const effective = provider ?? (vectorSearch ? 'vertex' : 'local');
   const openai = effective === 'openai-compatible';
-  const model = read(S.embeddingModel, ruleSchema(openai ? OPENAI_MODEL : EMBEDDING_MODEL), openai ? undefined : DEFAULT_EMBEDDING_MODEL);
-  const dimensions = read(S.vectorDimensions, positiveInt(MAX_EMBEDDING_DIMENSIONS), openai ? undefined : defaultEmbeddingDimensions(model));
+  const local = effective === 'local';
+  const defaultModel = openai ? undefined : local ? LOCAL_EMBEDDING_MODEL.id : DEFAULT_EMBEDDING_MODEL;
+  const model = read(S.embeddingModel, ruleSchema(openai ? OPENAI_MODEL : EMBEDDING_MODEL), defaultModel);
+  const dimensions = read(S.vectorDimensions, positiveInt(MAX_EMBEDDING_DIMENSIONS), openai ? undefined : local ? LOCAL_EMBEDDING_MODEL.dimensions : defaultEmbeddingDimensions(model));
   const baseUrl = read(S.embeddingBaseUrl, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }));
   const apiKey = readSecret(env, problems, S.embeddingApiKey, (v) => v.trim().length > 0 && !/\s/.test(v), 'a key without spaces');
+  const modelDir = read(S.embeddingModelDir, z.string().regex(/^\S(.*\S)?$/, 'a directory path'));
   const given = (variable: string) => env[variable] !== undefined && env[variable] !== '';
   if (openai) {
     for (const variable of [S.embeddingBaseUrl, S.embeddingModel, S.vectorDimensions]) {
@@ -498,6 +505,15 @@ function parseEmbedding(env: Env, problems: Problem[], read: Reader, google: Goo
       if (given(variable)) problems.push({ path: variable, message: `only used when ${S.embeddingProvider} is openai-compatible (it is ${effective}): unset it or set the provider` });
     }
   }
+  if (!local && given(S.embeddingModelDir)) {
+    problems.push({ path: S.embeddingModelDir, message: `only used when ${S.embeddingProvider} is local (it is ${effective}): unset it or set the provider` });
+  }
+  if (local && model !== undefined && model !== LOCAL_EMBEDDING_MODEL.id) {
+    problems.push({ path: S.embeddingModel, message: `the local embedder runs ${LOCAL_EMBEDDING_MODEL.id} only, got ${JSON.stringify(model)}` });
+  }
+  if (local && dimensions !== undefined && dimensions !== LOCAL_EMBEDDING_MODEL.dimensions) {
+    problems.push({ path: S.vectorDimensions, message: `${LOCAL_EMBEDDING_MODEL.id} gives ${LOCAL_EMBEDDING_MODEL.dimensions} dimensions, got ${dimensions}` });
+  }
   if (effective === 'vertex' && !vectorSearch) {
     for (const variable of [S.projectId, S.region] as const) {
       const value = variable === S.projectId ? google.projectId : google.region;
@@ -507,11 +523,14 @@ function parseEmbedding(env: Env, problems: Problem[], read: Reader, google: Goo
   if (effective === 'hashing' && vectorSearch) {
     problems.push({ path: S.embeddingProvider, message: `hashing is the embedded store's embedder, with no meaning to search by: with ${S.vectorIndex} set, use vertex or openai-compatible` });
   }
-  if (effective !== 'openai-compatible' && model !== undefined && dimensions !== undefined) {
+  if (local && vectorSearch) {
+    problems.push({ path: S.embeddingProvider, message: `local runs a model inside the runtime for the embedded store (the runtime image leaves it out): with ${S.vectorIndex} set, use vertex or openai-compatible` });
+  }
+  if (!openai && !local && model !== undefined && dimensions !== undefined) {
     const tooWide = embeddingWidthProblem(model, dimensions);
     if (tooWide) problems.push({ path: S.vectorDimensions, message: tooWide });
   }
-  return omitUndefined({ provider, model: model ?? '', dimensions: dimensions ?? 0, baseUrl, apiKey });
+  return omitUndefined({ provider, model: model ?? '', dimensions: dimensions ?? 0, baseUrl, apiKey, modelDir });
 }
 
 function parseRedis(env: Env, problems: Problem[], read: Reader): RedisConfig | undefined {

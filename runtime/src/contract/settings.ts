@@ -67,19 +67,22 @@ export const RuntimeSettings = {
    */
   vectorQueryAccess: 'ORCHESTRA_VECTOR_QUERY_ACCESS',
   /**
-   * What turns text into vectors: `hashing` (the embedded feature-hashing embedder, no model),
-   * `vertex` (a Vertex AI publisher model, RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY task types) or
-   * `openai-compatible` (`POST {base URL}/embeddings`: OpenAI, LiteLLM, Ollama, vLLM…). Default:
-   * `vertex` with Vector Search, else `hashing`.
+   * What turns text into vectors: `local` (a small sentence-embedding model run in process,
+   * bge-small-en-v1.5, downloaded once from Maven Central), `hashing` (feature hashing of words, no
+   * model, no meaning), `vertex` (a Vertex AI publisher model, RETRIEVAL_DOCUMENT / RETRIEVAL_QUERY
+   * task types) or `openai-compatible` (`POST {base URL}/embeddings`: OpenAI, LiteLLM, Ollama,
+   * vLLM…). Default: `vertex` with Vector Search, else `local`.
    */
   embeddingProvider: 'ORCHESTRA_EMBEDDING_PROVIDER',
   /** Base URL up to `/v1` of the openai-compatible embedder (e.g. Ollama's `http://127.0.0.1:11434/v1`); required for it, refused otherwise. */
   embeddingBaseUrl: 'ORCHESTRA_EMBEDDING_BASE_URL',
   /** Bearer key of the openai-compatible embedder, from Secret Manager; optional (a keyless local server). */
   embeddingApiKey: 'ORCHESTRA_EMBEDDING_API_KEY',
-  /** The embedding model: a Vertex AI model id (default `text-embedding-005`), or the openai-compatible server's model (required for it). */
+  /** The embedding model: a Vertex AI model id (default `text-embedding-005`), the openai-compatible server's model (required for it), or the local one (`bge-small-en-v1.5`, the only one). */
   embeddingModel: 'ORCHESTRA_EMBEDDING_MODEL',
-  /** Embedding width: the vector index's (default: the embedding model's own, 768 for text-embedding-005). */
+  /** Directory of the `local` embedder's model files (default `~/.cache/orchestra/models`); the files are downloaded there when missing. */
+  embeddingModelDir: 'ORCHESTRA_EMBEDDING_MODEL_DIR',
+  /** Embedding width: the vector index's (default: the embedding model's own, 768 for text-embedding-005, 384 for the local model). */
   vectorDimensions: 'ORCHESTRA_VECTOR_DIMENSIONS',
   /** Host of the regional Vertex AI API (default `<region>-aiplatform.googleapis.com`). */
   vertexApiHost: 'ORCHESTRA_VERTEX_API_HOST',

@@ -35,12 +35,21 @@ function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, goo
 
 /**
  * The embedder `config.embedding` names, or undefined for the Vector Search store's own Vertex AI
- * one. The provider left unset is `vertex` with Vector Search and `hashing` without, as the
+ * one. The provider left unset is `vertex` with Vector Search and `local` without, as the
  * contract's parser reads it.
  */
-function embedderOf(config: MemoryConfig, google: GoogleConfig): Embedder | undefined {
-  const { provider = config.vectorSearch ? 'vertex' : 'hashing', model, dimensions, baseUrl, apiKey } = config.embedding;
+function embedderOf(config: MemoryConfig, google: GoogleConfig, logger: CreateMemoryOptions['logger']): Embedder | undefined {
+  const { provider = config.vectorSearch ? 'vertex' : 'local', model, dimensions, baseUrl, apiKey, modelDir } = config.embedding;
   switch (provider) {
+    case 'local': {
+      const { LocalEmbedder } = require('./long-term/local-embedder') as typeof import('./long-term/local-embedder');
+      const embedder = new LocalEmbedder({
+        ...(modelDir ? { directory: modelDir } : {}),
+        onDownload: (url) => logger?.warn({ url }, `downloading the local embedding model ${model} once (34 MB), into ${modelDir ?? 'the user cache'}`),
+      });
+      if (embedder.dimensions !== dimensions) throw new MemoryOptionsError('createMemory', [{ path: 'embedding.dimensions', message: `${embedder.model} gives ${embedder.dimensions} dimensions, got ${dimensions}` }]);
+      return embedder;
+    }
     case 'hashing':
       return new HashingEmbedder(dimensions);
     case 'openai-compatible': {
@@ -85,7 +94,7 @@ export function createMemory(config: MemoryConfig, google: GoogleConfig = {}, op
     ? new MongoMidTermStore({ uri: mongo.uri, database: mongo.database, collectionPrefix: config.namespace, logger: options.logger, reconnect })
     : new EmbeddedMidTermStore();
   // The embedded store embeds as wide as the configured model would, so switching to Vertex AI keeps every width the same.
-  const embedder = embedderOf(config, google);
+  const embedder = embedderOf(config, google, options.logger);
   const longTerm = vectorSearch ? vertexStore(vectorSearch, config, google, embedder) : new EmbeddedLongTermStore({ embedder: embedder ?? new HashingEmbedder(config.embedding.dimensions) });
   return new LayeredMemoryManager(
     { shortTerm, midTerm, longTerm },

@@ -11,7 +11,11 @@ export { EmbeddedShortTermStore, type EmbeddedShortTermOptions } from './short-t
 export { RedisShortTermStore, type RedisShortTermOptions } from './short-term/redis-short-term';
 export { EmbeddedMidTermStore } from './mid-term/embedded-mid-term';
 export { MongoMidTermStore, type MongoMidTermOptions } from './mid-term/mongo-mid-term';
-export { EmbeddedLongTermStore, type EmbeddedLongTermOptions, EMBEDDED_HYBRID_ALPHA } from './long-term/embedded-long-term';
+export { EmbeddedLongTermStore, type EmbeddedLongTermOptions } from './long-term/embedded-long-term';
+export { DEFAULT_HYBRID_ALPHA } from './long-term/fusion';
+export { HASHING_HYBRID_ALPHA } from './long-term/hashing-embedder';
+export { LOCAL_HYBRID_ALPHA, LocalEmbedder, type LocalEmbedderOptions } from './long-term/local-embedder';
+export { BGE_SMALL_EN_V15, type LocalModelSpec, defaultModelDirectory, ensureLocalModel } from './long-term/local-model';
 export type { VectorPrecision } from './long-term/vector-table';
 export { HashingEmbedder } from './long-term/hashing-embedder';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions, OPENAI_MAX_INPUTS_PER_REQUEST } from './long-term/openai-embedder';

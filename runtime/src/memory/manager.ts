@@ -34,7 +34,7 @@ export interface MemoryManagerOptions {
   /**
    * Weight of the dense ranking against the lexical one in the long-term store's hybrid search
    * (`VectorSearchOptions.alpha`), from 0 (lexical only) to 1 (dense only).
-   * @default - the store's own (hybrid: `EMBEDDED_HYBRID_ALPHA` for the embedded store)
+   * @default - the store's own (its embedder's `hybridAlpha`, else `DEFAULT_HYBRID_ALPHA`)
    */
   readonly hybridAlpha?: number;
   /** pino-compatible; told about degraded layers. @default - silent */

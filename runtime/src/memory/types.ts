@@ -230,6 +230,11 @@ export interface Embedder {
    * when nothing says where it lies; matches are then ranked only.
    */
   readonly minRelatedScore?: number;
+  /**
+   * The weight of this embedder's ranking against BM25's in hybrid search (0 BM25 only, 1 dense
+   * only), when it has one of its own; undefined: `DEFAULT_HYBRID_ALPHA`, equal weight.
+   */
+  readonly hybridAlpha?: number;
   /** `document` when storing, `query` when searching (models embed the two differently). */
   embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]>;
   /**
@@ -237,4 +242,6 @@ export interface Embedder {
    * embedder whose model's width nothing else guarantees; rejects with a message naming both widths.
    */
   verify?(): Promise<void>;
+  /** Releases what the embedder holds (a loaded model, a client). */
+  close?(): Promise<void>;
 }

@@ -92,7 +92,7 @@ const local: RuntimeConfig = {
     recentMessages: 20,
     midTermTtlDays: 30,
     layerTimeoutMs: 1500,
-    embedding: { model: 'text-embedding-005', dimensions: 768 },
+    embedding: { model: 'bge-small-en-v1.5', dimensions: 384, modelDir: '/opt/orchestra/models' },
     redis: { url: 'rediss://:pw@127.0.0.1:6380', tls: true, password: 'separate-auth' },
   },
   server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, idempotencyTtlSeconds: 86_400, apiKeys: [], adminApiKeys: [] },
@@ -174,8 +174,9 @@ describe('parseRuntimeConfig ∘ renderRuntimeSettings', () => {
 
   it('writes a default only when it was given: an empty configuration is no variables, and parses to the defaults', () => {
     expect(renderRuntimeSettings({})).toEqual({ env: {}, secrets: {} });
-    const { redis: _redis, ...memory } = local.memory;
-    expect(comparable(parseRuntimeConfig({}))).toEqual(comparable({ ...local, memory }));
+    const { redis: _redis, embedding, ...memory } = local.memory;
+    const { modelDir: _modelDir, ...defaultEmbedding } = embedding;
+    expect(comparable(parseRuntimeConfig({}))).toEqual(comparable({ ...local, memory: { ...memory, embedding: defaultEmbedding } }));
   });
 });
 

@@ -2,21 +2,9 @@ import { type Problem, defaultEmbeddingDimensions } from '../../contract';
 import { MemoryOptionsError } from '../errors';
 import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, type VectorMatch, type VectorSearchOptions, occurredAtOf } from '../types';
 import { Bm25Index } from './bm25-index';
-import { fuseRanks } from './fusion';
+import { DEFAULT_HYBRID_ALPHA, fuseRanks } from './fusion';
 import { HashingEmbedder } from './hashing-embedder';
 import { type RowRestricts, type VectorPrecision, VectorTable } from './vector-table';
-
-/**
- * The embedded store's default weight of the dense ranking against BM25's in reciprocal-rank
- * fusion (`VectorSearchOptions.alpha`), chosen with `bench/hybrid-alpha.ts` (figures in
- * BENCHMARKS.md, "Hybrid retrieval's fusion weight"): on its generated conversations, with the hashing embedder,
- * recall@10 stays within 0.005 of its best from 0.1 to 0.6, and drops towards either pure signal
- * (0.69 BM25 only, 0.67 dense only, 0.76 fused). 0.3 sits inside that plateau, away from its edge
- * at 0.1, where the curve falls off to BM25 alone: a default for conversations in general, not
- * the best point of one generated set. It leans lexical because the hashing embedder is the weaker
- * signal (it knows words, not meanings, and no word is rarer than another to it).
- */
-export const EMBEDDED_HYBRID_ALPHA = 0.3;
 
 /**
  * How deep each signal's ranking goes before fusion: fusion can only rank what one of the two
@@ -32,7 +20,7 @@ export interface EmbeddedLongTermOptions {
   readonly embedder?: Embedder;
   /** Vectors reserved up front; the table doubles when full. @default 1024 */
   readonly initialCapacity?: number;
-  /** Weight of the dense ranking in fusion, from 0 (BM25 only) to 1 (dense only). @default EMBEDDED_HYBRID_ALPHA */
+  /** Weight of the dense ranking in fusion, from 0 (BM25 only) to 1 (dense only). @default the embedder's `hybridAlpha`, else DEFAULT_HYBRID_ALPHA */
   readonly alpha?: number;
   /**
    * `int8` holds each vector as int8 codes with a scale: a quarter of the memory, faster scans,
@@ -66,7 +54,8 @@ export class EmbeddedLongTermStore implements LongTermStore {
 
   constructor(options: EmbeddedLongTermOptions = {}) {
     const problems: Problem[] = [];
-    const alpha = options.alpha ?? EMBEDDED_HYBRID_ALPHA;
+    const embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
+    const alpha = options.alpha ?? embedder.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
     if (!(alpha >= 0 && alpha <= 1)) problems.push({ path: 'alpha', message: `expected a number from 0 to 1, got ${alpha}` });
     const precision = options.precision ?? 'float32';
     if (precision !== 'float32' && precision !== 'int8') problems.push({ path: 'precision', message: `expected "float32" or "int8", got ${JSON.stringify(precision)}` });
@@ -74,7 +63,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
     if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) problems.push({ path: 'initialCapacity', message: `expected a positive integer, got ${capacity}` });
     if (problems.length > 0) throw new MemoryOptionsError('EmbeddedLongTermStore', problems);
     this.alpha = alpha;
-    this.embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
+    this.embedder = embedder;
     this.table = new VectorTable(this.embedder.dimensions, { precision, initialCapacity: options.initialCapacity });
   }
 
@@ -100,6 +89,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
   async close(): Promise<void> {
     this.table.clear();
     this.lexical.clear();
+    await this.embedder.close?.();
   }
 
   async upsert(items: readonly StoredItem[]): Promise<void> {

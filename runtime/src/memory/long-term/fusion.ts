@@ -6,6 +6,14 @@ import type { VectorMatch } from '../types';
  */
 export const RRF_K = 60;
 
+/**
+ * Dense and lexical rankings merged with equal weight, in every store, as in Google's hybrid
+ * search example (`rrf_ranking_alpha=0.5`: "0.5 means they will be merged with the same weight",
+ * "About hybrid search", https://cloud.google.com/vertex-ai/docs/vector-search/about-hybrid-search).
+ * An embedder with a weight measured for it (`Embedder.hybridAlpha`) uses its own.
+ */
+export const DEFAULT_HYBRID_ALPHA = 0.5;
+
 export interface Ranked {
   readonly id: string;
   readonly score: number;

@@ -7,7 +7,9 @@ import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, t
 import { type Problem, VECTOR_QUERY_ACCESS, type VectorQueryAccess, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
 import { endpointOf, googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
 import { MemoryOptionsError } from '../errors';
-import { RRF_K } from './fusion';
+import { DEFAULT_HYBRID_ALPHA, RRF_K } from './fusion';
+
+export { DEFAULT_HYBRID_ALPHA };
 import { type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from './sparse-embedding';
 import { VertexEmbedder } from './vertex-embedder';
 import { PRIVATE_MATCH_PORT, PRIVATE_MATCH_SERVICE, PrivateMatchClient } from './vertex-private-match';
@@ -67,12 +69,6 @@ export function queryTargetOf(queryHost: string, access: VectorQueryAccess = 'pu
 // Per upsertDatapoints / removeDatapoints call: 1000 × 768 floats keeps a request near 3 MB.
 const WRITE_BATCH = 1000;
 
-/**
- * Dense and token results merged with equal weight, as in Google's hybrid search example
- * (`rrf_ranking_alpha=0.5`: "0.5 means they will be merged with the same weight", "About hybrid
- * search", https://cloud.google.com/vertex-ai/docs/vector-search/about-hybrid-search).
- */
-export const DEFAULT_HYBRID_ALPHA = 0.5;
 
 export interface VertexLongTermOptions {
   /** Project of the embedding model (the index and endpoint names carry their own). */
