@@ -91,7 +91,9 @@ export class VertexGeminiModel implements LanguageModel {
     const client = await this.connected();
     const signal = request.abortSignal;
     if (signal?.aborted) throw this.error('timeout', 'the call was aborted');
-    const call = client.streamGenerateContent(body, { timeout: this.options.timeoutMs ?? 60_000 });
+    // One attempt, as for doChat: gax's stream wrapper (retry-request) otherwise resends a call
+    // that fails before its first message, hiding the error (and the attempt) from the router.
+    const call = client.streamGenerateContent(body, { timeout: this.options.timeoutMs ?? 60_000, retryRequestOptions: { retries: 0, noResponseRetries: 0 } });
     this.track(finished(call));
     const cancel = () => call.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
