@@ -4,6 +4,7 @@
  * the router's streaming and fallback behaviour (/work/notes/litellm-research.md).
  */
 import { OpenAICompatibleModel } from '../../runtime/src/llm/openai-compatible-model';
+import { collectStream, type StreamPart } from '../../runtime/src/llm/types';
 import { startLiteLlmProxy, LITELLM_VERSION, type LiteLlmProxy } from '../servers/litellm';
 import { reply, startOpenAIServer, type OpenAIServer } from '../servers/openai-compatible-server';
 
@@ -62,6 +63,26 @@ describe(`the LiteLLM proxy ${LITELLM_VERSION}`, () => {
     // The group name is swapped for the deployment's model, and the upstream key for the client's.
     expect(upstream.requests[0]!.body).toMatchObject({ model: 'up-primary', messages: [{ role: 'user', content: 'hi' }] });
     expect(upstream.requests[0]!.headers.authorization).toBe('Bearer upstream-key');
+  });
+
+  it('streams to our provider: text deltas, usage and assembled tool calls, as from the upstream directly', async () => {
+    upstream.enqueue(
+      reply.text('streamed through the proxy', { usage: { prompt_tokens: 6, completion_tokens: 4 } }),
+      reply.toolCalls({ id: 'call_w', name: 'get_weather', arguments: '{"city":"Porto"}' }),
+    );
+    const model = new OpenAICompatibleModel({ baseUrl: `${proxy.baseUrl}/v1`, model: 'primary', apiKey: proxy.apiKey });
+    const hi = { messages: [{ role: 'user' as const, content: 'hi' }] };
+
+    const parts: StreamPart[] = [];
+    for await (const part of (await model.doStream(hi)).stream) parts.push(part);
+    expect(parts.filter((p) => p.type === 'text-delta').length).toBeGreaterThan(1);
+    expect(parts.flatMap((p) => (p.type === 'text-delta' ? [p.text] : [])).join('')).toBe('streamed through the proxy');
+    expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop', usage: { inputTokens: 6, outputTokens: 4 } });
+    expect(upstream.requests[0]!.body).toMatchObject({ model: 'up-primary', stream: true });
+
+    const tools = [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const calls = await collectStream((await model.doStream({ ...hi, tools })).stream);
+    expect(calls).toMatchObject({ finishReason: 'tool-calls', toolCalls: [{ id: 'call_w', name: 'get_weather', arguments: { city: 'Porto' } }] });
   });
 
   it("serves an upstream 429 from the fallback group's deployment, and says so in x-litellm-* headers", async () => {

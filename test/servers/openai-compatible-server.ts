@@ -37,6 +37,8 @@ export type ScriptedResponse =
   | { readonly type: 'slow'; readonly delayMs: number; readonly then: ScriptedResponse }
   /** A streamed request (`stream: true`) answered with these content deltas, then the connection is cut (no finish, no `[DONE]`). */
   | { readonly type: 'stream-break'; readonly deltas: readonly string[] }
+  /** A streamed request answered with these content deltas, then nothing more until the client goes away. */
+  | { readonly type: 'stream-hold'; readonly deltas: readonly string[] }
   /** `/v1/embeddings`: one embedding per input, `dimensions` wide, `data` in reverse order when asked. */
   | { readonly type: 'embeddings'; readonly dimensions?: number; readonly reversed?: boolean };
 
@@ -59,6 +61,7 @@ export const reply = {
   raw: (body: string): ScriptedResponse => ({ type: 'raw', body }),
   embeddings: (options: { dimensions?: number; reversed?: boolean } = {}): ScriptedResponse => ({ type: 'embeddings', ...options }),
   streamBreak: (...deltas: string[]): ScriptedResponse => ({ type: 'stream-break', deltas }),
+  streamHold: (...deltas: string[]): ScriptedResponse => ({ type: 'stream-hold', deltas }),
   slow: (delayMs: number, then: ScriptedResponse = reply.text('slow reply')): ScriptedResponse => ({ type: 'slow', delayMs, then }),
 };
 
@@ -100,7 +103,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         if (!res.writableFinished) recorded.aborted = true;
       });
       if (req.url === '/v1/embeddings') return answerEmbeddings(res, queue.shift() ?? reply.embeddings(), body);
-      answer(res, queue.shift() ?? fallback, String(body['model']), ++counter, body['stream'] === true);
+      answer(res, queue.shift() ?? fallback, String(body['model']), ++counter, body['stream'] === true ? { includeUsage: isIncludeUsage(body['stream_options']) } : undefined);
     });
   });
 
@@ -119,7 +122,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     send(res, 200, { object: 'list', data, model: String(body['model']), usage: { prompt_tokens: texts.length, total_tokens: texts.length } });
   };
 
-  const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number, stream = false): void => {
+  /** `stream` is set for a streamed request. */
+  const answer = (res: http.ServerResponse, response: ScriptedResponse, model: string, n: number, stream?: StreamOptions): void => {
     switch (response.type) {
       case 'slow': {
         const timer = setTimeout(() => {
@@ -134,9 +138,10 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         return;
       }
       case 'text':
-        if (stream) return sendStream(res, n, model, words(response.text), response.finishReason ?? 'stop');
+        if (stream) return sendStream(res, { n, model, ...stream }, words(response.text).map((content) => ({ content })), response.finishReason ?? 'stop', response.usage);
         return send(res, 200, completion(n, model, { role: 'assistant', content: response.text }, response.finishReason ?? 'stop', response.usage));
       case 'tool-calls':
+        if (stream) return sendStream(res, { n, model, ...stream }, toolCallDeltas(response.calls, n), 'tool_calls');
         return send(
           res,
           200,
@@ -159,7 +164,10 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
         return send(res, 404, { error: { message: 'embeddings are answered on /v1/embeddings only', type: 'invalid_request_error', code: null } });
       case 'stream-break':
         if (!stream) return send(res, 400, { error: { message: 'stream-break answers streamed requests only', type: 'invalid_request_error', code: null } });
-        return sendStream(res, n, model, response.deltas, undefined);
+        return sendStream(res, { n, model, ...stream }, response.deltas.map((content) => ({ content })), 'cut');
+      case 'stream-hold':
+        if (!stream) return send(res, 400, { error: { message: 'stream-hold answers streamed requests only', type: 'invalid_request_error', code: null } });
+        return sendStream(res, { n, model, ...stream }, response.deltas.map((content) => ({ content })), 'hold');
       case 'raw':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(response.body);
@@ -210,26 +218,52 @@ function words(text: string): string[] {
   return text.match(/\S*\s*/g)?.filter((w) => w !== '') ?? [];
 }
 
+interface StreamOptions {
+  /** `stream_options.include_usage`: a last chunk with `usage` and no choices. */
+  readonly includeUsage: boolean;
+}
+
+function isIncludeUsage(options: unknown): boolean {
+  return typeof options === 'object' && options !== null && (options as Record<string, unknown>)['include_usage'] === true;
+}
+
 /**
- * OpenAI's streamed chat completion (server-sent events of `chat.completion.chunk`, then
- * `data: [DONE]`); without a finish reason the connection is cut after the deltas instead.
+ * Each call as OpenAI streams it: a first delta with `index`, `id`, `type` and the name, then the
+ * arguments in pieces of a few characters (only `index` to tell whose), calls one after another.
  */
-function sendStream(res: http.ServerResponse, n: number, model: string, deltas: readonly string[], finishReason: string | undefined): void {
-  const chunk = (delta: object, finish: string | null) => ({
-    id: `chatcmpl-${n}`,
-    object: 'chat.completion.chunk',
-    created: 1_700_000_000,
-    model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
+function toolCallDeltas(calls: readonly ScriptedToolCall[], n: number): object[] {
+  return calls.flatMap((c, index) => [
+    { tool_calls: [{ index, id: c.id ?? `call_${n}_${index}`, type: 'function', function: { name: c.name, arguments: '' } }] },
+    ...(c.arguments.match(/[\s\S]{1,4}/g) ?? []).map((piece) => ({ tool_calls: [{ index, function: { arguments: piece } }] })),
+  ]);
+}
+
+/**
+ * OpenAI's streamed chat completion (server-sent events of `chat.completion.chunk`, the finish
+ * reason in the last one with choices, then the usage chunk when asked for, then `data: [DONE]`).
+ * `cut`: the connection is cut after the deltas instead; `hold`: it stays open until the client leaves.
+ */
+function sendStream(
+  res: http.ServerResponse,
+  stream: StreamOptions & { readonly n: number; readonly model: string },
+  deltas: readonly object[],
+  finishReason: string | 'cut' | 'hold',
+  usage = { prompt_tokens: 10, completion_tokens: 5 },
+): void {
+  const chunk = (choices: object[], extra: object = {}) => ({ id: `chatcmpl-${stream.n}`, object: 'chat.completion.chunk', created: 1_700_000_000, model: stream.model, choices, ...extra });
+  // With include_usage every chunk carries `usage: null` but the last (OpenAI's "Chat completion chunk object").
+  const usageNull = stream.includeUsage ? { usage: null } : {};
+  const choice = (delta: object, finish: string | null) => chunk([{ index: 0, delta, finish_reason: finish }], usageNull);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  const events = [chunk({ role: 'assistant', content: '' }, null), ...deltas.map((content) => chunk({ content }, null))];
-  for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
-  if (finishReason === undefined) {
-    res.destroy();
-    return;
-  }
-  res.write(`data: ${JSON.stringify(chunk({}, finishReason))}\n\n`);
+  const events = [choice({ role: 'assistant', content: '' }, null), ...deltas.map((delta) => choice(delta, null))];
+  const sse = events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join('');
+  // Cut once the deltas are on the wire: the response is corked until the next tick, and a destroy
+  // before then would drop the headers too (a refused request, not a broken stream).
+  if (finishReason === 'cut') return void res.write(sse, () => res.destroy());
+  res.write(sse);
+  if (finishReason === 'hold') return;
+  res.write(`data: ${JSON.stringify(choice({}, finishReason))}\n\n`);
+  if (stream.includeUsage) res.write(`data: ${JSON.stringify(chunk([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }))}\n\n`);
   res.end('data: [DONE]\n\n');
 }
 

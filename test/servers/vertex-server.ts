@@ -26,7 +26,7 @@ import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { dot } from '../../runtime/src/memory/long-term/vectors';
 
-export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict' | 'GenerateContent' | 'Match' | 'BatchMatch';
+export type VertexMethod = 'FindNeighbors' | 'UpsertDatapoints' | 'RemoveDatapoints' | 'Predict' | 'GenerateContent' | 'StreamGenerateContent' | 'Match' | 'BatchMatch';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -163,6 +163,7 @@ export interface RequestOf {
   RemoveDatapoints: RemoveDatapointsRequest;
   Predict: PredictRequest;
   GenerateContent: GenerateContentRequest;
+  StreamGenerateContent: GenerateContentRequest;
   Match: MatchRequest;
   BatchMatch: BatchMatchRequest;
 }
@@ -199,6 +200,15 @@ export interface VertexServer {
   datapointIds(index: string): string[];
   /** The next `n` calls of `method` fail with `code` (after being recorded). */
   failNext(method: VertexMethod, code: grpc.status, n?: number, message?: string): void;
+  /**
+   * The next StreamGenerateContent call sends its first `afterChunks` chunks, then fails with
+   * `code` (a mid-stream failure; `failNext` fails a stream before its first chunk).
+   */
+  breakStreamNext(afterChunks: number, code: grpc.status, message?: string): void;
+  /** The next StreamGenerateContent call sends its first `afterChunks` chunks, then nothing until the client cancels. */
+  holdStreamNext(afterChunks: number): void;
+  /** Held StreamGenerateContent calls (`holdStreamNext`) the client cancelled, in all. */
+  readonly cancelledStreams: number;
   /** The next `n` calls of `method` (those `match` accepts, if given) are answered after `ms`. */
   delayNext<M extends VertexMethod>(method: M, ms: number, n?: number, match?: (request: RequestOf[M]) => boolean): void;
   /** Forgets recorded requests, pending failures and delays (not datapoints). */
@@ -241,6 +251,8 @@ interface Fault {
   readonly message?: string;
   readonly delayMs?: number;
   readonly match?: (request: never) => boolean;
+  /** Streams: the chunks sent before `code` (or, without a code, before holding the stream open). */
+  readonly afterChunks?: number;
 }
 
 export async function startVertexServer(options: VertexServerOptions): Promise<VertexServer> {
@@ -257,7 +269,8 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     return index;
   };
 
-  const handlers: { [M in VertexMethod]: (request: RequestOf[M]) => object } = {
+  let cancelledStreams = 0;
+  const handlers: { [M in Exclude<VertexMethod, 'StreamGenerateContent'>]: (request: RequestOf[M]) => object } = {
     UpsertDatapoints(request: UpsertDatapointsRequest) {
       const index = indexOf(request.index);
       for (const d of request.datapoints) {
@@ -354,7 +367,7 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     };
   };
 
-  const unary = (method: VertexMethod): grpc.handleUnaryCall<unknown, object> => (call, callback) => {
+  const unary = (method: Exclude<VertexMethod, 'StreamGenerateContent'>): grpc.handleUnaryCall<unknown, object> => (call, callback) => {
     const request =
       method === 'Predict' ? predictAsJson(call.request as RawPredictRequest) : method === 'GenerateContent' ? generateContentAsJson(call.request as RawGenerateContentRequest) : call.request;
     requests.push({ method, request } as RecordedRequest);
@@ -375,10 +388,37 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
     timers.add(timer);
   };
 
+  // Errors travel as gRPC status codes, in a stream as in a unary call (Google's "API errors" page
+  // of Generative AI on Vertex AI: 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE…); a
+  // stream's status ends it, after whatever chunks it already sent.
+  const streamGenerateContent: grpc.handleServerStreamingCall<RawGenerateContentRequest, object> = (call) => {
+    const request = generateContentAsJson(call.request);
+    requests.push({ method: 'StreamGenerateContent', request });
+    const fault = takeFault('StreamGenerateContent', request);
+    const fail = (code: grpc.status) => call.emit('error', grpcError(code, fault.message ?? `injected ${grpc.status[code]}`));
+    if (fault.code !== undefined && fault.afterChunks === undefined) {
+      fail(fault.code);
+      return;
+    }
+    let chunks: object[];
+    try {
+      chunks = streamChunks(generateContent(request));
+    } catch (err) {
+      call.emit('error', err);
+      return;
+    }
+    for (const chunk of chunks.slice(0, fault.afterChunks)) call.write(chunk);
+    if (fault.afterChunks === undefined) call.end();
+    else if (fault.code !== undefined) fail(fault.code);
+    // Otherwise held: the client's cancel ends it (or the server's stop). Counted only here: grpc-js
+    // also reports a stream it ended with an error status as cancelled.
+    else call.once('cancelled', () => cancelledStreams++);
+  };
+
   const implementations: Record<(typeof SERVICES)[number], grpc.UntypedServiceImplementation> = {
     MatchService: { FindNeighbors: unary('FindNeighbors') },
     IndexService: { UpsertDatapoints: unary('UpsertDatapoints'), RemoveDatapoints: unary('RemoveDatapoints') },
-    PredictionService: { Predict: unary('Predict'), GenerateContent: unary('GenerateContent') },
+    PredictionService: { Predict: unary('Predict'), GenerateContent: unary('GenerateContent'), StreamGenerateContent: streamGenerateContent },
   };
 
   let servers: grpc.Server[] = [];
@@ -442,6 +482,11 @@ export async function startVertexServer(options: VertexServerOptions): Promise<V
       requests.filter((r): r is Extract<RecordedRequest, { method: M }> => r.method === method).map((r) => r.request as RequestOf[M]),
     datapointIds: (index) => [...indexOf(index).keys()],
     failNext: (method, code, n = 1, message) => queue(method, { code, message }, n),
+    breakStreamNext: (afterChunks, code, message) => queue('StreamGenerateContent', { afterChunks, code, message }, 1),
+    holdStreamNext: (afterChunks) => queue('StreamGenerateContent', { afterChunks }, 1),
+    get cancelledStreams() {
+      return cancelledStreams;
+    },
     delayNext: (method, ms, n = 1, match) => queue(method, { delayMs: ms, match }, n),
     clearRequests: () => {
       requests.length = 0;
@@ -709,6 +754,28 @@ function generateContent(request: GenerateContentRequest): object {
   const echo = lastText.split(/\s+/).slice(0, max || undefined).join(' ');
   const text = request.generationConfig?.responseMimeType === 'application/json' ? JSON.stringify({ echo }) : `echo: ${echo}`;
   return answer([{ text }], max && words(lastText) > max ? 'MAX_TOKENS' : 'STOP', words(text));
+}
+
+/**
+ * A GenerateContent answer as Gemini streams it: the text a word (and its following space) per
+ * chunk, a function call whole in its own chunk, the finish reason and usage in the last chunk,
+ * every chunk with the model version. A blocked prompt is one chunk, as it is one response.
+ */
+function streamChunks(response: object): object[] {
+  const { candidates, usageMetadata, modelVersion, promptFeedback } = response as {
+    candidates: { index: number; content: { role: string; parts: ({ text?: string } & object)[] }; finishReason: string }[];
+    usageMetadata?: object;
+    modelVersion: string;
+    promptFeedback?: object;
+  };
+  const [candidate] = candidates;
+  if (!candidate) return [{ candidates: [], promptFeedback, modelVersion }];
+  const parts = candidate.content.parts.flatMap((p) => (p.text ? (p.text.match(/\S+\s*/g) ?? []).map((text) => ({ text })) : [p]));
+  return parts.map((part, i) => ({
+    candidates: [{ index: 0, content: { role: 'model', parts: [part] }, ...(i === parts.length - 1 ? { finishReason: candidate.finishReason } : {}) }],
+    ...(i === parts.length - 1 ? { usageMetadata } : {}),
+    modelVersion,
+  }));
 }
 
 function words(text: string): number {

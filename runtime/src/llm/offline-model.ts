@@ -1,6 +1,7 @@
 import { parseDatedText } from './dated-text';
 import { lastUserText, toolNamesById } from './messages';
-import { LlmError, type ChatRequest, type ChatResult, type JsonSchema, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
+import { started } from './streaming';
+import { LlmError, type ChatRequest, type ChatResult, type JsonSchema, type LanguageModel, type StreamPart, type ToolCall, type ToolDefinition } from './types';
 
 const SUMMARY_CHARS = 80;
 /** Remembered turns quoted in one answer: enough to show recall, few enough to read. */
@@ -58,6 +59,21 @@ export class OfflineModel implements LanguageModel {
       return this.text(`${PREFIX} You said: "${summarize(userText, SUMMARY_CHARS)}". From memory, ${quotes}.${contextNote(request)}`, request, inputTokens);
     }
     return this.text(`${PREFIX} You said: "${summarize(userText, SUMMARY_CHARS)}".${contextNote(request)}`, request, inputTokens);
+  }
+
+  /** `doChat`'s answer in word-sized deltas (each word with the spaces after it), then its tool calls and finish. */
+  doStream(request: ChatRequest): Promise<{ readonly stream: AsyncIterable<StreamPart> }> {
+    return started(this.streamParts(request));
+  }
+
+  private async *streamParts(request: ChatRequest): AsyncGenerator<StreamPart, void, undefined> {
+    const { text, toolCalls, ...finish } = await this.doChat(request);
+    for (const word of text.match(/\s*\S+\s*/g) ?? []) {
+      if (request.abortSignal?.aborted) throw new LlmError('timeout', 'offline model: the call was aborted', this.details());
+      yield { type: 'text-delta', text: word };
+    }
+    for (const toolCall of toolCalls) yield { type: 'tool-call', toolCall };
+    yield { type: 'finish', ...finish };
   }
 
   private text(reply: string, request: ChatRequest, inputTokens: number): ChatResult {

@@ -1,8 +1,9 @@
 import OpenAI, { APIConnectionError, APIError } from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { problemsFromZod } from '../contract';
-import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type LanguageModel, type LlmErrorKind, type ToolCall } from './types';
+import { started } from './streaming';
+import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type FinishReason, type LanguageModel, type LlmErrorKind, type StreamPart, type ToolCall } from './types';
 
 export interface OpenAICompatibleModelOptions {
   /** Base URL up to `/v1`, e.g. a LiteLLM proxy's `http://litellm:4000/v1` or `https://api.openai.com/v1`. */
@@ -56,11 +57,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   async doChat(request: ChatRequest): Promise<ChatResult> {
     const warnings: string[] = [];
     const body = this.requestBody(request, warnings);
-    // Our own deadline instead of the SDK's `timeout`: its signal tells a timeout from the caller's
-    // abort, where the SDK's classification rests on `instanceof` checks that fail when fetch's
-    // errors come from another realm (as under Jest).
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, deadline]) : deadline;
+    const { signal, deadline } = this.signals(request);
     let raw: unknown;
     try {
       raw = await this.#client.chat.completions.create(body, { signal });
@@ -68,6 +65,67 @@ export class OpenAICompatibleModel implements LanguageModel {
       throw this.toLlmError(err, signal, deadline);
     }
     return this.result(raw, warnings);
+  }
+
+  /** `stream: true`, usage asked for in a last chunk (`stream_options.include_usage`); `timeoutMs` bounds the whole stream. */
+  doStream(request: ChatRequest): Promise<{ readonly stream: AsyncIterable<StreamPart> }> {
+    return started(this.streamParts(request));
+  }
+
+  private async *streamParts(request: ChatRequest): AsyncGenerator<StreamPart, void, undefined> {
+    const warnings: string[] = [];
+    const body: ChatCompletionCreateParamsStreaming = { ...this.requestBody(request, warnings), stream: true, stream_options: { include_usage: true } };
+    const { signal, deadline } = this.signals(request);
+    // Tool calls by their `index`: the id and name come in the first delta, the arguments in pieces.
+    const calls = new Map<number, { id?: string; name: string; arguments: string }>();
+    let finishReason: FinishReason | undefined;
+    let usage: ChatResult['usage'];
+    let model = '';
+    try {
+      const chunks = await this.#client.chat.completions.create(body, { signal });
+      for await (const raw of chunks) {
+        const parsed = chunkSchema.safeParse(raw);
+        if (!parsed.success) throw this.malformed(parsed.error);
+        const chunk = parsed.data;
+        model ||= chunk.model ?? '';
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+        const choice = chunk.choices[0];
+        if (!choice) continue; // the usage chunk has no choices
+        if (choice.delta?.content) yield { type: 'text-delta', text: choice.delta.content };
+        for (const delta of choice.delta?.tool_calls ?? []) {
+          const call = calls.get(delta.index) ?? { name: '', arguments: '' };
+          call.id ||= delta.id ?? undefined;
+          call.name += delta.function?.name ?? '';
+          call.arguments += delta.function?.arguments ?? '';
+          calls.set(delta.index, call);
+        }
+        if (choice.finish_reason) {
+          finishReason = finishReasonOf(choice.finish_reason);
+          // Complete now: what follows is at most the usage chunk.
+          for (const [index, call] of [...calls].sort(([a], [b]) => a - b)) yield { type: 'tool-call', toolCall: toToolCall(call.id ?? `call_${index}`, call.name, call.arguments, warnings) };
+          calls.clear();
+        }
+      }
+    } catch (err) {
+      throw err instanceof LlmError ? err : this.toLlmError(err, signal, deadline);
+    }
+    // The SDK ends the iteration quietly when its request is aborted, and a body that just stops is a cut too.
+    if (signal.aborted) throw this.toLlmError(undefined, signal, deadline);
+    if (finishReason === undefined) throw this.error('network', 'the stream ended before its finish_reason');
+    yield { type: 'finish', finishReason, ...(usage ? { usage } : {}), provider: this.provider, model: model || this.modelId, warnings };
+  }
+
+  /** Our own deadline instead of the SDK's `timeout`: its signal tells a timeout from the caller's
+   * abort, where the SDK's classification rests on `instanceof` checks that fail when fetch's
+   * errors come from another realm (as under Jest). */
+  private signals(request: ChatRequest): { signal: AbortSignal; deadline: AbortSignal } {
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    return { signal: request.abortSignal ? AbortSignal.any([request.abortSignal, deadline]) : deadline, deadline };
+  }
+
+  private malformed(error: z.ZodError): LlmError {
+    const problems = problemsFromZod(error).map((p) => `${p.path}: ${p.message}`);
+    return this.error('server', `malformed response: ${problems.join('; ')}`);
   }
 
   private requestBody(request: ChatRequest, warnings: string[]): ChatCompletionCreateParamsNonStreaming {
@@ -98,10 +156,7 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   private result(raw: unknown, warnings: string[]): ChatResult {
     const parsed = completionSchema.safeParse(raw);
-    if (!parsed.success) {
-      const problems = problemsFromZod(parsed.error).map((p) => `${p.path}: ${p.message}`);
-      throw this.error('server', `malformed response: ${problems.join('; ')}`);
-    }
+    if (!parsed.success) throw this.malformed(parsed.error);
     const completion = parsed.data;
     const [choice] = completion.choices;
     const toolCalls = (choice.message.tool_calls ?? []).flatMap((call, i): ToolCall[] => {
@@ -128,7 +183,9 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (signal.aborted) return deadline.aborted ? this.error('timeout', `no response within ${this.timeoutMs} ms`) : this.error('timeout', 'the call was aborted');
     // The SDK's connection error is an APIError without a status.
     if (err instanceof APIConnectionError) return this.error('network', `connection failed: ${err.message}`, { cause: err.cause });
-    if (err instanceof APIError && err.status !== undefined) {
+    // An `error` event inside a stream: the SDK's APIError without a status.
+    if (err instanceof APIError && err.status === undefined) return this.error('server', `error in the stream: ${err.message}`);
+    if (err instanceof APIError) {
       const status = err.status;
       const kind = kindOfStatus(status, `${err.code ?? ''} ${err.type ?? ''} ${err.message}`);
       const retryAfterMs = kind === 'rate-limit' ? retryAfterOf(err.headers) : undefined;
@@ -145,6 +202,31 @@ export class OpenAICompatibleModel implements LanguageModel {
     return new LlmError(kind, this.#apiKey ? text.split(this.#apiKey).join('[redacted]') : text, { ...details, provider: this.provider, model: this.modelId });
   }
 }
+
+// What the stream mapping reads from a `chat.completion.chunk`.
+const chunkSchema = z.object({
+  model: z.string().optional(),
+  choices: z.array(
+    z.object({
+      delta: z
+        .object({
+          content: z.string().nullish(),
+          tool_calls: z
+            .array(
+              z.object({
+                index: z.number(),
+                id: z.string().nullish(),
+                function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+              }),
+            )
+            .nullish(),
+        })
+        .nullish(),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: z.object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() }).nullish(),
+});
 
 // What the mapping reads from a chat completion; the rest passes unchecked.
 const completionSchema = z.object({

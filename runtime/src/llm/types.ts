@@ -64,6 +64,41 @@ export interface ChatResult {
 }
 
 /**
+ * One piece of a streamed reply. Text comes as deltas; a tool call only once complete (providers
+ * assemble argument deltas); `finish` is last and carries what `ChatResult` has besides text and
+ * tool calls.
+ */
+export type StreamPart =
+  | { readonly type: 'text-delta'; readonly text: string }
+  | { readonly type: 'tool-call'; readonly toolCall: ToolCall }
+  | ({ readonly type: 'finish' } & Pick<ChatResult, 'finishReason' | 'usage' | 'provider' | 'model' | 'warnings'>);
+
+/**
+ * The `ChatResult` a stream amounts to, the one `doChat` gives for the same reply: a caller can
+ * stream and still handle every model alike. Rethrows the stream's `LlmError`; a stream that
+ * ends without `finish` is a `server` error.
+ */
+export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<ChatResult> {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for await (const part of parts) {
+    switch (part.type) {
+      case 'text-delta':
+        text += part.text;
+        break;
+      case 'tool-call':
+        toolCalls.push(part.toolCall);
+        break;
+      case 'finish': {
+        const { type: _, ...finish } = part;
+        return { text, toolCalls, ...finish };
+      }
+    }
+  }
+  throw new LlmError('server', 'the stream ended without a finish');
+}
+
+/**
  * A provider's model. `doChat` is provider-facing (named so application code does not call it by
  * accident): it makes exactly one attempt and throws `LlmError` on failure; retries, timeouts and
  * fallbacks belong to the router that wraps it.
@@ -72,6 +107,15 @@ export interface LanguageModel {
   readonly provider: string;
   readonly modelId: string;
   doChat(request: ChatRequest): Promise<ChatResult>;
+  /**
+   * The same single attempt, streamed (the AI SDK's `doStream`, simplified). Settles once the
+   * upstream has sent its first chunk: a failure before that (a 429, a refused connection, a
+   * blocked prompt) rejects it with `LlmError`, exactly as `doChat` would. A failure after it is
+   * an `LlmError` thrown by the stream's iterator (a cut connection: `network`, retryable); the
+   * stream ends with one `finish` part. Aborting `request.abortSignal`, or leaving the loop
+   * early, stops the upstream request.
+   */
+  doStream?(request: ChatRequest): Promise<{ readonly stream: AsyncIterable<StreamPart> }>;
   /** Releases connections (a gRPC channel); the next call opens them again. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/p
 import type { protos } from '@google-cloud/aiplatform';
 import { Status, type ClientOptions, type GoogleAuth } from 'google-gax';
 import { googleClientOptions, initializeAll, verifiedGoogleAuth } from '../google/client';
-import { LlmError, type ChatRequest, type ChatResult, type LanguageModel, type LlmErrorKind } from './types';
+import { started } from './streaming';
+import { LlmError, type ChatRequest, type ChatResult, type FinishReason, type LanguageModel, type LlmErrorKind, type StreamPart } from './types';
 import { PROVIDER, fromCandidate, toGenerateContentRequest } from './vertex-gemini-mapping';
 
 type IGenerateContentResponse = protos.google.cloud.aiplatform.v1.IGenerateContentResponse;
@@ -71,6 +72,75 @@ export class VertexGeminiModel implements LanguageModel {
       usage: { inputTokens: promptTokenCount ?? undefined, outputTokens: candidatesTokenCount ?? undefined },
       provider: this.provider,
       model: response.modelVersion || this.modelId,
+      warnings,
+    };
+  }
+
+  /**
+   * PredictionService.StreamGenerateContent: each chunk is a GenerateContentResponse, mapped as
+   * `doChat` maps the whole one; the usage is the last chunk's. Gemini sends a function call whole,
+   * in one part. Unlike `doChat`'s call, a stream can be cancelled: an abort ends it on the server.
+   */
+  doStream(request: ChatRequest): Promise<{ readonly stream: AsyncIterable<StreamPart> }> {
+    return started(this.streamParts(request));
+  }
+
+  private async *streamParts(request: ChatRequest): AsyncGenerator<StreamPart, void, undefined> {
+    const warnings: string[] = [];
+    const body = toGenerateContentRequest(this.modelPath, request, warnings);
+    const client = await this.connected();
+    const signal = request.abortSignal;
+    if (signal?.aborted) throw this.error('timeout', 'the call was aborted');
+    // One attempt, as for doChat: gax's stream wrapper (retry-request) otherwise resends a call
+    // that fails before its first message, hiding the error (and the attempt) from the router.
+    const call = client.streamGenerateContent(body, { timeout: this.options.timeoutMs ?? 60_000, retryRequestOptions: { retries: 0, noResponseRetries: 0 } });
+    this.track(finished(call));
+    const cancel = () => call.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    let finishReason: FinishReason | undefined;
+    let sawToolCalls = false;
+    let usage: ChatResult['usage'];
+    let model = '';
+    let sawCandidate = false;
+    let complete = false;
+    try {
+      for await (const chunk of call as AsyncIterable<IGenerateContentResponse>) {
+        model ||= chunk.modelVersion ?? '';
+        if (chunk.usageMetadata) usage = { inputTokens: chunk.usageMetadata.promptTokenCount ?? undefined, outputTokens: chunk.usageMetadata.candidatesTokenCount ?? undefined };
+        const candidate = chunk.candidates?.[0];
+        if (!candidate) {
+          const blocked = chunk.promptFeedback?.blockReason;
+          if (blocked) throw this.error('content-filter', `the prompt was blocked (${String(blocked)})`);
+          continue; // a chunk with only usage
+        }
+        sawCandidate = true;
+        const content = fromCandidate(candidate, warnings);
+        if (content.text) yield { type: 'text-delta', text: content.text };
+        for (const toolCall of content.toolCalls) yield { type: 'tool-call', toolCall };
+        sawToolCalls ||= content.toolCalls.length > 0;
+        const reason = String(candidate.finishReason ?? '');
+        if (reason && reason !== 'FINISH_REASON_UNSPECIFIED') finishReason = content.finishReason;
+      }
+      complete = true;
+    } catch (err) {
+      if (signal?.aborted) throw this.error('timeout', 'the call was aborted');
+      throw err instanceof LlmError ? err : this.fromGrpcError(err);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      // Left early (the consumer stopped reading, or a mapping error): the server stops too.
+      if (!complete) call.cancel();
+    }
+    // gax ends a stream it cancelled without an error.
+    if (signal?.aborted) throw this.error('timeout', 'the call was aborted');
+    if (!sawCandidate) throw this.error('server', 'malformed response: no candidates');
+    if (finishReason === undefined) throw this.error('network', 'the stream ended before a finish reason');
+    yield {
+      type: 'finish',
+      // A chunk's reason knows only that chunk's calls: a call sent earlier still makes a STOP a tool-call finish.
+      finishReason: sawToolCalls && finishReason === 'stop' ? 'tool-calls' : finishReason,
+      ...(usage ? { usage } : {}),
+      provider: this.provider,
+      model: model || this.modelId,
       warnings,
     };
   }
@@ -145,6 +215,16 @@ function kindOfStatus(code: Status, message: string): LlmErrorKind {
 }
 
 class AbortedError extends Error {}
+
+/** Settles (never rejects) when a streaming call is over, however it ended. */
+function finished(call: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    call.once('end', done);
+    call.once('error', done);
+    call.once('close', done);
+  });
+}
 
 /**
  * Settles with `call`, or rejects as soon as `signal` aborts. The generated client's promise has

@@ -1,4 +1,4 @@
-import { LlmError, OfflineModel, type ChatRequest, type ToolDefinition } from '../../../runtime/src/llm';
+import { LlmError, OfflineModel, collectStream, type ChatRequest, type StreamPart, type ToolDefinition } from '../../../runtime/src/llm';
 
 const model = new OfflineModel();
 
@@ -142,5 +142,61 @@ describe('OfflineModel', () => {
     const call = named.doChat({ messages: [{ role: 'user', content: 'x' }], abortSignal: controller.signal });
     await expect(call).rejects.toBeInstanceOf(LlmError);
     await expect(call).rejects.toMatchObject({ kind: 'timeout' });
+  });
+});
+
+describe('OfflineModel streaming', () => {
+  const request: ChatRequest = {
+    messages: [
+      { role: 'system', content: 'Background:\n- [2026-03-01 12:00 UTC] The launch is planned for Lisbon in May' },
+      { role: 'user', content: 'When is the launch in Lisbon?' },
+    ],
+  };
+
+  it('streams doChat\'s text in word-sized deltas, then the same finish; collectStream gives doChat\'s result', async () => {
+    const parts: StreamPart[] = [];
+    for await (const part of (await model.doStream(request)).stream) parts.push(part);
+    const chat = await model.doChat(request);
+    const deltas = parts.flatMap((p) => (p.type === 'text-delta' ? [p.text] : []));
+    expect(deltas.join('')).toBe(chat.text);
+    expect(deltas.length).toBe(chat.text.split(' ').length);
+    expect(deltas.every((d) => d.trim().split(/\s+/).length === 1)).toBe(true);
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop', usage: chat.usage, provider: 'offline', model: 'offline', warnings: [] });
+    expect(await collectStream((await model.doStream(request)).stream)).toEqual(chat);
+  });
+
+  it('streams a tool call as one tool-call part', async () => {
+    const withTools: ChatRequest = { messages: [{ role: 'user', content: 'weather in Porto, metric' }], tools, toolChoice: { name: 'get_weather' } };
+    const parts: StreamPart[] = [];
+    for await (const part of (await model.doStream(withTools)).stream) parts.push(part);
+    const chat = await model.doChat(withTools);
+    expect(parts).toEqual([{ type: 'tool-call', toolCall: chat.toolCalls[0] }, expect.objectContaining({ type: 'finish', finishReason: 'tool-calls' })]);
+  });
+
+  it('stops with a timeout LlmError when aborted mid-stream, and rejects when aborted before', async () => {
+    const controller = new AbortController();
+    const { stream } = await model.doStream({ ...request, abortSignal: controller.signal });
+    const seen: StreamPart[] = [];
+    const run = (async () => {
+      for await (const part of stream) {
+        seen.push(part);
+        controller.abort();
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ kind: 'timeout' });
+    expect(seen).toHaveLength(1);
+    await expect(model.doStream({ ...request, abortSignal: controller.signal })).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('collectStream rethrows the stream\'s error, and calls a stream without finish a server error', async () => {
+    async function* broken(): AsyncGenerator<StreamPart> {
+      yield { type: 'text-delta', text: 'partial' };
+      throw new LlmError('network', 'cut');
+    }
+    async function* unfinished(): AsyncGenerator<StreamPart> {
+      yield { type: 'text-delta', text: 'partial' };
+    }
+    await expect(collectStream(broken())).rejects.toMatchObject({ kind: 'network', message: 'cut' });
+    await expect(collectStream(unfinished())).rejects.toMatchObject({ kind: 'server' });
   });
 });

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { LlmError, OpenAICompatibleModel, type ChatRequest, type OpenAICompatibleModelOptions } from '../../../runtime/src/llm';
+import { LlmError, OpenAICompatibleModel, collectStream, type ChatRequest, type OpenAICompatibleModelOptions, type StreamPart } from '../../../runtime/src/llm';
 import { reply, startOpenAIServer, type OpenAIServer } from '../../servers/openai-compatible-server';
 import { waitFor } from '../../helpers/wait';
 
@@ -221,3 +221,88 @@ describe('OpenAICompatibleModel error mapping', () => {
   });
 });
 
+
+/** Every part of a stream, and the error it ended with (if it did). */
+async function drain(stream: AsyncIterable<StreamPart>): Promise<{ parts: StreamPart[]; error?: unknown }> {
+  const parts: StreamPart[] = [];
+  try {
+    for await (const part of stream) parts.push(part);
+    return { parts };
+  } catch (error) {
+    return { parts, error };
+  }
+}
+
+const deltas = (parts: StreamPart[]) => parts.flatMap((p) => (p.type === 'text-delta' ? [p.text] : []));
+
+describe('OpenAICompatibleModel streaming', () => {
+  it('asks for a stream with usage; text deltas join to the reply, the finish carries reason, usage and model', async () => {
+    server.enqueue(reply.text('The weather in Porto is mild today.', { finishReason: 'length', usage: { prompt_tokens: 7, completion_tokens: 8 } }));
+    const { stream } = await model().doStream(hello);
+    const { parts, error } = await drain(stream);
+    expect(error).toBeUndefined();
+    expect(server.requests[0].body).toMatchObject({ model: 'gpt-test', stream: true, stream_options: { include_usage: true } });
+    expect(deltas(parts).length).toBeGreaterThan(1);
+    expect(deltas(parts).join('')).toBe('The weather in Porto is mild today.');
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'length', usage: { inputTokens: 7, outputTokens: 8 }, provider: 'openai-compatible', model: 'gpt-test', warnings: [] });
+    expect(parts.filter((p) => p.type === 'finish')).toHaveLength(1);
+  });
+
+  it('assembles tool calls from their argument deltas, one complete tool-call part each, malformed ones warned', async () => {
+    server.enqueue(reply.toolCalls({ id: 'call_a', name: 'get_weather', arguments: '{"city": "Porto", "units": "metric"}' }, { id: 'call_b', name: 'lookup', arguments: '{"q": "trunc' }));
+    const { parts, error } = await drain((await model().doStream(hello)).stream);
+    expect(error).toBeUndefined();
+    expect(parts.filter((p) => p.type !== 'finish')).toEqual([
+      { type: 'tool-call', toolCall: { id: 'call_a', name: 'get_weather', arguments: { city: 'Porto', units: 'metric' } } },
+      { type: 'tool-call', toolCall: { id: 'call_b', name: 'lookup', arguments: {}, rawArguments: '{"q": "trunc' } },
+    ]);
+    expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'tool-calls', warnings: ['tool call call_b (lookup): arguments are not a JSON object; passed as {} with rawArguments'] });
+  });
+
+  it('collectStream gives what doChat gives for the same scripted reply', async () => {
+    const usage = { prompt_tokens: 3, completion_tokens: 4 };
+    server.enqueue(reply.text('Same answer, either way.', { usage }), reply.text('Same answer, either way.', { usage }));
+    const streamed = await collectStream((await model().doStream(hello)).stream);
+    expect(streamed).toEqual(await model().doChat(hello));
+    const calls = [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Braga"}' }];
+    server.enqueue(reply.toolCalls(...calls), reply.toolCalls(...calls));
+    expect(await collectStream((await model().doStream(hello)).stream)).toEqual(await model().doChat(hello));
+  });
+
+  it('rejects a 429 before the first chunk as rate-limit with retryAfter, like doChat', async () => {
+    server.enqueue(reply.rateLimit({ retryAfter: '3' }));
+    const err = await failure(model().doStream(hello));
+    expect(err).toMatchObject({ kind: 'rate-limit', retryable: true, details: { status: 429, retryAfterMs: 3000 } });
+  });
+
+  it('throws a retryable network LlmError from the stream when the connection is cut after some deltas', async () => {
+    server.enqueue(reply.streamBreak('Half ', 'an ', 'answer'));
+    const { parts, error } = await drain((await model().doStream(hello)).stream);
+    expect(deltas(parts)).toEqual(['Half ', 'an ', 'answer']);
+    expect(parts.some((p) => p.type === 'finish')).toBe(false);
+    expect(error).toBeInstanceOf(LlmError);
+    expect(error).toMatchObject({ kind: 'network', retryable: true, details: { provider: 'openai-compatible', model: 'gpt-test' } });
+  });
+
+  it('stops the upstream request on abort, and when the consumer leaves the loop', async () => {
+    server.enqueue(reply.streamHold('Still ', 'thinking'), reply.streamHold('Still ', 'thinking'));
+    const controller = new AbortController();
+    const { stream } = await model().doStream({ ...hello, abortSignal: controller.signal });
+    const parts: StreamPart[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const part of stream) {
+          parts.push(part);
+          if (deltas(parts).length === 2) controller.abort();
+        }
+      })(),
+    );
+    expect(err).toMatchObject({ kind: 'timeout', message: 'openai-compatible gpt-test: the call was aborted' });
+    await waitFor(() => server.requests[0].aborted);
+    expect(server.requests[0].aborted).toBe(true);
+
+    for await (const part of (await model().doStream(hello)).stream) if (part.type === 'text-delta') break;
+    await waitFor(() => server.requests[1]?.aborted);
+    expect(server.requests[1].aborted).toBe(true);
+  });
+});

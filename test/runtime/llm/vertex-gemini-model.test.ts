@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { grpc } from 'google-gax';
-import { LlmError, VertexGeminiModel, type ChatRequest, type ToolDefinition, type VertexGeminiModelOptions } from '../../../runtime/src/llm';
+import { LlmError, VertexGeminiModel, collectStream, type ChatRequest, type StreamPart, type ToolDefinition, type VertexGeminiModelOptions } from '../../../runtime/src/llm';
 import { startVertexServer, type VertexServer } from '../../servers/vertex-server';
+import { waitFor } from '../../helpers/wait';
 
 // The Google clients must never look for a metadata server here (it would wait for timeouts).
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -172,6 +173,94 @@ describe('VertexGeminiModel response mapping', () => {
 
   it('maps a blocked prompt to a content-filter error', async () => {
     expect(await failure(model().doChat({ messages: [{ role: 'user', content: 'BLOCK_ME' }] }))).toMatchObject({ kind: 'content-filter', message: expect.stringContaining('blocked (SAFETY)') });
+  });
+});
+
+/** Every part of a stream, and the error it ended with (if it did). */
+async function drain(stream: AsyncIterable<StreamPart>): Promise<{ parts: StreamPart[]; error?: unknown }> {
+  const parts: StreamPart[] = [];
+  try {
+    for await (const part of stream) parts.push(part);
+    return { parts };
+  } catch (error) {
+    return { parts, error };
+  }
+}
+
+const deltas = (parts: StreamPart[]) => parts.flatMap((p) => (p.type === 'text-delta' ? [p.text] : []));
+const hi = (content = 'hello there world'): ChatRequest => ({ messages: [{ role: 'user', content }] });
+
+describe('VertexGeminiModel streaming (StreamGenerateContent)', () => {
+  it('streams text deltas that join to the answer, then a finish with the last chunk\'s usage and the model version', async () => {
+    const { parts, error } = await drain((await model().doStream(hi())).stream);
+    expect(error).toBeUndefined();
+    expect(deltas(parts)).toEqual(['echo: ', 'hello ', 'there ', 'world']);
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop', usage: { inputTokens: 3, outputTokens: 4 }, provider: 'vertex-gemini', model: 'gemini-test-001', warnings: [] });
+    expect(server.requestsOf('StreamGenerateContent')).toEqual([expect.objectContaining({ model: MODEL_PATH })]);
+    expect(server.requestsOf('GenerateContent')).toEqual([]);
+  });
+
+  it('maps a function call chunk to a tool-call part and the finish to tool-calls; MAX_TOKENS to length', async () => {
+    const { parts } = await drain((await model().doStream({ ...hi('use get_weather for Porto'), tools: [weather] })).stream);
+    expect(parts).toEqual([
+      {
+        type: 'tool-call',
+        toolCall: {
+          id: expect.stringMatching(/^call_[0-9a-f-]{36}$/),
+          name: 'get_weather',
+          arguments: { query: 'use get_weather for Porto' },
+          providerMetadata: { 'vertex-gemini': { thoughtSignature: Buffer.from('sig-get_weather').toString('base64') } },
+        },
+      },
+      expect.objectContaining({ type: 'finish', finishReason: 'tool-calls' }),
+    ]);
+    const cut = await collectStream((await model().doStream({ ...hi('one two three four'), maxOutputTokens: 2 })).stream);
+    expect(cut).toMatchObject({ text: 'echo: one two', finishReason: 'length' });
+  });
+
+  it('collectStream gives what doChat gives (tool call ids aside: Gemini sends none, each is made fresh)', async () => {
+    expect(await collectStream((await model().doStream(hi())).stream)).toEqual(await model().doChat(hi()));
+    const request = { ...hi('use get_weather for Porto'), tools: [weather] };
+    const withoutIds = (r: { toolCalls: readonly object[] }) => ({ ...r, toolCalls: r.toolCalls.map((c) => ({ ...c, id: 'x' })) });
+    expect(withoutIds(await collectStream((await model().doStream(request)).stream))).toEqual(withoutIds(await model().doChat(request)));
+  });
+
+  it('rejects a failure before the first chunk as doChat would: RESOURCE_EXHAUSTED → rate-limit, a blocked prompt → content-filter', async () => {
+    server.failNext('StreamGenerateContent', grpc.status.RESOURCE_EXHAUSTED, 1, 'Quota exceeded');
+    expect(await failure(model().doStream(hi()))).toMatchObject({ kind: 'rate-limit', retryable: true, message: expect.stringContaining('Quota exceeded') });
+    expect(await failure(model().doStream(hi('BLOCK_ME')))).toMatchObject({ kind: 'content-filter', message: expect.stringContaining('blocked (SAFETY)') });
+  });
+
+  it('throws a retryable LlmError from the stream when it fails mid-way, after the deltas already sent', async () => {
+    server.breakStreamNext(2, grpc.status.UNAVAILABLE, 'connection reset mid-stream');
+    const { parts, error } = await drain((await model().doStream(hi())).stream);
+    expect(deltas(parts)).toEqual(['echo: ', 'hello ']);
+    expect(parts.some((p) => p.type === 'finish')).toBe(false);
+    expect(error).toBeInstanceOf(LlmError);
+    expect(error).toMatchObject({ kind: 'server', retryable: true, message: expect.stringContaining('connection reset mid-stream') });
+  });
+
+  it('cancels the call on the server on abort, and when the consumer leaves the loop', async () => {
+    server.holdStreamNext(2);
+    const controller = new AbortController();
+    const { stream } = await model().doStream({ ...hi(), abortSignal: controller.signal });
+    const parts: StreamPart[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const part of stream) {
+          parts.push(part);
+          if (deltas(parts).length === 2) controller.abort();
+        }
+      })(),
+    );
+    expect(err).toMatchObject({ kind: 'timeout', message: 'vertex-gemini gemini-test: the call was aborted' });
+    await waitFor(() => server.cancelledStreams === 1);
+    expect(server.cancelledStreams).toBe(1);
+
+    server.holdStreamNext(2);
+    for await (const part of (await model().doStream(hi())).stream) if (part.type === 'text-delta') break;
+    await waitFor(() => server.cancelledStreams === 2);
+    expect(server.cancelledStreams).toBe(2);
   });
 });
 
