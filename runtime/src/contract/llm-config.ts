@@ -179,7 +179,7 @@ export function groupIssues(deployments: readonly { readonly name: string; reado
   const groups = new Set(deployments.filter((d) => d.group !== undefined).map((d) => d.group));
   const issues: PathIssue[] = [];
   deployments.forEach((d, i) => {
-    if (groups.has(d.name) && d.group !== d.name) issues.push({ path: ['deployments', i, 'name'], message: `"${d.name}" is also a group's name; name the deployment differently or put it in that group` });
+    if (groups.has(d.name) && (d.group ?? d.name) !== d.name) issues.push({ path: ['deployments', i, 'name'], message: `"${d.name}" is also a group's name; name the deployment differently or put it in that group` });
   });
   return issues;
 }

@@ -338,7 +338,7 @@ describe('bad router settings', () => {
     const message = configProblems({
       ORCHESTRA_LLM_CONFIG: JSON.stringify({
         deployments: [
-          { name: 'g', provider: 'offline', model: 'offline', rpm: 0 },
+          { name: 'g', provider: 'offline', model: 'offline', group: 'h', rpm: 0 },
           { name: 'b', provider: 'offline', model: 'offline', group: 'g', weight: -1 },
         ],
       }),
@@ -346,6 +346,20 @@ describe('bad router settings', () => {
     expect(message).toContain('ORCHESTRA_LLM_CONFIG.deployments[0].rpm');
     expect(message).toContain('ORCHESTRA_LLM_CONFIG.deployments[1].weight');
     expect(message).toContain(`ORCHESTRA_LLM_CONFIG.deployments[0].name: "g" is also a group's name`);
+  });
+
+  it('lets a deployment without a group name the group others join', () => {
+    const llm = parseRuntimeConfig({
+      ORCHESTRA_LLM_CONFIG: JSON.stringify({
+        deployments: [
+          { name: 'primary', provider: 'offline', model: 'offline' },
+          { name: 'primary-eu', provider: 'offline', model: 'offline', group: 'primary' },
+          { name: 'spare', provider: 'offline', model: 'offline' },
+        ],
+        fallbacks: { primary: ['spare'] },
+      }),
+    }).llm;
+    expect(createLlmClient(llm).deployments).toEqual(['primary', 'spare']);
   });
 
   it('takes every knob and passes it to the router', async () => {
