@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
-import { LlmError, ModelRouter, type ChatResult, type LanguageModel } from '../../runtime/src/llm';
+import { LLM_ROUTER_DEFAULTS, RuntimeSettings as S, parseRuntimeConfig } from '../../runtime/src/contract';
+import { LlmError, ModelRouter, createLlmClient, type ChatResult, type LanguageModel } from '../../runtime/src/llm';
+import { reply, startOpenAIServer, type OpenAIServer } from '../servers/openai-compatible-server';
 import { RedisRouterState } from '../../runtime/src/llm/router-state';
 import { startRedis } from '../servers/redis-server';
 
@@ -94,5 +96,39 @@ describe('router state shared through Redis', () => {
     const hi = { messages: [{ role: 'user' as const, content: 'hi' }] };
     expect((await router.chat(hi)).deployment).toBe('backup');
     expect((await router.chat(hi)).attempts.map((a) => `${a.deployment} ${a.outcome}`)).toEqual(['primary skipped-cooldown', 'backup ok']);
+  });
+});
+
+describe('sharedState "redis" from ORCHESTRA_LLM_CONFIG', () => {
+  let server: OpenAIServer;
+  beforeAll(async () => {
+    server = await startOpenAIServer();
+  });
+  afterAll(async () => server.stop());
+
+  it('two clients built from the same settings share a cooldown', async () => {
+    const env = {
+      [S.llmConfig]: JSON.stringify({
+        deployments: [
+          { name: 'primary', provider: 'openai-compatible', model: 'm', baseUrl: server.url },
+          { name: 'spare', provider: 'offline', model: 'offline' },
+        ],
+        fallbacks: { primary: ['spare'] },
+        sharedState: 'redis',
+      }),
+      [S.redisUrl]: redis.url,
+    };
+    const client = () => {
+      const c = new Redis(redis.url);
+      clients.push(c);
+      return createLlmClient(parseRuntimeConfig(env).llm, {}, { redis: c });
+    };
+    const [one, two] = [client(), client()];
+    server.enqueue(reply.rateLimit({ retryAfterMs: 60_000 }));
+    expect((await one.chat({ messages: [{ role: 'user', content: 'hi' }] })).deployment).toBe('spare');
+    const second = await two.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    expect(second.attempts.map((a) => `${a.deployment} ${a.outcome}`)).toEqual(['primary skipped-cooldown', 'spare ok']);
+    expect(server.requests).toHaveLength(1);
+    expect(await clients[0].exists(`${LLM_ROUTER_DEFAULTS.redisKeyPrefix}:cooldown:primary`)).toBe(1);
   });
 });

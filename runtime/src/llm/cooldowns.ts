@@ -40,6 +40,14 @@ export class Cooldowns {
     return until.map((u) => Math.max(0, u - now));
   }
 
+  /** Cooldowns and this minute's use of `deployments` in one read (one Redis round trip per choice). */
+  async snapshot(deployments: readonly string[]): Promise<{ remainingMs: number; requests: number; tokens: number }[]> {
+    const minute = this.minute();
+    const values = await this.store.get(deployments.flatMap((d) => [`cooldown:${d}`, `rpm:${d}:${minute}`, `tpm:${d}:${minute}`]));
+    const now = this.options.now();
+    return deployments.map((_, i) => ({ remainingMs: Math.max(0, values[3 * i] - now), requests: values[3 * i + 1], tokens: values[3 * i + 2] }));
+  }
+
   /** Records a failure; whether the deployment now cools down. */
   async failed(deployment: string, kind: LlmErrorKind): Promise<boolean> {
     if (!countsTowardCooldown(kind)) return false;
@@ -49,13 +57,6 @@ export class Cooldowns {
     const key = allowed === undefined ? `fails:${deployment}:${this.minute()}` : `fails:${deployment}:${policyKind}:${this.minute()}`;
     const count = await this.store.increment(key, 1, COUNTER_TTL_MS);
     return count > (allowed ?? this.options.allowedFails) ? this.coolDown(deployment) : false;
-  }
-
-  /** Requests and tokens each deployment used this minute. */
-  async usage(deployments: readonly string[]): Promise<{ requests: number; tokens: number }[]> {
-    const minute = this.minute();
-    const values = await this.store.get(deployments.flatMap((d) => [`rpm:${d}:${minute}`, `tpm:${d}:${minute}`]));
-    return deployments.map((_, i) => ({ requests: values[2 * i], tokens: values[2 * i + 1] }));
   }
 
   async addRequest(deployment: string): Promise<void> {

@@ -280,7 +280,8 @@ export class ModelRouter implements LlmClient {
   private async choose(group: string, call: CallState, stream: boolean): Promise<RouterDeployment> {
     const members = this.members.get(group) as readonly RouterDeployment[];
     const names = members.map((m) => m.name);
-    const [remaining, usage] = await Promise.all([this.cooldowns.remainingMs(names), this.cooldowns.usage(names)]);
+    const state = await this.cooldowns.snapshot(names);
+    const remaining = state.map((s) => s.remainingMs);
     let usable = members.filter((_, i) => remaining[i] === 0);
     if (usable.length === 0) {
       if (call.honourCooldowns) {
@@ -290,7 +291,7 @@ export class ModelRouter implements LlmClient {
       usable = [...members];
     }
     const underLimit = usable.filter((m) => {
-      const u = usage[members.indexOf(m)];
+      const u = state[members.indexOf(m)];
       return (m.rpm === undefined || u.requests < m.rpm) && (m.tpm === undefined || u.tokens < m.tpm);
     });
     if (underLimit.length === 0) throw overLimitError(group, this.cooldowns.msToNextMinute());
