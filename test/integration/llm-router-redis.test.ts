@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { LLM_ROUTER_DEFAULTS, RuntimeSettings as S, parseRuntimeConfig } from '../../runtime/src/contract';
 import { LlmError, ModelRouter, createLlmClient, type ChatResult, type LanguageModel } from '../../runtime/src/llm';
+import { createService } from '../../runtime/src/server/service';
 import { reply, startOpenAIServer, type OpenAIServer } from '../servers/openai-compatible-server';
 import { RedisRouterState } from '../../runtime/src/llm/router-state';
 import { startRedis } from '../servers/redis-server';
@@ -130,5 +131,26 @@ describe('sharedState "redis" from ORCHESTRA_LLM_CONFIG', () => {
     expect(second.attempts.map((a) => `${a.deployment} ${a.outcome}`)).toEqual(['primary skipped-cooldown', 'spare ok']);
     expect(server.requests).toHaveLength(1);
     expect(await clients[0].exists(`${LLM_ROUTER_DEFAULTS.redisKeyPrefix}:cooldown:primary`)).toBe(1);
+  });
+});
+
+describe('the service with sharedState "redis"', () => {
+  it('connects the router to the runtime\'s Redis at start and closes that connection with the app', async () => {
+    const { app, llm } = await createService(
+      {
+        [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], sharedState: 'redis' }),
+        [S.redisUrl]: redis.url,
+      },
+      { logger: false },
+    );
+    const raw = new Redis(redis.url);
+    clients.push(raw);
+    const before = Number((await raw.info('clients')).match(/connected_clients:(\d+)/)?.[1]);
+    await llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    expect(await raw.keys(`${LLM_ROUTER_DEFAULTS.redisKeyPrefix}:rpm:offline:*`)).toHaveLength(1);
+    await app.close();
+    const after = Number((await raw.info('clients')).match(/connected_clients:(\d+)/)?.[1]);
+    // The router's connection and memory's are gone.
+    expect(after).toBeLessThan(before);
   });
 });
