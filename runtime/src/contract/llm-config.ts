@@ -18,8 +18,31 @@ export const LLM_ROUTER_DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 250, maxMs: 4_000 }),
   maxRetryAfterMs: 30_000,
   cooldownMs: 30_000,
-  allowedFailures: 3,
+  /** LiteLLM's DEFAULT_ALLOWED_FAILS: the fourth failure in a minute cools a deployment down. */
+  allowedFails: 3,
+  /** LiteLLM's ROUTER_MAX_FALLBACKS. */
+  maxFallbacks: 5,
+  routingStrategy: 'simple-shuffle' as RoutingStrategy,
+  /** LiteLLM's lowest_latency defaults: no buffer, the last 10 latencies per deployment. */
+  lowestLatencyBuffer: 0,
+  maxLatencyListSize: 10,
+  /** Namespace of the router's keys in a shared Redis. */
+  redisKeyPrefix: 'orchestra:llm-router',
 });
+
+/** How a model group picks among its deployments (LiteLLM's `routing_strategy` names). */
+export const ROUTING_STRATEGIES = ['simple-shuffle', 'least-busy', 'latency-based-routing'] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+/**
+ * The error kinds a retry policy and an allowed-fails policy name, with LiteLLM's field each
+ * stands for: rateLimit (RateLimitError), timeout (Timeout), server (InternalServerError,
+ * ServiceUnavailableError, BadGatewayError), network (APIConnectionError), auth
+ * (AuthenticationError), notFound (NotFoundError), badRequest (BadRequestError), contentPolicy
+ * (ContentPolicyViolationError), contextWindow (ContextWindowExceededError).
+ */
+export const LLM_FAILURE_KINDS = ['rateLimit', 'timeout', 'server', 'network', 'auth', 'notFound', 'badRequest', 'contentPolicy', 'contextWindow'] as const;
+export type LlmFailureKind = (typeof LLM_FAILURE_KINDS)[number];
 
 const deploymentName = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40');
 const names = z.array(deploymentName);
@@ -37,7 +60,23 @@ const DeploymentSchema = z.strictObject({
    */
   location: z.string().regex(VERTEX_LOCATION.pattern, VERTEX_LOCATION.expected).optional(),
   timeoutMs: z.int().min(1).max(600_000).optional(),
+  /** The model group it serves (what callers and fallbacks name). @default its own name */
+  group: deploymentName.optional(),
+  /** Requests per minute it may take; over it, the group's other deployments serve. @default unlimited */
+  rpm: z.int().min(1).optional(),
+  /** Tokens (input + output) per minute it may use. @default unlimited */
+  tpm: z.int().min(1).optional(),
+  /** Its share of a simple-shuffle group's calls, relative to the others'. @default rpm, else tpm, else equal shares */
+  weight: z.number().positive().optional(),
 });
+
+const retryCount = z.int().min(0).max(10);
+/** Retries per failure kind; a kind left out takes `retries` when retryable (rateLimit, timeout, server, network), else 0. */
+const RetryPolicySchema = z.strictObject(Object.fromEntries(LLM_FAILURE_KINDS.map((k) => [k, retryCount.optional()])) as Record<LlmFailureKind, z.ZodOptional<typeof retryCount>>);
+const failCount = z.int().min(0).max(1_000);
+/** Failures per minute of one kind a deployment may have before it cools down; a kind left out counts against `allowedFails`. */
+const AllowedFailsPolicySchema = z.strictObject(Object.fromEntries(LLM_FAILURE_KINDS.map((k) => [k, failCount.optional()])) as Record<LlmFailureKind, z.ZodOptional<typeof failCount>>);
+const routingStrategy = z.enum(ROUTING_STRATEGIES, { error: `one of ${ROUTING_STRATEGIES.join(', ')}` });
 
 /** A problem at a path given as segments (`['fallbacks', 'a', 0]`), as zod takes it. */
 export interface PathIssue {
@@ -74,6 +113,29 @@ export const LlmConfigDocumentSchema = z
     retries: z.int().min(0).max(10).optional(),
     timeoutMs: z.int().min(1).max(600_000).optional(),
     cooldownMs: z.int().min(0).max(3_600_000).optional(),
+    /** Group → groups tried in order after a content-policy failure (a filtered completion included); never the general fallbacks. */
+    contentPolicyFallbacks: z.record(deploymentName, names).optional(),
+    /** Fallbacks of every group without its own `fallbacks` entry. @default none */
+    defaultFallbacks: names.optional(),
+    /** Most fallback groups one call tries. @default 5 */
+    maxFallbacks: z.int().min(0).max(20).optional(),
+    /** How each group picks a deployment. @default simple-shuffle */
+    routingStrategy: routingStrategy.optional(),
+    /** Per-group strategy, overriding `routingStrategy`. */
+    groupRoutingStrategy: z.record(deploymentName, routingStrategy).optional(),
+    /** latency-based-routing: pick at random among deployments within (1 + buffer) × the lowest latency (default 0), over the last `maxLatencyListSize` calls (default 10). */
+    routingStrategyArgs: z.strictObject({ lowestLatencyBuffer: z.number().min(0).max(10).optional(), maxLatencyListSize: z.int().min(1).max(1_000).optional() }).optional(),
+    /** Retries per failure kind (LiteLLM's retry_policy). */
+    retryPolicy: RetryPolicySchema.optional(),
+    /** Failures per minute a deployment may have before it cools down; a 429 cools down at once unless `allowedFailsPolicy.rateLimit` is set. @default 3 */
+    allowedFails: failCount.optional(),
+    allowedFailsPolicy: AllowedFailsPolicySchema.optional(),
+    /** Exponential backoff with decorrelated jitter between retries. @default { initialMs: 250, maxMs: 4000 } */
+    backoff: z.strictObject({ initialMs: z.int().min(1).max(60_000).optional(), maxMs: z.int().min(1).max(600_000).optional() }).optional(),
+    /** A server's Retry-After replaces the backoff, up to this much. @default 30000 */
+    maxRetryAfterMs: z.int().min(0).max(3_600_000).optional(),
+    /** `redis`: cooldowns and per-minute usage shared by every instance through the runtime's Redis (ORCHESTRA_REDIS_*). @default memory (per instance) */
+    sharedState: z.enum(['memory', 'redis'], { error: 'memory or redis' }).optional(),
     /**
      * Let a deployed runtime (any environment but `local`) start with only the offline model,
      * which answers canned text: a demo or a smoke test, said on purpose.
@@ -92,10 +154,35 @@ export const LlmConfigDocumentSchema = z
       }
       if (d.provider !== 'vertex-gemini' && d.location !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'location'], message: `only for vertex-gemini, not ${d.provider}` });
     });
-    for (const field of ['fallbacks', 'contextWindowFallbacks'] as const) {
-      for (const issue of fallbackIssues(known, field, config[field])) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of groupIssues(config.deployments)) ctx.addIssue({ code: 'custom', ...issue });
+    const groups = groupNames(config.deployments);
+    for (const field of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
+      for (const issue of fallbackIssues(groups, field, config[field])) ctx.addIssue({ code: 'custom', ...issue });
     }
+    config.defaultFallbacks?.forEach((name, j) => {
+      if (!groups.includes(name)) ctx.addIssue({ code: 'custom', path: ['defaultFallbacks', j], message: `unknown deployment "${name}"` });
+    });
+    for (const group of Object.keys(config.groupRoutingStrategy ?? {})) {
+      if (!groups.includes(group)) ctx.addIssue({ code: 'custom', path: ['groupRoutingStrategy', group], message: `unknown group "${group}"` });
+    }
+    const { initialMs, maxMs } = config.backoff ?? {};
+    if (initialMs !== undefined && maxMs !== undefined && maxMs < initialMs) ctx.addIssue({ code: 'custom', path: ['backoff', 'maxMs'], message: `expected at least initialMs (${initialMs})` });
   });
+
+/** The names callers and fallbacks may use: each deployment's group (its own name when it has none), in order of first appearance. */
+export function groupNames(deployments: readonly { readonly name: string; readonly group?: string }[]): string[] {
+  return [...new Set(deployments.map((d) => d.group ?? d.name))];
+}
+
+/** A deployment named like another deployment's group would make a fallback name ambiguous. */
+export function groupIssues(deployments: readonly { readonly name: string; readonly group?: string }[]): PathIssue[] {
+  const groups = new Set(deployments.filter((d) => d.group !== undefined).map((d) => d.group));
+  const issues: PathIssue[] = [];
+  deployments.forEach((d, i) => {
+    if (groups.has(d.name) && (d.group ?? d.name) !== d.name) issues.push({ path: ['deployments', i, 'name'], message: `"${d.name}" is also a group's name; name the deployment differently or put it in that group` });
+  });
+  return issues;
+}
 
 /** The LLM document as written (what an environment config holds, what is rendered). */
 export type LlmConfigDocument = z.infer<typeof LlmConfigDocumentSchema>;
@@ -110,6 +197,19 @@ export interface LlmConfig {
   readonly retries: number;
   readonly timeoutMs: number;
   readonly cooldownMs: number;
+  /** The router's further knobs, as written (unset: the router's defaults, `LLM_ROUTER_DEFAULTS`). */
+  readonly contentPolicyFallbacks?: LlmConfigDocument['contentPolicyFallbacks'];
+  readonly defaultFallbacks?: LlmConfigDocument['defaultFallbacks'];
+  readonly maxFallbacks?: number;
+  readonly routingStrategy?: RoutingStrategy;
+  readonly groupRoutingStrategy?: LlmConfigDocument['groupRoutingStrategy'];
+  readonly routingStrategyArgs?: LlmConfigDocument['routingStrategyArgs'];
+  readonly retryPolicy?: LlmConfigDocument['retryPolicy'];
+  readonly allowedFails?: number;
+  readonly allowedFailsPolicy?: LlmConfigDocument['allowedFailsPolicy'];
+  readonly backoff?: LlmConfigDocument['backoff'];
+  readonly maxRetryAfterMs?: number;
+  readonly sharedState?: 'memory' | 'redis';
   /** Whether a deployed runtime may run on the offline model alone (see the document's field). */
   readonly allowOfflineOnly: boolean;
   /** Every `ORCHESTRA_LLM_<PROVIDER>_API_KEY` set, by provider name; held, never printed. */
@@ -124,6 +224,18 @@ export interface LlmSettingsInput<Ref = never> {
   readonly retries?: number;
   readonly timeoutMs?: number;
   readonly cooldownMs?: number;
+  readonly contentPolicyFallbacks?: LlmConfigDocument['contentPolicyFallbacks'];
+  readonly defaultFallbacks?: LlmConfigDocument['defaultFallbacks'];
+  readonly maxFallbacks?: number;
+  readonly routingStrategy?: RoutingStrategy;
+  readonly groupRoutingStrategy?: LlmConfigDocument['groupRoutingStrategy'];
+  readonly routingStrategyArgs?: LlmConfigDocument['routingStrategyArgs'];
+  readonly retryPolicy?: LlmConfigDocument['retryPolicy'];
+  readonly allowedFails?: number;
+  readonly allowedFailsPolicy?: LlmConfigDocument['allowedFailsPolicy'];
+  readonly backoff?: LlmConfigDocument['backoff'];
+  readonly maxRetryAfterMs?: number;
+  readonly sharedState?: 'memory' | 'redis';
   readonly allowOfflineOnly?: boolean;
   readonly apiKeys?: Readonly<Record<string, Sensitive<string | SecretValue, Ref>>>;
 }
@@ -198,14 +310,19 @@ export function parseLlmSettings(env: Env, problems: Problem[]): LlmConfig {
       if (env[S.region] && !matches(VERTEX_LOCATION, env[S.region])) problems.push({ path: at, message: `${S.region}: expected ${VERTEX_LOCATION.expected}` });
     }
   });
+  if (document.sharedState === 'redis' && !env[S.redisUrl] && !env[S.redisHost]) {
+    problems.push({ path: joinPath(S.llmConfig, 'sharedState'), message: `redis needs the runtime's Redis (${S.redisUrl} or ${S.redisHost})` });
+  }
+  const { deployments, fallbacks, contextWindowFallbacks, retries, timeoutMs, cooldownMs, allowOfflineOnly, ...router } = document;
   return {
-    deployments: document.deployments,
-    fallbacks: document.fallbacks ?? defaults.fallbacks,
-    contextWindowFallbacks: document.contextWindowFallbacks ?? defaults.contextWindowFallbacks,
-    retries: document.retries ?? defaults.retries,
-    timeoutMs: document.timeoutMs ?? defaults.timeoutMs,
-    cooldownMs: document.cooldownMs ?? defaults.cooldownMs,
-    allowOfflineOnly: document.allowOfflineOnly ?? false,
+    ...router,
+    deployments,
+    fallbacks: fallbacks ?? defaults.fallbacks,
+    contextWindowFallbacks: contextWindowFallbacks ?? defaults.contextWindowFallbacks,
+    retries: retries ?? defaults.retries,
+    timeoutMs: timeoutMs ?? defaults.timeoutMs,
+    cooldownMs: cooldownMs ?? defaults.cooldownMs,
+    allowOfflineOnly: allowOfflineOnly ?? false,
     apiKeys,
   };
 }

@@ -1,20 +1,48 @@
-import type { GoogleConfig, LlmConfig, LlmDeploymentConfig } from '../contract';
+import type Redis from 'ioredis';
+import { LLM_ROUTER_DEFAULTS, type GoogleConfig, type LlmConfig, type LlmDeploymentConfig } from '../contract';
 import { OfflineModel } from './offline-model';
 import { ModelRouter } from './router';
+import { RedisRouterState } from './router-state';
 import type { LanguageModel } from './types';
+
+export interface LlmClientOptions {
+  /** The Redis client of the shared router state, when `sharedState` is `redis` (the caller connects and closes it). */
+  readonly redis?: Redis;
+}
 
 /**
  * The router over the configured deployments; no network until the first call. Vertex AI
  * deployments run in `google`'s project and location (GOOGLE_CLOUD_PROJECT, ORCHESTRA_REGION).
  */
-export function createLlmClient(config: LlmConfig, google: GoogleConfig = {}): ModelRouter {
+export function createLlmClient(config: LlmConfig, google: GoogleConfig = {}, options: LlmClientOptions = {}): ModelRouter {
+  if (config.sharedState === 'redis' && !options.redis) throw new Error('sharedState "redis" needs a Redis client (the runtime\'s ORCHESTRA_REDIS_*)');
   return new ModelRouter({
-    deployments: config.deployments.map((d) => ({ name: d.name, model: modelOf(d, d.timeoutMs ?? config.timeoutMs, config, google), timeoutMs: d.timeoutMs })),
+    deployments: config.deployments.map((d) => ({
+      name: d.name,
+      model: modelOf(d, d.timeoutMs ?? config.timeoutMs, config, google),
+      timeoutMs: d.timeoutMs,
+      group: d.group,
+      rpm: d.rpm,
+      tpm: d.tpm,
+      weight: d.weight,
+    })),
     fallbacks: config.fallbacks,
     contextWindowFallbacks: config.contextWindowFallbacks,
+    contentPolicyFallbacks: config.contentPolicyFallbacks,
+    defaultFallbacks: config.defaultFallbacks,
+    maxFallbacks: config.maxFallbacks,
     retries: config.retries,
+    retryPolicy: config.retryPolicy,
     timeoutMs: config.timeoutMs,
     cooldownMs: config.cooldownMs,
+    allowedFails: config.allowedFails,
+    allowedFailsPolicy: config.allowedFailsPolicy,
+    backoff: config.backoff,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+    routingStrategy: config.routingStrategy,
+    groupRoutingStrategy: config.groupRoutingStrategy,
+    routingStrategyArgs: config.routingStrategyArgs,
+    ...(config.sharedState === 'redis' && options.redis ? { state: new RedisRouterState(options.redis, LLM_ROUTER_DEFAULTS.redisKeyPrefix) } : {}),
   });
 }
 

@@ -1,15 +1,26 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DelegateBackoff, ExponentialBackoff, TaskCancelledError, TimeoutStrategy, handleWhen, retry, timeout, type IBackoff, type IRetryBackoffContext, type TimeoutPolicy } from 'cockatiel';
-import { LLM_ROUTER_DEFAULTS, type Problem, ValidationError, fallbackIssues, formatPath } from '../contract';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { ExponentialBackoff, TaskCancelledError, TimeoutStrategy, timeout, type IBackoff } from 'cockatiel';
+import { LLM_FAILURE_KINDS, LLM_ROUTER_DEFAULTS, ROUTING_STRATEGIES, type LlmFailureKind, type Problem, type RoutingStrategy, ValidationError, fallbackIssues, formatPath, groupIssues, groupNames } from '../contract';
 import { Cooldowns } from './cooldowns';
+import { contentFilteredError, failureKindOf, fallbackKindOf, overLimitError, type FallbackKind } from './router-errors';
+import { MemoryRouterState, type RouterStateStore } from './router-state';
+import { LatencyWindow, chooseDeployment } from './routing-strategies';
 import { LlmError, type Attempt, type ChatRequest, type ChatResult, type LanguageModel, type LlmClient, type RoutedChatResult } from './types';
 
 export interface RouterDeployment {
-  /** Unique; what `fallbacks` and `chat(…, { deployment })` refer to. */
+  /** Unique; what attempts record. */
   readonly name: string;
   readonly model: LanguageModel;
   /** This deployment's per-call timeout. @default the router's `timeoutMs` */
   readonly timeoutMs?: number;
+  /** The model group it serves: what `chat(…, { deployment })` and fallbacks name. @default its own name */
+  readonly group?: string;
+  /** Requests per minute; a deployment at its limit is skipped until the next minute. @default unlimited */
+  readonly rpm?: number;
+  /** Tokens (input + output) per minute, counted from the answers' usage. @default unlimited */
+  readonly tpm?: number;
+  /** simple-shuffle share. @default rpm, else tpm, else equal shares */
+  readonly weight?: number;
 }
 
 /** The router's defaults (defined with the LLM settings they are the defaults of). */
@@ -23,27 +34,70 @@ export class RouterOptionsError extends ValidationError {
   }
 }
 
+type Fallbacks = Readonly<Record<string, readonly string[]>>;
+
 export interface ModelRouterOptions {
-  /** The first is the default deployment. */
+  /** The first one's group is the default. */
   readonly deployments: readonly RouterDeployment[];
   /** Per call (one attempt), passed to the model as an AbortSignal. @default 30000 */
   readonly timeoutMs?: number;
-  /** Further attempts on the same deployment after a retryable failure (rate-limit, server, timeout, network). @default 2 */
+  /** Further attempts after a retryable failure (rate-limit, server, timeout, network). @default 2 */
   readonly retries?: number;
+  /** Retries per failure kind, overriding `retries` (LiteLLM's retry_policy). @default retries for the retryable kinds, 0 for the others */
+  readonly retryPolicy?: Partial<Record<LlmFailureKind, number>>;
   /** Exponential backoff with decorrelated jitter between retries. @default { initialMs: 250, maxMs: 4000 } */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** A server's Retry-After replaces the backoff, up to this much. @default 30000 */
   readonly maxRetryAfterMs?: number;
-  /** Deployment → deployments tried in order once its retries are exhausted (and after auth/not-found errors). */
-  readonly fallbacks?: Readonly<Record<string, readonly string[]>>;
-  /** Deployment → deployments tried in order when its prompt is too long; `fallbacks` when none are given. */
-  readonly contextWindowFallbacks?: Readonly<Record<string, readonly string[]>>;
-  /** How long a deployment is skipped after a 429 or `allowedFailures` consecutive failures; 0 turns cooldowns off. @default 30000 */
+  /** Group → groups tried in order once its retries are exhausted (and after auth/not-found errors). */
+  readonly fallbacks?: Fallbacks;
+  /** Group → groups tried in order when its prompt is too long; `fallbacks` when none are given. */
+  readonly contextWindowFallbacks?: Fallbacks;
+  /** Group → groups tried after a content-policy failure or a filtered completion; never the general ones. */
+  readonly contentPolicyFallbacks?: Fallbacks;
+  /** Fallbacks of a group without a `fallbacks` entry. @default none */
+  readonly defaultFallbacks?: readonly string[];
+  /** Most fallback groups one call tries. @default 5 */
+  readonly maxFallbacks?: number;
+  /** How long a deployment is skipped once it cools down; 0 turns cooldowns off. @default 30000 */
   readonly cooldownMs?: number;
-  /** Consecutive server/timeout/network failures that start a cooldown. @default 3 */
-  readonly allowedFailures?: number;
-  /** Clock of the cooldowns (tests move it). @default Date.now */
+  /** Failures per minute a deployment may have; the next one cools it down (a 429 at once). @default 3 */
+  readonly allowedFails?: number;
+  /** Allowed failures per minute per kind, instead of `allowedFails`. */
+  readonly allowedFailsPolicy?: Partial<Record<LlmFailureKind, number>>;
+  /** @default simple-shuffle */
+  readonly routingStrategy?: RoutingStrategy;
+  readonly groupRoutingStrategy?: Readonly<Record<string, RoutingStrategy>>;
+  readonly routingStrategyArgs?: { readonly lowestLatencyBuffer?: number; readonly maxLatencyListSize?: number };
+  /** Cooldowns and per-minute usage; a `RedisRouterState` shares them between instances. @default in this process */
+  readonly state?: RouterStateStore;
+  /** Clock of cooldowns, minutes and deadlines (tests move it). @default Date.now */
   readonly now?: () => number;
+  /** The routing strategies' randomness. @default Math.random */
+  readonly random?: () => number;
+  /** The wait between retries; resolves early when `signal` aborts. @default an abortable timer */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface ChatOptions {
+  /** The model group (or a deployment's own group name) to call. @default the first deployment's group */
+  readonly deployment?: string;
+  /** Epoch milliseconds (router clock): no attempt starts after it and waits end at it. */
+  readonly deadline?: number;
+}
+
+/**
+ * One attempt's work on a deployment: a whole chat here; a streaming call passes its own (the
+ * stream opened up to its first token) and reuses the choice, retries, cooldowns and fallbacks.
+ */
+export interface AttemptSpec<T> {
+  run(deployment: RouterDeployment, request: ChatRequest): Promise<T>;
+  /** A result that counts as a failure (a filtered completion when content-policy fallbacks exist). */
+  reject?(value: T, deployment: RouterDeployment, contentPolicyFallbacks: boolean): LlmError | undefined;
+  /** Tokens the result used, for tpm. */
+  tokens?(value: T): number;
+  /** Ranks latency-based groups by time to first token. */
+  readonly stream?: boolean;
 }
 
 /** Every deployment the call could use failed or was cooling down. */
@@ -62,132 +116,215 @@ export class LlmRouterError extends Error {
   }
 }
 
+/** What one routed call carries from group to group. */
+interface CallState {
+  readonly first: string;
+  readonly request: ChatRequest;
+  readonly attempts: Attempt[];
+  readonly deadline?: number;
+  /** Whether the call has fallbacks at all: without, cooldowns are ignored (the caller has nothing else). */
+  readonly honourCooldowns: boolean;
+  readonly tried: Set<string>;
+}
+
 /**
- * Routes a chat to a deployment with LiteLLM's semantics: retries with backoff (Retry-After
- * honoured) for retryable failures, then the deployment's fallbacks in order, each with its own
- * retries; context-window failures are not retried and go to the context-window fallbacks;
- * deployments that answered 429 (or kept failing) are skipped while they cool down.
+ * Routes a chat to a model group with LiteLLM's router semantics:
+ * - a group's deployment is chosen by its routing strategy among those not cooling down and
+ *   under their rpm/tpm limits this minute (all at their limits: the router's own 429, which the
+ *   fallbacks take);
+ * - a failure is retried per its kind's retry policy, after Retry-After (capped) or a jittered
+ *   backoff, each retry choosing again within the group;
+ * - then the requested group's fallbacks for that kind, up to `maxFallbacks`: context-window
+ *   failures go to `contextWindowFallbacks` (else the general ones), content-policy failures and
+ *   filtered completions to `contentPolicyFallbacks` only, bad requests nowhere, everything else
+ *   to `fallbacks` (else `defaultFallbacks`);
+ * - a 429 cools a deployment down at once, other health failures after `allowedFails` a minute.
  *
  * Decisions, LiteLLM's where it has one:
- * - auth and not-found failures are not retried but do fall back (another deployment has another
- *   key or model); bad-request failures neither (the same request is malformed everywhere).
- * - after a 429, or once a deployment starts cooling down, its remaining retries are skipped
- *   when a fallback is available (waiting out Retry-After would stall the call for nothing).
- * - a deployment with no fallbacks is never skipped for cooling down: the caller has nothing
+ * - after a 429, or once the group is cooling down, its remaining retries are skipped when a
+ *   fallback is left (waiting out Retry-After would stall the call for nothing).
+ * - a call with no fallbacks never skips a deployment for cooling down: the caller has nothing
  *   else, and the retries honour Retry-After anyway.
- * - only the requested deployment's fallback list is used, not the fallbacks' own lists.
+ * - only the requested group's fallback lists are used, not the fallbacks' own lists.
+ * - unlike LiteLLM, a content-policy failure without content-policy fallbacks is not sent to the
+ *   general ones: another model would be asked the same thing for the same refusal.
  */
 export class ModelRouter implements LlmClient {
+  /** The model groups callers may name, the default first. */
   readonly deployments: readonly string[];
-  private readonly byName: ReadonlyMap<string, RouterDeployment>;
-  private readonly timeouts: ReadonlyMap<string, { readonly ms: number; readonly policy: TimeoutPolicy }>;
+  private readonly members: ReadonlyMap<string, readonly RouterDeployment[]>;
+  private readonly all: readonly RouterDeployment[];
+  private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly retryPolicy: Partial<Record<LlmFailureKind, number>>;
   private readonly backoffMs: { readonly initialMs: number; readonly maxMs: number };
   private readonly maxRetryAfterMs: number;
-  private readonly fallbacks: Readonly<Record<string, readonly string[]>>;
-  private readonly contextWindowFallbacks: Readonly<Record<string, readonly string[]>>;
+  private readonly fallbacks: Fallbacks;
+  private readonly contextWindowFallbacks: Fallbacks;
+  private readonly contentPolicyFallbacks: Fallbacks;
+  private readonly defaultFallbacks: readonly string[];
+  private readonly maxFallbacks: number;
+  private readonly strategyOf: (group: string) => RoutingStrategy;
+  private readonly lowestLatencyBuffer: number;
+  private readonly latency: LatencyWindow;
+  private readonly inFlight = new Map<string, number>();
   private readonly cooldowns: Cooldowns;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: ModelRouterOptions) {
     validate(options);
     const d = ROUTER_DEFAULTS;
-    this.deployments = options.deployments.map((x) => x.name);
-    this.byName = new Map(options.deployments.map((x) => [x.name, x]));
-    this.timeouts = new Map(
-      options.deployments.map((x) => {
-        const ms = x.timeoutMs ?? options.timeoutMs ?? d.timeoutMs;
-        // Aggressive: the attempt ends at the deadline even if a model ignores its AbortSignal.
-        return [x.name, { ms, policy: timeout(ms, TimeoutStrategy.Aggressive) }];
-      }),
-    );
+    this.all = options.deployments;
+    this.deployments = groupNames(options.deployments);
+    this.members = new Map(this.deployments.map((g) => [g, options.deployments.filter((x) => (x.group ?? x.name) === g)]));
+    this.timeoutMs = options.timeoutMs ?? d.timeoutMs;
     this.retries = options.retries ?? d.retries;
+    this.retryPolicy = options.retryPolicy ?? {};
     this.backoffMs = { initialMs: options.backoff?.initialMs ?? d.backoff.initialMs, maxMs: options.backoff?.maxMs ?? d.backoff.maxMs };
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? d.maxRetryAfterMs;
     this.fallbacks = options.fallbacks ?? {};
     this.contextWindowFallbacks = options.contextWindowFallbacks ?? {};
-    this.cooldowns = new Cooldowns(options.cooldownMs ?? d.cooldownMs, options.allowedFailures ?? d.allowedFailures, options.now ?? Date.now);
+    this.contentPolicyFallbacks = options.contentPolicyFallbacks ?? {};
+    this.defaultFallbacks = options.defaultFallbacks ?? [];
+    this.maxFallbacks = options.maxFallbacks ?? d.maxFallbacks;
+    const strategy = options.routingStrategy ?? d.routingStrategy;
+    this.strategyOf = (group) => options.groupRoutingStrategy?.[group] ?? strategy;
+    this.lowestLatencyBuffer = options.routingStrategyArgs?.lowestLatencyBuffer ?? d.lowestLatencyBuffer;
+    this.latency = new LatencyWindow(options.routingStrategyArgs?.maxLatencyListSize ?? d.maxLatencyListSize);
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }).catch(() => undefined));
+    this.cooldowns = new Cooldowns(options.state ?? new MemoryRouterState(this.now), {
+      cooldownMs: options.cooldownMs ?? d.cooldownMs,
+      allowedFails: options.allowedFails ?? d.allowedFails,
+      allowedFailsPolicy: options.allowedFailsPolicy ?? {},
+      now: this.now,
+    });
   }
 
-  async chat(request: ChatRequest, options: { readonly deployment?: string } = {}): Promise<RoutedChatResult> {
-    const attempts: Attempt[] = [];
-    const first = options.deployment ?? this.deployments[0];
-    if (!this.byName.has(first)) {
-      throw new LlmRouterError(attempts, new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
-    }
-    // Fallback ordering is hand-written: which list applies depends on how the first deployment failed.
-    let candidates = [first, ...(this.fallbacks[first] ?? [])];
-    let lastError: LlmError | undefined;
-    for (let i = 0; i < candidates.length; i++) {
-      if (request.abortSignal?.aborted) {
-        lastError ??= callerAbort(first);
-        break;
-      }
-      const deployment = this.byName.get(candidates[i]) as RouterDeployment;
-      const later = candidates.slice(i + 1);
-      if (candidates.length > 1 && this.cooldowns.remainingMs(deployment.name) > 0) {
-        attempts.push({ ...describe(deployment), outcome: 'skipped-cooldown', durationMs: 0 });
-        continue;
-      }
-      try {
-        const result = await this.withRetries(deployment, request, attempts, () => later.some((n) => this.cooldowns.remainingMs(n) === 0));
-        return { ...result, deployment: deployment.name, attempts };
-      } catch (err) {
-        lastError = err as LlmError; // attempt() throws nothing else
-        if (lastError.kind === 'bad-request' || request.abortSignal?.aborted) break;
-        if (i === 0 && lastError.kind === 'context-window' && this.contextWindowFallbacks[first]?.length) {
-          candidates = [first, ...this.contextWindowFallbacks[first]];
-        }
-      }
-    }
-    throw new LlmRouterError(attempts, lastError ?? this.allCoolingDown(candidates));
+  async chat(request: ChatRequest, options: ChatOptions = {}): Promise<RoutedChatResult> {
+    const { value, deployment, attempts } = await this.route(request, options, {
+      run: (d, req) => d.model.doChat(req),
+      reject: (result, d, contentPolicyFallbacks) => (contentPolicyFallbacks ? contentFilteredError(result, d.name) : undefined),
+      tokens: (result: ChatResult) => (result.usage?.inputTokens ?? 0) + (result.usage?.outputTokens ?? 0),
+    });
+    return { ...value, deployment, attempts };
+  }
+
+  /** Records a stream's time to first token on `deployment`, which latency-based routing ranks streams by. */
+  recordTimeToFirstToken(deployment: string, ms: number): void {
+    this.latency.recordTimeToFirstToken(deployment, ms);
   }
 
   /** Closes the deployments' models that hold connections (for a graceful shutdown). */
   async close(): Promise<void> {
-    await Promise.all([...this.byName.values()].map((d) => d.model.close?.()));
+    await Promise.all(this.all.map((d) => d.model.close?.()));
   }
 
-  private withRetries(deployment: RouterDeployment, request: ChatRequest, attempts: Attempt[], fallbackAvailable: () => boolean): Promise<ChatResult> {
-    const signal = request.abortSignal;
-    const retryable = (err: Error) =>
-      err instanceof LlmError && err.retryable && !signal?.aborted && !(this.cooldowns.remainingMs(deployment.name) > 0 && fallbackAvailable());
-    // cockatiel's own delay between attempts cannot be cut short by an abort: the backoff hands
-    // cockatiel 0 and the wait is taken here, abortably, before the next attempt.
-    let wait = 0;
-    const policy = retry(handleWhen(retryable), { maxAttempts: this.retries, backoff: this.backoff((ms) => (wait = ms)) });
-    return policy.execute(async () => {
-      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
-      wait = 0;
-      return this.attempt(deployment, request, attempts);
-    }, signal);
+  /** The whole routed call for any kind of attempt: groups, retries, fallbacks. */
+  async route<T>(request: ChatRequest, options: ChatOptions, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string; attempts: Attempt[] }> {
+    const first = options.deployment ?? this.deployments[0];
+    const attempts: Attempt[] = [];
+    if (!this.members.has(first)) {
+      throw new LlmRouterError(attempts, new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
+    }
+    const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
+    const call: CallState = { first, request, attempts, deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]) };
+    let group = first;
+    let lastError: LlmError;
+    for (let used = 0; ; used++) {
+      try {
+        const { value, deployment } = await this.runGroup(group, call, spec);
+        return { value, deployment, attempts };
+      } catch (err) {
+        lastError = err as LlmError; // runGroup throws nothing else
+        if (this.stopped(call)) break;
+        const next = this.nextFallback(call, fallbackKindOf(lastError.kind));
+        if (next === undefined || used >= this.maxFallbacks) break;
+        call.tried.add(next);
+        group = next;
+      }
+    }
+    throw new LlmRouterError(attempts, lastError);
   }
 
-  /** Retry-After when the failure carried one (capped), else cockatiel's exponential backoff with decorrelated jitter. */
-  private backoff(onDelay: (ms: number) => void): DelegateBackoff<IRetryBackoffContext<unknown>, IBackoff<unknown>> {
-    const exponential = new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs });
-    return new DelegateBackoff((context, previous) => {
-      const next = previous ? previous.next(undefined) : exponential.next();
-      const error = 'error' in context.result ? context.result.error : undefined;
-      const retryAfter = error instanceof LlmError ? error.details.retryAfterMs : undefined;
-      onDelay(retryAfter === undefined ? next.duration : Math.min(retryAfter, this.maxRetryAfterMs));
-      return { delay: 0, state: next };
+  /** A group's attempts: choose a deployment, try it, retry per the failure's kind. */
+  private async runGroup<T>(group: string, call: CallState, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string }> {
+    const retried: Partial<Record<LlmFailureKind, number>> = {};
+    let backoff: IBackoff<unknown> | undefined;
+    for (;;) {
+      const stop = this.stopReason(call);
+      if (stop) throw stop;
+      const deployment = await this.choose(group, call, spec.stream ?? false);
+      try {
+        return { value: await this.attempt(deployment, call, spec), deployment: deployment.name };
+      } catch (err) {
+        const error = err as LlmError;
+        if (this.stopped(call)) throw error;
+        const kind = failureKindOf(error.kind);
+        const done = retried[kind] ?? 0;
+        if (done >= this.retriesFor(kind)) throw error;
+        if (call.honourCooldowns && this.nextFallback(call, fallbackKindOf(error.kind)) !== undefined && (await this.groupCooling(group))) throw error;
+        retried[kind] = done + 1;
+        backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs }).next();
+        const retryAfter = error.details.retryAfterMs;
+        const wait = Math.min(retryAfter === undefined ? backoff.duration : Math.min(retryAfter, this.maxRetryAfterMs), this.untilDeadline(call));
+        if (wait > 0) await this.sleep(wait, call.request.abortSignal);
+      }
+    }
+  }
+
+  /** The group's deployment for the next attempt, or why there is none (the router's own 429). */
+  private async choose(group: string, call: CallState, stream: boolean): Promise<RouterDeployment> {
+    const members = this.members.get(group) as readonly RouterDeployment[];
+    const names = members.map((m) => m.name);
+    const state = await this.cooldowns.snapshot(names);
+    const remaining = state.map((s) => s.remainingMs);
+    let usable = members.filter((_, i) => remaining[i] === 0);
+    if (usable.length === 0) {
+      if (call.honourCooldowns) {
+        for (const m of members) call.attempts.push({ ...describe(m), outcome: 'skipped-cooldown', durationMs: 0 });
+        return Promise.reject(new LlmError('rate-limit', `every deployment of "${group}" is cooling down`, { retryAfterMs: Math.min(...remaining) }));
+      }
+      usable = [...members];
+    }
+    const underLimit = usable.filter((m) => {
+      const u = state[members.indexOf(m)];
+      return (m.rpm === undefined || u.requests < m.rpm) && (m.tpm === undefined || u.tokens < m.tpm);
+    });
+    if (underLimit.length === 0) throw overLimitError(group, this.cooldowns.msToNextMinute());
+    return chooseDeployment(this.strategyOf(group), underLimit, {
+      random: this.random,
+      inFlight: (name) => this.inFlight.get(name) ?? 0,
+      latencyMs: (name, s) => this.latency.meanMs(name, s),
+      lowestLatencyBuffer: this.lowestLatencyBuffer,
+      stream,
     });
   }
 
   /** One recorded try; failures come out as LlmError. */
-  private async attempt(deployment: RouterDeployment, request: ChatRequest, attempts: Attempt[]): Promise<ChatResult> {
-    // A caller's abort during the wait before a retry takes effect here, without another try.
-    if (request.abortSignal?.aborted) throw callerAbort(deployment.name);
+  private async attempt<T>(deployment: RouterDeployment, call: CallState, spec: AttemptSpec<T>): Promise<T> {
+    const { request } = call;
     const started = performance.now();
-    const { ms, policy } = this.timeouts.get(deployment.name) as { ms: number; policy: TimeoutPolicy };
+    const ms = Math.min(deployment.timeoutMs ?? this.timeoutMs, this.untilDeadline(call));
+    // Aggressive: the attempt ends at its timeout even if a model ignores its AbortSignal.
+    const policy = timeout(ms, TimeoutStrategy.Aggressive);
+    this.inFlight.set(deployment.name, (this.inFlight.get(deployment.name) ?? 0) + 1);
+    await this.cooldowns.addRequest(deployment.name);
     try {
-      const result = await policy.execute((_context, signal) => deployment.model.doChat({ ...request, abortSignal: signal }), request.abortSignal);
-      attempts.push({ ...describe(deployment), outcome: 'ok', durationMs: Math.round(performance.now() - started) });
-      this.cooldowns.succeeded(deployment.name);
-      return result;
+      const value = await policy.execute((_context, signal) => spec.run(deployment, { ...request, abortSignal: signal }), request.abortSignal);
+      const durationMs = Math.round(performance.now() - started);
+      void this.cooldowns.addTokens(deployment.name, spec.tokens?.(value) ?? 0);
+      const rejected = spec.reject?.(value, deployment, this.fallbackList(call.first, 'content-policy').length > 0);
+      if (rejected) throw rejected;
+      this.latency.record(deployment.name, performance.now() - started);
+      call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs });
+      return value;
     } catch (err) {
       const error = request.abortSignal?.aborted ? callerAbort(deployment.name) : asLlmError(err, deployment, ms);
-      attempts.push({
+      call.attempts.push({
         ...describe(deployment),
         outcome: 'error',
         errorKind: error.kind,
@@ -195,14 +332,56 @@ export class ModelRouter implements LlmClient {
         durationMs: Math.round(performance.now() - started),
       });
       // The caller giving up says nothing about the deployment's health.
-      if (!request.abortSignal?.aborted) this.cooldowns.failed(deployment.name, error.kind);
+      if (!request.abortSignal?.aborted) await this.cooldowns.failed(deployment.name, error.kind);
       throw error;
+    } finally {
+      this.inFlight.set(deployment.name, (this.inFlight.get(deployment.name) ?? 1) - 1);
     }
   }
 
-  private allCoolingDown(candidates: readonly string[]): LlmError {
-    const retryAfterMs = Math.min(...candidates.map((n) => this.cooldowns.remainingMs(n)));
-    return new LlmError('rate-limit', `every deployment for this call is cooling down (${candidates.join(', ')})`, { retryAfterMs });
+  private retriesFor(kind: LlmFailureKind): number {
+    const set = this.retryPolicy[kind];
+    if (set !== undefined) return set;
+    return kind === 'rateLimit' || kind === 'server' || kind === 'timeout' || kind === 'network' ? this.retries : 0;
+  }
+
+  /** The requested group's list for a kind of failure. */
+  private fallbackList(group: string, kind: FallbackKind): readonly string[] {
+    const general = this.fallbacks[group] ?? this.defaultFallbacks.filter((g) => g !== group);
+    switch (kind) {
+      case 'general':
+        return general;
+      case 'context-window':
+        return this.contextWindowFallbacks[group]?.length ? this.contextWindowFallbacks[group] : general;
+      case 'content-policy':
+        return this.contentPolicyFallbacks[group] ?? [];
+      case 'none':
+        return [];
+    }
+  }
+
+  private nextFallback(call: CallState, kind: FallbackKind): string | undefined {
+    return this.fallbackList(call.first, kind).find((g) => !call.tried.has(g));
+  }
+
+  private async groupCooling(group: string): Promise<boolean> {
+    const remaining = await this.cooldowns.remainingMs((this.members.get(group) ?? []).map((m) => m.name));
+    return remaining.every((r) => r > 0);
+  }
+
+  private untilDeadline(call: CallState): number {
+    return call.deadline === undefined ? Infinity : Math.max(0, call.deadline - this.now());
+  }
+
+  private stopped(call: CallState): boolean {
+    return this.stopReason(call) !== undefined;
+  }
+
+  /** Why no further attempt may start: the caller aborted, or the request's deadline passed. */
+  private stopReason(call: CallState): LlmError | undefined {
+    if (call.request.abortSignal?.aborted) return callerAbort(call.first);
+    if (call.deadline !== undefined && this.now() >= call.deadline) return new LlmError('timeout', `${call.first}: the request's deadline passed`);
+    return undefined;
   }
 }
 
@@ -231,22 +410,54 @@ function validate(options: ModelRouterOptions): void {
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) problems.push({ path: `deployments[${i}].name`, message: `duplicate name "${n}"` });
   });
-  for (const field of ['fallbacks', 'contextWindowFallbacks'] as const) {
-    for (const issue of fallbackIssues(names, field, options[field])) problems.push({ path: formatPath(issue.path), message: issue.message });
+  for (const issue of groupIssues(options.deployments)) problems.push({ path: formatPath(issue.path), message: issue.message });
+  const groups = groupNames(options.deployments);
+  for (const field of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
+    for (const issue of fallbackIssues(groups, field, options[field])) problems.push({ path: formatPath(issue.path), message: issue.message });
   }
-  const counts = { retries: options.retries, cooldownMs: options.cooldownMs, maxRetryAfterMs: options.maxRetryAfterMs };
+  options.defaultFallbacks?.forEach((g, j) => {
+    if (!groups.includes(g)) problems.push({ path: `defaultFallbacks[${j}]`, message: `unknown deployment "${g}"` });
+  });
+  for (const [group, strategy] of Object.entries(options.groupRoutingStrategy ?? {})) {
+    if (!groups.includes(group)) problems.push({ path: `groupRoutingStrategy.${group}`, message: `unknown group "${group}"` });
+    if (!ROUTING_STRATEGIES.includes(strategy)) problems.push({ path: `groupRoutingStrategy.${group}`, message: `expected one of ${ROUTING_STRATEGIES.join(', ')}, got ${strategy}` });
+  }
+  if (options.routingStrategy !== undefined && !ROUTING_STRATEGIES.includes(options.routingStrategy)) {
+    problems.push({ path: 'routingStrategy', message: `expected one of ${ROUTING_STRATEGIES.join(', ')}, got ${options.routingStrategy}` });
+  }
+  const counts: Record<string, number | undefined> = {
+    retries: options.retries,
+    cooldownMs: options.cooldownMs,
+    maxRetryAfterMs: options.maxRetryAfterMs,
+    allowedFails: options.allowedFails,
+    maxFallbacks: options.maxFallbacks,
+    ...Object.fromEntries(Object.entries(options.retryPolicy ?? {}).map(([k, v]) => [`retryPolicy.${k}`, v])),
+    ...Object.fromEntries(Object.entries(options.allowedFailsPolicy ?? {}).map(([k, v]) => [`allowedFailsPolicy.${k}`, v])),
+  };
   for (const [field, value] of Object.entries(counts)) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) problems.push({ path: field, message: `expected a non-negative integer, got ${value}` });
   }
-  const positive = {
+  for (const field of ['retryPolicy', 'allowedFailsPolicy'] as const) {
+    for (const key of Object.keys(options[field] ?? {})) {
+      if (!(LLM_FAILURE_KINDS as readonly string[]).includes(key)) problems.push({ path: `${field}.${key}`, message: `expected one of ${LLM_FAILURE_KINDS.join(', ')}` });
+    }
+  }
+  const positive: Record<string, number | undefined> = {
     timeoutMs: options.timeoutMs,
-    allowedFailures: options.allowedFailures,
     'backoff.initialMs': options.backoff?.initialMs,
     'backoff.maxMs': options.backoff?.maxMs,
-    ...Object.fromEntries(options.deployments.map((d, i) => [`deployments[${i}].timeoutMs`, d.timeoutMs])),
+    'routingStrategyArgs.maxLatencyListSize': options.routingStrategyArgs?.maxLatencyListSize,
+    ...Object.fromEntries(options.deployments.flatMap((d, i) => [[`deployments[${i}].timeoutMs`, d.timeoutMs], [`deployments[${i}].rpm`, d.rpm], [`deployments[${i}].tpm`, d.tpm]])),
   };
   for (const [field, value] of Object.entries(positive)) {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) problems.push({ path: field, message: `expected a positive integer, got ${value}` });
+  }
+  const nonNegative: Record<string, number | undefined> = {
+    'routingStrategyArgs.lowestLatencyBuffer': options.routingStrategyArgs?.lowestLatencyBuffer,
+    ...Object.fromEntries(options.deployments.map((d, i) => [`deployments[${i}].weight`, d.weight])),
+  };
+  for (const [field, value] of Object.entries(nonNegative)) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) problems.push({ path: field, message: `expected a non-negative number, got ${value}` });
   }
   if (problems.length > 0) throw new RouterOptionsError(problems);
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createDefaultRegistry, loadTeams } from '../agents';
 import { type RuntimeConfig, parseRuntimeConfig } from '../contract';
 import { createLlmClient } from '../llm/create-llm-client';
+import { RedisConnection, redisConnectionOptions } from '../memory/redis-connection';
 import type { ModelRouter } from '../llm/router';
 import { createMemory } from '../memory/create-memory';
 import type { ReconnectOptions } from '../memory/reconnect';
@@ -41,7 +42,11 @@ export interface ServiceOptions {
  */
 export async function createService(env: Readonly<Record<string, string | undefined>>, options: ServiceOptions = {}): Promise<Service> {
   const config = parseRuntimeConfig(env);
-  const llm = createLlmClient(config.llm, config.google);
+  // Shared router state gets its own connection: memory's Redis user may be another layer's.
+  const routerRedis = config.llm.sharedState === 'redis' && config.memory.redis
+    ? new RedisConnection(redisConnectionOptions(config.memory.redis), { component: 'ModelRouter', log: { layer: 'llm-router' } })
+    : undefined;
+  const llm = createLlmClient(config.llm, config.google, { redis: routerRedis?.client });
   // Memory warns while it starts (e.g. a missing index), before the app and its logger exist:
   // held until then, and written to the app's log in order.
   const early: [object, string][] = [];
@@ -70,10 +75,13 @@ export async function createService(env: Readonly<Record<string, string | undefi
     };
     // Closing the app (SIGTERM) closes the router's clients too: a Gemini gRPC channel would
     // otherwise hold the process open past Cloud Run's 10 s.
-    app.addHook('onClose', async () => llm.close());
+    app.addHook('onClose', async () => {
+      await Promise.all([llm.close(), routerRedis?.close()]);
+    });
+    await routerRedis?.init();
     return { app, config, memory, llm };
   } catch (error) {
-    await Promise.allSettled([memory.close(), llm.close()]);
+    await Promise.allSettled([memory.close(), llm.close(), routerRedis?.close()]);
     throw error;
   }
 }

@@ -117,15 +117,16 @@ describe('ModelRouter', () => {
     expect(called()).toEqual(['a', 'b', 'b', 'b', 'a']);
   });
 
-  it('cools a deployment down after allowedFailures consecutive failures; a success resets the count', async () => {
-    const r = router(['a', 'b'], { fallbacks: { a: ['b'] }, retries: 1, allowedFailures: 3 });
+  it('cools a deployment down after more than allowedFails failures in a minute (LiteLLM); a new minute starts the count again', async () => {
+    const r = router(['a', 'b'], { fallbacks: { a: ['b'] }, retries: 1, allowedFails: 2 });
     server.enqueue(reply.serverError(), reply.text('a ok'), reply.serverError(), reply.serverError(), reply.text('b ok'));
     expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a server 500', 'a ok']);
-    // Two more failures: not yet three in a row, since the success.
+    // The third failure this minute is one more than allowed: "a" cools down, so no retry on it.
     expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a server 500', 'a server 500', 'b ok']);
-    server.enqueue(reply.serverError(), reply.serverError(), reply.text('b again'));
-    expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a server 500', 'b server 500', 'b ok']);
     expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a skipped-cooldown', 'b ok']);
+    clock += 30_000; // the cooldown is over; the minute's count with it
+    server.enqueue(reply.serverError(), reply.text('a again'));
+    expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a server 500', 'a ok']);
   });
 
   it('never skips a deployment without fallbacks, and fails fast when every candidate is cooling', async () => {
@@ -178,7 +179,7 @@ describe('ModelRouter', () => {
 
   it('stops at once when the caller aborts: no retry, no fallback, no cooldown', async () => {
     server.enqueue(reply.slow(5_000), reply.text('b'), reply.text('a later'));
-    const r = router(['a', 'b'], { fallbacks: { a: ['b'] }, allowedFailures: 1 });
+    const r = router(['a', 'b'], { fallbacks: { a: ['b'] }, allowedFails: 0 });
     const controller = new AbortController();
     const call = r.chat({ ...hello, abortSignal: controller.signal });
     setTimeout(() => controller.abort(), 30);
@@ -186,7 +187,7 @@ describe('ModelRouter', () => {
     expect(outcomes(err.attempts)).toEqual(['a timeout']);
     expect(err.lastError.message).toBe('a: the call was aborted by the caller');
     expect(called()).toEqual(['a']);
-    // Had the abort counted as a failure, allowedFailures 1 would have cooled "a" down.
+    // Had the abort counted as a failure, allowedFails 0 would have cooled "a" down.
     expect(outcomes((await r.chat(hello)).attempts)).toEqual(['a ok']);
   });
 
