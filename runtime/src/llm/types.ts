@@ -174,9 +174,28 @@ export interface RoutedChatResult extends ChatResult {
   readonly attempts: readonly Attempt[];
 }
 
+/**
+ * What a routed stream yields: the text as generated, complete tool calls, each attempt as it
+ * ends (so a client can see a failover happen), a `failover` when a deployment failed after text
+ * was already yielded and another continues it, and last the whole result, as `chat` gives it.
+ * The concatenated `text-delta`s equal `finish.result.text`: no text is yielded twice.
+ */
+export type RoutedStreamPart =
+  | { readonly type: 'text-delta'; readonly text: string }
+  | { readonly type: 'tool-call'; readonly toolCall: ToolCall }
+  | { readonly type: 'attempt'; readonly attempt: Attempt }
+  | { readonly type: 'failover'; readonly from: string; readonly to: string; readonly reason: LlmErrorKind; readonly sentChars: number }
+  | { readonly type: 'finish'; readonly result: RoutedChatResult };
+
 /** What agents and routes call: the router, with retries, fallbacks and cooldowns built in. */
 export interface LlmClient {
   /** Deployment names, the default first. */
   readonly deployments: readonly string[];
   chat(request: ChatRequest, options?: { readonly deployment?: string }): Promise<RoutedChatResult>;
+  /**
+   * `chat`, streamed. Before the first text it fails over exactly as `chat` does; after it, a
+   * failed deployment's answer is continued by the next one without yielding any text twice.
+   * Throws `LlmRouterError` from the iterator when no deployment can finish the answer.
+   */
+  stream?(request: ChatRequest, options?: { readonly deployment?: string }): AsyncIterable<RoutedStreamPart>;
 }
