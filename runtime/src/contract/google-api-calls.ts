@@ -81,6 +81,13 @@ export const GOOGLE_API_CALLS: readonly GoogleApiCall[] = Object.freeze([
     purpose: 'answer with Gemini (a vertex-gemini LLM deployment)',
   },
   {
+    method: 'google.cloud.aiplatform.v1.PredictionService.StreamGenerateContent',
+    caller: 'runtime',
+    callSites: ['llm/vertex-gemini-model.ts'],
+    targets: (c) => [...new Set(c.config.llm.deployments.filter((d) => d.provider === 'vertex-gemini').map((d) => publisherModel(c.config, d.model, d.location)))],
+    purpose: 'stream an answer from Gemini (a streamed reply on a vertex-gemini LLM deployment)',
+  },
+  {
     method: 'google.cloud.aiplatform.v1.IndexService.UpsertDatapoints',
     caller: 'runtime',
     callSites: LONG_TERM,

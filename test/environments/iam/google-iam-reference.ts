@@ -45,6 +45,11 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, MethodPermissions>> = {
     permissions: ['aiplatform.endpoints.predict'],
     source: 'https://cloud.google.com/vertex-ai/generative-ai/docs/access-control ("Make prompt requests": aiplatform.endpoints.predict)',
   },
+  'google.cloud.aiplatform.v1.PredictionService.StreamGenerateContent': {
+    permissions: ['aiplatform.endpoints.predict'],
+    source: 'https://cloud.google.com/vertex-ai/generative-ai/docs/access-control ("Make prompt requests": aiplatform.endpoints.predict)',
+    note: "The stored REST pages of the streaming methods on the same resource (endpoints / publishers.models serverStreamingPredict, streamRawPredict) each name aiplatform.endpoints.predict; streamGenerateContent's own page was not among the stored ones. Verify on the live page when next editing.",
+  },
   'google.cloud.aiplatform.v1.IndexService.UpsertDatapoints': {
     permissions: ['aiplatform.indexes.update'],
     source: `${VERTEX_REST}/projects.locations.indexes/upsertDatapoints ("IAM Permissions")`,
