@@ -1,7 +1,7 @@
 /**
  * The real LiteLLM proxy (test/servers/litellm.ts) in front of the scripted OpenAI-compatible
  * server: what our OpenAI-compatible provider and a raw client see through it. The reference for
- * the router's streaming and fallback behaviour (/work/notes/litellm-research.md).
+ * the router's streaming and fallback behaviour (docs/litellm-router.md).
  */
 import { OpenAICompatibleModel } from '../../runtime/src/llm/openai-compatible-model';
 import { collectStream, type StreamPart } from '../../runtime/src/llm/types';

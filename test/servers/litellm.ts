@@ -47,7 +47,7 @@ export interface LiteLlmDeployment {
   readonly model_info?: Readonly<Record<string, unknown>>;
 }
 
-/** LiteLLM's config.yaml, as an object (see /work/notes/litellm-research.md for the keys). */
+/** LiteLLM's config.yaml, as an object (docs/litellm-router.md lists the keys). */
 export interface LiteLlmConfig {
   readonly model_list: readonly LiteLlmDeployment[];
   readonly router_settings?: Readonly<Record<string, unknown>>;
