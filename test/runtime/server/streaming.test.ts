@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createDefaultRegistry, loadTeams } from '../../../runtime/src/agents';
 import type { StepEvent } from '../../../runtime/src/agents/run-events';
-import { parseRuntimeConfig } from '../../../runtime/src/contract';
+import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
 import { LlmRouterError } from '../../../runtime/src/llm/router';
 import { type ChatRequest, LlmError, type RoutedStreamPart } from '../../../runtime/src/llm/types';
 import { MemoryWriteError } from '../../../runtime/src/memory/errors';
@@ -30,10 +30,10 @@ async function* plannerAnswer(): AsyncGenerator<RoutedStreamPart> {
   yield { type: 'finish', result: routedResult('1. Pick a date. 2. Tell the press. 3. Launch.', 'backup') };
 }
 
-async function build(llm: ScriptedStreamLlm, teams?: TeamDirectory): Promise<{ app: FastifyInstance; teams: TeamDirectory }> {
+async function build(llm: ScriptedStreamLlm, teams?: TeamDirectory, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; teams: TeamDirectory }> {
   const { memory } = embeddedMemory();
   const directory = teams ?? (await catalogOf(llm, memory));
-  const app = await buildApp({ config: parseRuntimeConfig({}), memory, teams: directory, agents: { list: () => [] } }, { logger: false });
+  const app = await buildApp({ config: parseRuntimeConfig(env), memory, teams: directory, agents: { list: () => [] } }, { logger: false });
   return { app, teams: directory };
 }
 
@@ -163,6 +163,27 @@ describe('a streamed answer', () => {
     expect(events[2].data).toEqual(plain.json());
     expect(events[2].data).toMatchObject({ error: { code: 'ORCH_LLM_UNAVAILABLE', details: { attempts: [expect.objectContaining({ deployment: 'primary' })] } } });
     expect(response.body).not.toContain('secret upstream detail');
+    await app.close();
+  });
+
+  it('ends with the deadline error as an event when the deadline passes after the first event', async () => {
+    // The step is told as the run starts, in the handler's own turn: before any timer can fire.
+    const slow: TeamDirectory = {
+      get: () => ({
+        async processMessage(_message, options) {
+          options?.events?.onStep?.({ phase: 'start', id: 0, agent: 'coordinator', action: 'delegate', startedAt: new Date().toISOString() });
+          await aborted(options?.signal);
+          throw options?.signal?.reason;
+        },
+      }),
+      describe: () => [],
+    };
+    const { app } = await build(new ScriptedStreamLlm(plannerAnswer), slow, { [S.requestTimeoutMs]: '50' });
+    const response = await app.inject({ method: 'POST', url: URL, headers: SSE, payload: PLAN });
+    expect(response.statusCode).toBe(200);
+    const events = parseEvents(response.body);
+    expect(events.map((e) => e.event)).toEqual(['step', 'error']);
+    expect(events[1].data).toMatchObject({ error: { code: 'ORCH_DEADLINE_EXCEEDED', details: { deadlineMs: 50 } } });
     await app.close();
   });
 
