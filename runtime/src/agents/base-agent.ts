@@ -51,8 +51,10 @@ export interface AgentInit {
  *
  * and a team config then lists `{ name: loud, type: shout, config: { suffix: '!!' } }`. An agent
  * that calls a model builds its prompt with `contextMessages(prompt, context.memory, message)` and
- * calls `tracedChat(this.deps.llm, context.trace, this.name, request, deployment)`, which records
- * the call in the trace; one that needs a team mate calls `team.delegate`.
+ * calls `tracedChat(this.deps.llm, context.trace, this.name, request, deployment, context.events)`,
+ * which records the call in the trace and, when its text is the reply, streams it to a client that
+ * asked for events (pass `withoutText(context.events)` instead when the text is reworked first);
+ * one that needs a team mate calls `team.delegate`.
  */
 export abstract class BaseAgent<TConfig = unknown> {
   readonly name: string;

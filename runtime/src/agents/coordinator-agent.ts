@@ -4,6 +4,7 @@ import { type AgentInit, BaseAgent } from './base-agent';
 import { matchByCapability } from './capability-match';
 import { describeFailure } from './errors';
 import { checkDeployment, contextMessages, tracedChat } from './llm-call';
+import { withoutText } from './run-events';
 import type { Problem } from '../contract';
 import type { AgentContext, AgentMessage, AgentReply, TeamMember, TeamView } from './types';
 
@@ -178,7 +179,8 @@ export class CoordinatorAgent extends BaseAgent<CoordinatorConfig> {
       done.push({ member: target, refused: true });
       return refuse('the "task" argument must be a non-empty string');
     }
-    const outcome = await team.tryDelegate(target, { ...message, content: task }, context, `tool call ${call.name}`);
+    // The member's answer goes back to the model, not to the user: its text is not the reply's.
+    const outcome = await team.tryDelegate(target, { ...message, content: task }, { ...context, events: withoutText(context.events) }, `tool call ${call.name}`);
     if ('reply' in outcome) {
       done.push({ member: target, answer: outcome.reply.content });
       return outcome.reply.content;

@@ -16,6 +16,8 @@ export {
 export { FACT_MERGE_SIMILARITY, FACT_ROLE, FactExtractor, type ExtractionResult, parseFacts } from './fact-extractor';
 export { LlmAgent, type LlmAgentConfig, LlmAgentConfigSchema } from './llm-agent';
 export { checkDeployment, contextMessages, tracedChat } from './llm-call';
+export { consumeRoutedStream, routedStream } from './routed-stream';
+export { type FailoverEvent, type RunEvents, type StepEnded, type StepEvent, type StepStarted, withoutText } from './run-events';
 export { type AgentInfo, AgentInfoSchema, AgentRegistry, type AgentRegistryOptions, createDefaultRegistry } from './registry';
 export { AgentTeam, type RunOptions, type TeamDeps, type TeamOptions, type TeamResult } from './team';
 export { TeamCatalog, loadTeams } from './team-catalog';

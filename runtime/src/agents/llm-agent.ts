@@ -22,7 +22,7 @@ export class LlmAgent extends BaseAgent<LlmAgentConfig> {
 
   async processMessage(message: AgentMessage, _team: TeamView, context: AgentContext): Promise<AgentReply> {
     const messages = contextMessages(this.config.systemPrompt, context.memory, message);
-    const result = await tracedChat(this.deps.llm, context.trace, this.name, { messages, temperature: this.config.temperature, abortSignal: context.signal }, this.config.deployment);
+    const result = await tracedChat(this.deps.llm, context.trace, this.name, { messages, temperature: this.config.temperature, abortSignal: context.signal }, this.config.deployment, context.events);
     return { content: result.text, agent: this.name, model: result.model, provider: result.provider };
   }
 }

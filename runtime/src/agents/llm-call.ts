@@ -9,6 +9,8 @@ import { type StoredItem, occurredAtOf } from '../memory/types';
 import { datedText } from '../llm/dated-text';
 import { LlmRouterError } from '../llm/router';
 import { AgentConfigError } from './errors';
+import { consumeRoutedStream, routedStream } from './routed-stream';
+import type { RunEvents } from './run-events';
 import type { TraceRecorder } from './trace';
 import type { AgentMessage } from './types';
 
@@ -47,12 +49,32 @@ function line(item: StoredItem): string {
   return `- ${datedText(occurredAtOf(item), `${item.role ?? 'note'}: ${text}`)}`;
 }
 
-/** `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model answered, after which attempts (or every attempt, when none answered). */
-export function tracedChat(llm: LlmClient, trace: TraceRecorder, agent: string, request: ChatRequest, deployment: string | undefined): Promise<RoutedChatResult> {
+/**
+ * `llm.chat` recorded as an `llm-call` step of `agent`: which deployment, provider and model
+ * answered, after which attempts (or every attempt, when none answered). With `events.onText`
+ * (the call's text becomes the reply) the call is streamed instead, its text told as it comes
+ * and a mid-answer failover told to `events.onFailover`; the result is the same.
+ */
+export function tracedChat(
+  llm: LlmClient,
+  trace: TraceRecorder,
+  agent: string,
+  request: ChatRequest,
+  deployment: string | undefined,
+  events?: RunEvents,
+): Promise<RoutedChatResult> {
+  const onText = events?.onText;
+  const call = onText
+    ? () =>
+        consumeRoutedStream(routedStream(llm, request, { deployment }), {
+          onText,
+          onFailover: ({ from, to, reason, sentChars }) => events?.onFailover?.({ agent, from, to, reason, sentChars }),
+        })
+    : () => llm.chat(request, { deployment });
   return trace.step(
     agent,
     'llm-call',
-    () => llm.chat(request, { deployment }),
+    call,
     { deployment },
     (result) => ({
       deployment: result.deployment,

@@ -10,6 +10,7 @@ import { AgentConfigError, DelegationError, RunAbortedError, TeamConfigError, de
 import { FACT_ROLE, FactExtractor } from './fact-extractor';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
+import type { RunEvents } from './run-events';
 import { TraceRecorder } from './trace';
 import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceStep } from './types';
 
@@ -53,6 +54,14 @@ export interface RunOptions {
    * included.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Shows the run live: each step as it starts and ends, the reply's text as it is written, a
+   * failover mid-answer. A reply no model streamed (a coordinator routing by tool calls, whose
+   * final answer is known only once its call ends; a notice written without a model) is told as
+   * one text event when it is known, so the text events add up to the reply. Only a streamed call
+   * that failed part-way and was answered around breaks that: the result's reply is the reply.
+   */
+  readonly events?: RunEvents;
 }
 
 /** Delegation details in the trace quote the task up to this length. */
@@ -136,12 +145,12 @@ export class AgentTeam {
    * Either way the result's notes say so.
    */
   async processMessage(message: AgentMessage, options: RunOptions = {}): Promise<TeamResult> {
-    const trace = new TraceRecorder(this.options.clock);
-    const run = this.answer(message, trace, options.signal);
+    const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
+    const run = this.answer(message, trace, options.signal, options.events);
     return options.signal ? abortable(run, options.signal, trace) : run;
   }
 
-  private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined): Promise<TeamResult> {
+  private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined, events: RunEvents | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
     // Memory is searched with the message and refuses a blank query: refused before anything is stored.
@@ -160,10 +169,22 @@ export class AgentTeam {
     const context = await memory.retrieveContext(message.content, conversationId, { tenantId, signal });
     const notes = [...incoming.degraded.map((n) => `write: ${n}`), ...context.degraded.map((n) => `read: ${n}`)];
 
-    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal };
+    let streamed = false;
+    const onText = events?.onText;
+    const runEvents: RunEvents | undefined = onText
+      ? {
+          ...events,
+          onText: (text) => {
+            streamed = true;
+            onText(text);
+          },
+        }
+      : events;
+    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal, events: runEvents };
     const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
     // A reply nobody receives must not be the next turn's context: the user never saw it.
     signal?.throwIfAborted();
+    if (!streamed && reply.content !== '') onText?.(reply.content);
 
     // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
     let replyId: string | undefined;

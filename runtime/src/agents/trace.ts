@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Attempt } from '../llm/types';
 import { describeFailure } from './errors';
+import type { StepEvent } from './run-events';
 
 export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
 
@@ -33,8 +34,14 @@ export class TraceRecorder {
   // first) still follow the step that contains them.
   private readonly slots: (TraceStep | undefined)[] = [];
 
-  /** @param clock wall-clock time for `startedAt`; durations use the monotonic clock. */
-  constructor(private readonly clock: () => Date = () => new Date()) {}
+  /**
+   * @param clock wall-clock time for `startedAt`; durations use the monotonic clock.
+   * @param onStep told of each step as it starts and as it ends (a live view of the run).
+   */
+  constructor(
+    private readonly clock: () => Date = () => new Date(),
+    private readonly onStep?: (event: StepEvent) => void,
+  ) {}
 
   /**
    * Runs `run` as one step of `agent`. `details` are known up front; `fromResult` adds what the
@@ -53,25 +60,32 @@ export class TraceRecorder {
     const slot = this.slots.push(undefined) - 1;
     const startedAt = this.clock().toISOString();
     const start = performance.now();
-    const finish = (more: StepDetails) => {
-      this.slots[slot] = { agent, action, ...details, ...more, startedAt, durationMs: Math.round((performance.now() - start) * 100) / 100 };
+    this.onStep?.({ phase: 'start', id: slot, agent, action, ...details, startedAt });
+    const finish = (more: StepDetails, outcome: 'ok' | 'error') => {
+      const step: TraceStep = { agent, action, ...details, ...more, startedAt, durationMs: Math.round((performance.now() - start) * 100) / 100 };
+      this.slots[slot] = step;
+      this.onStep?.({ phase: 'end', id: slot, outcome, ...step });
     };
     try {
       const result = await run();
-      finish(fromResult?.(result) ?? {});
+      finish(fromResult?.(result) ?? {}, 'ok');
       return result;
     } catch (error) {
       // The trace goes back to the client with the reply (a member's failure no longer ends the
       // request), so it says what went wrong in words safe to show, not the error's own message.
       const why = `failed: ${describeFailure(error).message}`;
-      finish({ ...fromError?.(error), detail: details.detail ? `${details.detail} (${why})` : why });
+      finish({ ...fromError?.(error), detail: details.detail ? `${details.detail} (${why})` : why }, 'error');
       throw error;
     }
   }
 
   /** Records a step that takes no time of its own (an agent answering from what it knows). */
   record(agent: string, action: TraceAction, details: StepDetails): void {
-    this.slots.push({ agent, action, ...details, startedAt: this.clock().toISOString(), durationMs: 0 });
+    const step: TraceStep = { agent, action, ...details, startedAt: this.clock().toISOString(), durationMs: 0 };
+    const id = this.slots.push(step) - 1;
+    // Started and ended at once, but told as both so that every step reads the same to a listener.
+    this.onStep?.({ phase: 'start', id, agent, action, ...details, startedAt: step.startedAt });
+    this.onStep?.({ phase: 'end', id, outcome: 'ok', ...step });
   }
 
   /** The steps so far; a step still running is left out. */

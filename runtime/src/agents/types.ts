@@ -6,6 +6,7 @@
 import type { MemoryContext } from '../memory/manager';
 import type { Json } from '../memory/types';
 import type { AgentFailure } from './errors';
+import type { RunEvents } from './run-events';
 import type { TraceRecorder } from './trace';
 
 export type { TraceAction, TraceStep } from './trace';
@@ -89,4 +90,10 @@ export interface AgentContext {
    * call's `abortSignal` (and to memory), and start nothing new once it has aborted.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Where the run is shown live. Its `onText` is present only while this agent's answer is the
+   * reply: pass it to `tracedChat` for the call that writes it; hand a member whose answer you
+   * rework a context `withoutText(context.events)`. Steps are told by `trace` itself.
+   */
+  readonly events?: RunEvents;
 }

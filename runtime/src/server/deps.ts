@@ -1,3 +1,4 @@
+import type { RunEvents } from '../agents/run-events';
 import type { TraceStep } from '../agents/trace';
 import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
@@ -26,7 +27,7 @@ export interface TeamResponse {
 
 /** What the routes need of the agent layer: structural, so the server does not depend on its classes. */
 export interface TeamDirectory {
-  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal }): Promise<TeamResponse> } | undefined;
+  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents }): Promise<TeamResponse> } | undefined;
   /** Team ids with their coordinator and members. */
   describe(): readonly { readonly id: string; readonly description?: string; readonly coordinator: string; readonly agents: readonly string[] }[];
 }

@@ -148,14 +148,23 @@ function classify(error: FastifyError | Error): Classified {
   return { status, code: 'ORCH_INTERNAL', message: 'internal error; the request id identifies it in the logs' };
 }
 
-/** Maps any error to the one shape; 5xx details stay in the logs, never in the response. */
-export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Any error in the one shape, with the status it is answered with, logged as the error handler
+ * logs it: also what a streamed answer sends as its `error` event once its status has gone out.
+ * 5xx details stay in the logs, never in the body.
+ */
+export function errorAnswer(error: FastifyError | Error, request: FastifyRequest): { readonly status: number; readonly body: ErrorBody } {
   const { status, code, message, details } = classify(error);
-  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code, status }, message);
-  const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  return { status, body: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
+}
+
+/** Maps any error to the one shape (`errorAnswer`), with Retry-After for an error that says when. */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  const { status, body } = errorAnswer(error, request);
   return reply.status(status).send(body);
 }
 

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { configure } from 'safe-stable-stringify';
 import { RECONNECT_DEFAULTS } from '../../memory/reconnect';
 import { IdempotencyKeyInUse, IdempotencyKeyReused, IdempotencyUnavailable, InvalidIdempotencyKey } from '../errors';
+import { EVENT_STREAM_HEADERS, formatJsonEvent, wantsEventStream } from '../event-stream';
 import type { IdempotencyRecords } from './records';
 
 // `Idempotency-Key` as the IETF draft "The Idempotency-Key HTTP Header Field"
@@ -17,6 +18,10 @@ import type { IdempotencyRecords } from './records';
 //   409; the key with another request gets 422 (the draft's "Error Handling").
 // - only successful (2xx) answers are kept, unlike Stripe, which keeps 5xx too: the failures here
 //   are outages and deadlines a retry may get past (memory writes are idempotent by id).
+// - a streamed answer (server-sent events) is kept as the JSON answer it amounts to, once its
+//   route has it (`complete`); one that ends in an `error` event or a disconnect keeps nothing.
+//   A retry asking for events gets the kept answer as a single `done` event; one asking for JSON,
+//   the JSON. Which of the two a request asks for is not part of its fingerprint: same request.
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Stripe's response header on an answer that is a replay of the first one. */
@@ -111,6 +116,12 @@ export interface IdempotentRoute {
    * adding copies. Not a route hook: the handler asks for it.
    */
   retryStableId(request: FastifyRequest): string | undefined;
+  /**
+   * Keeps `answer` for the key's retries: for a route that streams, whose answer is known only
+   * after its status went out (a streamed 2xx is left to the route; the key is released if the
+   * response ends before this is called). Does nothing without a key.
+   */
+  complete(request: FastifyRequest, answer: { readonly status: number; readonly contentType: string; readonly body: string }): Promise<void>;
 }
 
 /**
@@ -174,6 +185,9 @@ export function idempotentRoute(options: IdempotencyOptions): IdempotentRoute {
       if (found.fingerprint !== fingerprint) throw new IdempotencyKeyReused(key);
       if (found.state === 'running') throw new IdempotencyKeyInUse(key, IN_USE_RETRY_AFTER_SECONDS);
       reply.code(found.status).header(REPLAYED_HEADER, 'true');
+      if (wantsEventStream(request) && found.contentType?.startsWith('application/json')) {
+        return reply.headers(EVENT_STREAM_HEADERS).send(formatJsonEvent('done', found.body));
+      }
       if (found.contentType !== undefined) reply.header('content-type', found.contentType);
       return reply.send(found.body);
     },
@@ -182,6 +196,8 @@ export function idempotentRoute(options: IdempotencyOptions): IdempotentRoute {
       const claim = claims.get(request);
       if (claim === undefined || claim.settled) return payload;
       const status = reply.statusCode;
+      // A stream's answer is whole only at its end: its route completes the claim (`complete`).
+      if (status >= 200 && status < 300 && isStream(payload)) return payload;
       if (status >= 200 && status < 300 && typeof payload === 'string') {
         const contentType = reply.getHeader('content-type');
         await settle(request, claim, { status, body: payload, ...(typeof contentType === 'string' ? { contentType } : {}) });
@@ -195,5 +211,14 @@ export function idempotentRoute(options: IdempotencyOptions): IdempotentRoute {
       if (claim !== undefined && !claim.settled) await settle(request, claim);
     },
   };
-  return { hooks, retryStableId: (request) => stableIds.get(request) };
+  return {
+    hooks,
+    retryStableId: (request) => stableIds.get(request),
+    async complete(request, answer) {
+      const claim = claims.get(request);
+      if (claim !== undefined && !claim.settled) await settle(request, claim, answer);
+    },
+  };
 }
+
+const isStream = (payload: unknown): boolean => typeof (payload as { pipe?: unknown } | null)?.pipe === 'function';

@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import type { TeamDirectory } from '../deps';
-import { TeamNotFound } from '../errors';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RunEvents } from '../../agents/run-events';
+import type { TeamDirectory, TeamResponse } from '../deps';
+import { TeamNotFound, errorAnswer } from '../errors';
+import { EVENT_STREAM, EVENT_STREAM_HEADERS, EventStream, formatJsonEvent, wantsEventStream } from '../event-stream';
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
-import { requestSignal } from '../request-signal';
+import { type RequestSignal, requestSignal } from '../request-signal';
 import { ClientId, Metadata, NOT_BLANK, commonErrors } from '../schemas';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
@@ -33,6 +36,17 @@ const Reply = Type.Object({
       'for a reply made of the answers so far). Empty when nothing went wrong.',
   }),
 });
+type Answer = Static<typeof Reply>;
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const EVENTS_DESCRIPTION =
+  'With `Accept: text/event-stream`, server-sent events as the team works: `step` (`{phase: "start", id, agent, action, detail?, ' +
+  'deployment?, startedAt}`, then `{phase: "end", id, outcome: "ok"|"error", …the trace step}`), `delta` (`{text}`: the reply as it is ' +
+  'written; the deltas add up to `reply.content`), `failover` (`{agent, from, to, reason, sentChars}`: a deployment failed mid-answer ' +
+  'and another continues it, no text repeated), and last either `done` (the JSON answer, exactly) or `error` (the error shape, ' +
+  '`{error: {code, message, details?}}`, for a failure after the first event). A failure before the first event is an ordinary ' +
+  'error status. The reply is stored in memory before `done`; closing the connection aborts the run.';
 
 const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute }> = async (app, options) => {
   app.post(
@@ -40,10 +54,26 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
     {
       schema: {
         summary: 'Send a message to a team; the coordinator answers or delegates',
+        description: EVENTS_DESCRIPTION,
         params: Params,
         headers: IdempotencyHeaders,
         body: Body,
-        response: { 200: Reply, 404: Type.Ref('ErrorResponse'), 414: Type.Ref('ErrorResponse'), 502: Type.Ref('ErrorResponse'), 504: Type.Ref('ErrorResponse'), 508: Type.Ref('ErrorResponse'), ...idempotencyErrors, ...commonErrors },
+        response: {
+          200: {
+            description: 'The answer: JSON, or server-sent events with `Accept: text/event-stream`',
+            content: {
+              'application/json': { schema: Reply },
+              [EVENT_STREAM]: { schema: Type.String({ description: EVENTS_DESCRIPTION }) },
+            },
+          },
+          404: Type.Ref('ErrorResponse'),
+          414: Type.Ref('ErrorResponse'),
+          502: Type.Ref('ErrorResponse'),
+          504: Type.Ref('ErrorResponse'),
+          508: Type.Ref('ErrorResponse'),
+          ...idempotencyErrors,
+          ...commonErrors,
+        },
       },
       ...options.idempotency.hooks,
     },
@@ -52,28 +82,86 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
       if (!team) throw new TeamNotFound(request.params.teamId);
       const { conversationId, content, metadata } = request.body;
       const end = requestSignal(request, reply, options.requestTimeoutMs);
-      const result = await team
-        .processMessage(
-          {
-            // With an Idempotency-Key, the turns of a retry overwrite those of a failed first attempt.
-            ...withId(options.idempotency.retryStableId(request)),
-            conversationId: request.scope.id(conversationId),
-            content,
-            tenantId: request.tenant,
-            metadata,
-          },
-          { signal: end.signal },
-        )
-        .catch((error: unknown) => {
-          throw end.failure(error);
-        });
-      // Handled failures never reach the client as errors, so the logs are the only place their
-      // stacks and upstream messages are kept.
-      for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
-      return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded, ...result.agents.degraded] };
+      const message = {
+        // With an Idempotency-Key, the turns of a retry overwrite those of a failed first attempt.
+        ...withId(options.idempotency.retryStableId(request)),
+        conversationId: request.scope.id(conversationId),
+        content,
+        tenantId: request.tenant,
+        metadata,
+      };
+      const answerOf = (result: TeamResponse): Answer => {
+        // Handled failures never reach the client as errors, so the logs are the only place their
+        // stacks and upstream messages are kept.
+        for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
+        return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded, ...result.agents.degraded] };
+      };
+      if (wantsEventStream(request)) {
+        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events }).then(answerOf));
+      }
+      const result = await team.processMessage(message, { signal: end.signal }).catch((error: unknown) => {
+        throw end.failure(error);
+      });
+      return answerOf(result);
     },
   );
 };
+
+/**
+ * The answer as server-sent events. The status is decided at the first event: until the run has
+ * told something, a failure is thrown as on the JSON path (a 400, 404, 503… with its headers);
+ * after it, the status has gone out and a failure is the last event, `error`. The run, and so the
+ * storing of the reply, is the JSON path's own (`run`); `done` carries the JSON answer as the JSON
+ * path's serializer writes it, and is kept for the Idempotency-Key before it is sent.
+ */
+async function streamAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  end: RequestSignal,
+  idempotency: IdempotentRoute,
+  run: (events: RunEvents) => Promise<Answer>,
+): Promise<FastifyReply> {
+  const stream = new EventStream();
+  let started!: () => void;
+  const firstEvent = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  // Written as they come: the stream holds them until fastify pipes it, at the first event.
+  const events: RunEvents = {
+    onStep: (event) => {
+      stream.send('step', event);
+      started();
+    },
+    onText: (text) => {
+      stream.send('delta', { text });
+      started();
+    },
+    onFailover: (event) => {
+      stream.send('failover', event);
+      started();
+    },
+  };
+  const outcome = run(events).then(
+    (answer) => ({ answer }),
+    (error: unknown) => ({ error }),
+  );
+  const early = await Promise.race([firstEvent.then(() => undefined), outcome]);
+  if (early !== undefined && 'error' in early) throw end.failure(early.error);
+
+  void outcome.then(async (settled) => {
+    try {
+      if ('error' in settled) throw settled.error;
+      const json = reply.serializeInput(settled.answer, '200', 'application/json') as string;
+      await idempotency.complete(request, { status: 200, contentType: JSON_CONTENT_TYPE, body: json });
+      stream.write(formatJsonEvent('done', json));
+    } catch (error) {
+      stream.send('error', errorAnswer(end.failure(error) as Error, request).body);
+    } finally {
+      stream.end();
+    }
+  });
+  return reply.code(200).headers(EVENT_STREAM_HEADERS).send(stream.readable);
+}
 
 const withId = (id: string | undefined) => (id === undefined ? {} : { id });
 
