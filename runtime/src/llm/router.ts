@@ -119,12 +119,19 @@ export class LlmRouterError extends Error {
 /** What one routed call carries from group to group. */
 interface CallState {
   readonly first: string;
-  readonly request: ChatRequest;
+  /** A stream's continuation replaces it with the answer so far and the instruction to go on. */
+  request: ChatRequest;
   readonly attempts: Attempt[];
   readonly deadline?: number;
   /** Whether the call has fallbacks at all: without, cooldowns are ignored (the caller has nothing else). */
   readonly honourCooldowns: boolean;
   readonly tried: Set<string>;
+  /** The group attempts are made in now. */
+  group: string;
+  fallbacksUsed: number;
+  /** Retries spent in the current group, per failure kind. */
+  retried: Partial<Record<LlmFailureKind, number>>;
+  backoff?: IBackoff<unknown>;
 }
 
 /**
@@ -225,55 +232,69 @@ export class ModelRouter implements LlmClient {
 
   /** The whole routed call for any kind of attempt: groups, retries, fallbacks. */
   async route<T>(request: ChatRequest, options: ChatOptions, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string; attempts: Attempt[] }> {
-    const first = options.deployment ?? this.deployments[0];
-    const attempts: Attempt[] = [];
-    if (!this.members.has(first)) {
-      throw new LlmRouterError(attempts, new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
-    }
-    const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
-    const call: CallState = { first, request, attempts, deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]) };
-    let group = first;
-    let lastError: LlmError;
-    for (let used = 0; ; used++) {
-      try {
-        const { value, deployment } = await this.runGroup(group, call, spec);
-        return { value, deployment, attempts };
-      } catch (err) {
-        lastError = err as LlmError; // runGroup throws nothing else
-        if (this.stopped(call)) break;
-        const next = this.nextFallback(call, fallbackKindOf(lastError.kind));
-        if (next === undefined || used >= this.maxFallbacks) break;
-        call.tried.add(next);
-        group = next;
-      }
-    }
-    throw new LlmRouterError(attempts, lastError);
+    const call = this.startCall(request, options);
+    const { value, deployment } = await this.proceed(call, spec);
+    return { value, deployment: deployment.name, attempts: call.attempts };
   }
 
-  /** A group's attempts: choose a deployment, try it, retry per the failure's kind. */
-  private async runGroup<T>(group: string, call: CallState, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string }> {
-    const retried: Partial<Record<LlmFailureKind, number>> = {};
-    let backoff: IBackoff<unknown> | undefined;
+  private startCall(request: ChatRequest, options: ChatOptions): CallState {
+    const first = options.deployment ?? this.deployments[0];
+    if (!this.members.has(first)) {
+      throw new LlmRouterError([], new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
+    }
+    const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
+    return { first, request, attempts: [], deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]), group: first, fallbacksUsed: 0, retried: {} };
+  }
+
+  /** Attempts from where the call stands (its group, retries spent) until one succeeds; LlmRouterError when none can. */
+  private async proceed<T>(call: CallState, spec: AttemptSpec<T>): Promise<{ value: T; deployment: RouterDeployment }> {
     for (;;) {
       const stop = this.stopReason(call);
-      if (stop) throw stop;
-      const deployment = await this.choose(group, call, spec.stream ?? false);
+      if (stop) throw new LlmRouterError(call.attempts, stop);
+      let deployment: RouterDeployment;
       try {
-        return { value: await this.attempt(deployment, call, spec), deployment: deployment.name };
+        deployment = await this.choose(call.group, call, spec.stream ?? false);
       } catch (err) {
-        const error = err as LlmError;
-        if (this.stopped(call)) throw error;
-        const kind = failureKindOf(error.kind);
-        const done = retried[kind] ?? 0;
-        if (done >= this.retriesFor(kind)) throw error;
-        if (call.honourCooldowns && this.nextFallback(call, fallbackKindOf(error.kind)) !== undefined && (await this.groupCooling(group))) throw error;
-        retried[kind] = done + 1;
-        backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs }).next();
-        const retryAfter = error.details.retryAfterMs;
-        const wait = Math.min(retryAfter === undefined ? backoff.duration : Math.min(retryAfter, this.maxRetryAfterMs), this.untilDeadline(call));
-        if (wait > 0) await this.sleep(wait, call.request.abortSignal);
+        // Nothing to try in this group (cooling down, at its limits): straight to the fallbacks.
+        this.fallBack(call, err as LlmError);
+        continue;
+      }
+      try {
+        return { value: await this.attempt(deployment, call, spec), deployment };
+      } catch (err) {
+        await this.recover(call, err as LlmError);
       }
     }
+  }
+
+  /**
+   * After a failed attempt: a retry in the same group per the failure kind's retry policy (after
+   * Retry-After or the backoff), else the next fallback group for that kind; LlmRouterError when
+   * neither is left. A stream that broke after its first token comes here too.
+   */
+  private async recover(call: CallState, error: LlmError): Promise<void> {
+    if (this.stopped(call)) throw new LlmRouterError(call.attempts, error);
+    const kind = failureKindOf(error.kind);
+    const done = call.retried[kind] ?? 0;
+    const fallbackWaiting = call.honourCooldowns && this.nextFallback(call, fallbackKindOf(error.kind)) !== undefined;
+    if (done >= this.retriesFor(kind) || (fallbackWaiting && (await this.groupCooling(call.group)))) return this.fallBack(call, error);
+    call.retried[kind] = done + 1;
+    call.backoff = call.backoff ? call.backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs }).next();
+    const retryAfter = error.details.retryAfterMs;
+    const wait = Math.min(retryAfter === undefined ? call.backoff.duration : Math.min(retryAfter, this.maxRetryAfterMs), this.untilDeadline(call));
+    if (wait > 0) await this.sleep(wait, call.request.abortSignal);
+  }
+
+  /** Moves the call to the next fallback group for `error`'s kind, or ends it. */
+  private fallBack(call: CallState, error: LlmError): void {
+    if (this.stopped(call)) throw new LlmRouterError(call.attempts, error);
+    const next = this.nextFallback(call, fallbackKindOf(error.kind));
+    if (next === undefined || call.fallbacksUsed >= this.maxFallbacks) throw new LlmRouterError(call.attempts, error);
+    call.fallbacksUsed++;
+    call.tried.add(next);
+    call.group = next;
+    call.retried = {};
+    call.backoff = undefined;
   }
 
   /** The group's deployment for the next attempt, or why there is none (the router's own 429). */
