@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import {
   CONTINUE_INSTRUCTION,
+  LlmError,
   LlmRouterError,
   ModelRouter,
   OpenAICompatibleModel,
@@ -169,6 +170,48 @@ describe('ModelRouter.stream failing over mid-stream', () => {
     const { parts, error } = await streamFailure(router(['a', 'b']).stream(hello));
     expect(textOf(parts)).toBe('one two ');
     expect(outcomes(error.attempts)).toEqual(['a network', 'b network']);
+  });
+});
+
+describe('ModelRouter.stream tool calls', () => {
+  it('keeps tool calls sent before a break, names them to the fallback, and does not send them twice', async () => {
+    const call = { id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } };
+    const seen: ChatRequest[] = [];
+    const breaking: LanguageModel = {
+      provider: 'test',
+      modelId: 'breaking',
+      doChat: () => Promise.reject(new Error('streams only')),
+      doStream: async () => ({
+        stream: (async function* () {
+          yield { type: 'text-delta' as const, text: 'Checking the weather. ' };
+          yield { type: 'tool-call' as const, toolCall: call };
+          throw new LlmError('network', 'connection reset');
+        })(),
+      }),
+    };
+    const finishing: LanguageModel = {
+      provider: 'test',
+      modelId: 'finishing',
+      doChat: () => Promise.reject(new Error('streams only')),
+      doStream: async (request) => {
+        seen.push(request);
+        return {
+          stream: (async function* () {
+            yield { type: 'tool-call' as const, toolCall: { ...call, id: 'call_2' } };
+            yield { type: 'tool-call' as const, toolCall: { id: 'call_3', name: 'get_time', arguments: { city: 'Paris' } } };
+            yield { type: 'finish' as const, finishReason: 'tool-calls' as const, provider: 'test', model: 'finishing', warnings: [] };
+          })(),
+        };
+      },
+    };
+    const r = new ModelRouter({ deployments: [{ name: 'a', model: breaking }, { name: 'b', model: finishing }], retries: 0, fallbacks: { a: ['b'] } });
+    const parts = await collect(r.stream(hello));
+    expect(parts.filter((p) => p.type === 'tool-call').map((p) => (p.type === 'tool-call' ? p.toolCall.name : ''))).toEqual(['get_weather', 'get_time']);
+    expect(finishOf(parts)).toMatchObject({ text: 'Checking the weather. ', deployment: 'b', finishReason: 'tool-calls' });
+    expect(finishOf(parts).toolCalls.map((c) => c.id)).toEqual(['call_1', 'call_3']);
+    const last = seen[0].messages.at(-1);
+    expect(last?.role).toBe('user');
+    expect(last?.content).toContain('get_weather({"city":"Paris"})');
   });
 });
 
