@@ -93,6 +93,14 @@ describe('ModelRouter.stream before the first token', () => {
     expect(server.requests[1].body['messages']).toEqual([{ role: 'user', content: 'Tell me about the fox.' }]);
   });
 
+  it("records each stream's time to first token for latency-based routing", async () => {
+    server.enqueue(reply.text('Timed.'));
+    const r = router(['a', 'b']);
+    const recorded = jest.spyOn(r, 'recordTimeToFirstToken');
+    await collect(r.stream(hello));
+    expect(recorded).toHaveBeenCalledWith('a', expect.any(Number));
+  });
+
   it('answers from a model that cannot stream with its chat text as one delta', async () => {
     const chatOnly: LanguageModel = {
       provider: 'test',
