@@ -6,3 +6,4 @@ export { OpenAICompatibleModel, type OpenAICompatibleModelOptions } from './open
 export { VertexGeminiModel, type VertexGeminiModelOptions } from './vertex-gemini-model';
 export { ModelRouter, LlmRouterError, ROUTER_DEFAULTS, type ModelRouterOptions, type RouterDeployment } from './router';
 export { createLlmClient } from './create-llm-client';
+export { CONTINUE_INSTRUCTION } from './stream-continuation';

@@ -5,7 +5,8 @@ import { Cooldowns } from './cooldowns';
 import { contentFilteredError, failureKindOf, fallbackKindOf, overLimitError, type FallbackKind } from './router-errors';
 import { MemoryRouterState, type RouterStateStore } from './router-state';
 import { LatencyWindow, chooseDeployment } from './routing-strategies';
-import { LlmError, type Attempt, type ChatRequest, type ChatResult, type LanguageModel, type LlmClient, type RoutedChatResult } from './types';
+import { OverlapTrimmer, continuationRequest, sameCall } from './stream-continuation';
+import { LlmError, type Attempt, type ChatRequest, type ChatResult, type LanguageModel, type LlmClient, type LlmErrorKind, type RoutedChatResult, type RoutedStreamPart, type StreamPart, type ToolCall } from './types';
 
 export interface RouterDeployment {
   /** Unique; what attempts record. */
@@ -98,6 +99,11 @@ export interface AttemptSpec<T> {
   tokens?(value: T): number;
   /** Ranks latency-based groups by time to first token. */
   readonly stream?: boolean;
+  /**
+   * The value outlives the attempt (an opened stream): its signal is not aborted when `run`
+   * returns, and the caller records the attempt's outcome and latency once it really ends.
+   */
+  readonly endsLater?: boolean;
 }
 
 /** Every deployment the call could use failed or was cooling down. */
@@ -119,12 +125,19 @@ export class LlmRouterError extends Error {
 /** What one routed call carries from group to group. */
 interface CallState {
   readonly first: string;
-  readonly request: ChatRequest;
+  /** A stream's continuation replaces it with the answer so far and the instruction to go on. */
+  request: ChatRequest;
   readonly attempts: Attempt[];
   readonly deadline?: number;
   /** Whether the call has fallbacks at all: without, cooldowns are ignored (the caller has nothing else). */
   readonly honourCooldowns: boolean;
   readonly tried: Set<string>;
+  /** The group attempts are made in now. */
+  group: string;
+  fallbacksUsed: number;
+  /** Retries spent in the current group, per failure kind. */
+  retried: Partial<Record<LlmFailureKind, number>>;
+  backoff?: IBackoff<unknown>;
 }
 
 /**
@@ -213,6 +226,155 @@ export class ModelRouter implements LlmClient {
     return { ...value, deployment, attempts };
   }
 
+  /**
+   * `chat`, streamed. Before the first text it fails over exactly as `chat` does (the same
+   * choice, retry policy, cooldowns and fallback lists; a deployment whose model cannot stream
+   * answers by `doChat`, its text as one delta), recording each deployment's time to first token.
+   *
+   * Mid-stream failover: when a deployment fails after text (or tool calls) went out, the failure
+   * counts as that attempt's (cooldown and allowed-fails accounting included) and the next
+   * deployment is chosen as after any failed attempt: a retry in the group, else the fallback list
+   * for the error's kind. It gets the original messages, an assistant message holding the text
+   * already sent and a last user message, CONTINUE_INSTRUCTION. Its output goes through an
+   * OverlapTrimmer: held while it could be a verbatim restart or a repeat of the last words, then
+   * released without the longest overlap (≥ MIN_OVERLAP_CHARS, from a word start), so no
+   * character reaches the client twice; a tool call already sent is not sent again. A `failover`
+   * part marks the switch. The result's text is everything yielded, its usage the legs' sum.
+   *
+   * The per-call timeout bounds the wait for a stream's first chunk and each silence after it;
+   * the deadline and `abortSignal` bound the whole stream; leaving the loop early aborts the
+   * upstream request.
+   */
+  async *stream(request: ChatRequest, options: ChatOptions = {}): AsyncGenerator<RoutedStreamPart, void, undefined> {
+    const stop = new AbortController();
+    let deadlinePassed = false;
+    const timer =
+      options.deadline === undefined
+        ? undefined
+        : setTimeout(() => {
+            deadlinePassed = true;
+            stop.abort();
+          }, Math.max(0, options.deadline - this.now()));
+    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, stop.signal]) : stop.signal;
+    const original: ChatRequest = { ...request, abortSignal: signal };
+    let leg: AbortController | undefined;
+    let parts: AsyncIterator<StreamPart> | undefined;
+    try {
+      const call = this.startCall(original, options);
+      const contentPolicy = this.fallbackList(call.first, 'content-policy').length > 0;
+      const ended = (err: unknown): LlmRouterError => {
+        const attempts = err instanceof LlmRouterError ? err.attempts : call.attempts;
+        if (deadlinePassed) return new LlmRouterError(attempts, new LlmError('timeout', `${call.first}: the request's deadline passed`));
+        if (signal.aborted) return new LlmRouterError(attempts, callerAbort(call.first));
+        return err instanceof LlmRouterError ? err : new LlmRouterError(attempts, err as LlmError);
+      };
+      let reported = 0;
+      const newAttempts = function* (): Generator<RoutedStreamPart> {
+        while (reported < call.attempts.length) yield { type: 'attempt', attempt: call.attempts[reported++] };
+      };
+      let text = '';
+      const toolCalls: ToolCall[] = [];
+      const usage = { inputTokens: 0, outputTokens: 0, reported: false };
+      let broken: { from: string; reason: LlmErrorKind } | undefined;
+      for (;;) {
+        leg = new AbortController();
+        const legSignal = AbortSignal.any([signal, leg.signal]);
+        let opened: { value: OpenedStream; deployment: RouterDeployment };
+        try {
+          opened = await this.proceed(call, streamSpec(legSignal));
+        } catch (err) {
+          yield* newAttempts();
+          throw ended(err);
+        }
+        yield* newAttempts();
+        const { deployment } = opened;
+        const { startedAt } = opened.value;
+        if (broken) yield { type: 'failover', from: broken.from, to: deployment.name, reason: broken.reason, sentChars: text.length };
+        const trimmer = broken ? new OverlapTrimmer(text) : undefined;
+        const callsBefore = toolCalls.length;
+        const idleMs = deployment.timeoutMs ?? this.timeoutMs;
+        parts = opened.value.stream[Symbol.asyncIterator]();
+        let firstToken = true;
+        try {
+          for (;;) {
+            const next = await nextWithin(parts, idleMs, deployment.name);
+            if (next.done) throw new LlmError('server', `${deployment.name}: the stream ended without a finish`);
+            const part = next.value;
+            if (firstToken) {
+              this.recordTimeToFirstToken(deployment.name, performance.now() - startedAt);
+              firstToken = false;
+            }
+            if (part.type === 'text-delta') {
+              const out = trimmer ? trimmer.push(part.text) : part.text;
+              if (out) {
+                text += out;
+                yield { type: 'text-delta', text: out };
+              }
+              continue;
+            }
+            const held = trimmer?.flush();
+            if (held) {
+              text += held;
+              yield { type: 'text-delta', text: held };
+            }
+            if (part.type === 'tool-call') {
+              if (toolCalls.slice(0, callsBefore).some((c) => sameCall(c, part.toolCall))) continue;
+              toolCalls.push(part.toolCall);
+              yield part;
+              continue;
+            }
+            const { type: _, ...finish } = part;
+            if (contentPolicy) {
+              const rejected = contentFilteredError({ text, toolCalls, ...finish }, deployment.name);
+              if (rejected) throw rejected;
+            }
+            if (finish.usage) {
+              usage.inputTokens += finish.usage.inputTokens ?? 0;
+              usage.outputTokens += finish.usage.outputTokens ?? 0;
+              usage.reported = true;
+              void this.cooldowns.addTokens(deployment.name, (finish.usage.inputTokens ?? 0) + (finish.usage.outputTokens ?? 0));
+            }
+            this.latency.record(deployment.name, performance.now() - startedAt);
+            call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs: Math.round(performance.now() - startedAt) });
+            yield* newAttempts();
+            const total = usage.reported ? { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } } : {};
+            const { usage: _legUsage, ...rest } = finish;
+            yield { type: 'finish', result: { ...rest, ...total, text, toolCalls, deployment: deployment.name, attempts: call.attempts } };
+            return;
+          }
+        } catch (err) {
+          leg.abort();
+          void parts.return?.()?.catch(() => undefined);
+          if (signal.aborted) throw ended(err);
+          const error = asLlmError(err, deployment, idleMs);
+          call.attempts.push({
+            ...describe(deployment),
+            outcome: 'error',
+            errorKind: error.kind,
+            ...(error.details.status !== undefined ? { status: error.details.status } : {}),
+            durationMs: Math.round(performance.now() - startedAt),
+          });
+          await this.cooldowns.failed(deployment.name, error.kind);
+          yield* newAttempts();
+          try {
+            await this.recover(call, error);
+          } catch (failed) {
+            throw ended(failed);
+          }
+          if (text !== '' || toolCalls.length > 0) {
+            broken = { from: deployment.name, reason: error.kind };
+            call.request = continuationRequest(original, text, toolCalls);
+          }
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      stop.abort();
+      leg?.abort();
+      void parts?.return?.()?.catch(() => undefined);
+    }
+  }
+
   /** Records a stream's time to first token on `deployment`, which latency-based routing ranks streams by. */
   recordTimeToFirstToken(deployment: string, ms: number): void {
     this.latency.recordTimeToFirstToken(deployment, ms);
@@ -225,55 +387,69 @@ export class ModelRouter implements LlmClient {
 
   /** The whole routed call for any kind of attempt: groups, retries, fallbacks. */
   async route<T>(request: ChatRequest, options: ChatOptions, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string; attempts: Attempt[] }> {
-    const first = options.deployment ?? this.deployments[0];
-    const attempts: Attempt[] = [];
-    if (!this.members.has(first)) {
-      throw new LlmRouterError(attempts, new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
-    }
-    const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
-    const call: CallState = { first, request, attempts, deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]) };
-    let group = first;
-    let lastError: LlmError;
-    for (let used = 0; ; used++) {
-      try {
-        const { value, deployment } = await this.runGroup(group, call, spec);
-        return { value, deployment, attempts };
-      } catch (err) {
-        lastError = err as LlmError; // runGroup throws nothing else
-        if (this.stopped(call)) break;
-        const next = this.nextFallback(call, fallbackKindOf(lastError.kind));
-        if (next === undefined || used >= this.maxFallbacks) break;
-        call.tried.add(next);
-        group = next;
-      }
-    }
-    throw new LlmRouterError(attempts, lastError);
+    const call = this.startCall(request, options);
+    const { value, deployment } = await this.proceed(call, spec);
+    return { value, deployment: deployment.name, attempts: call.attempts };
   }
 
-  /** A group's attempts: choose a deployment, try it, retry per the failure's kind. */
-  private async runGroup<T>(group: string, call: CallState, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string }> {
-    const retried: Partial<Record<LlmFailureKind, number>> = {};
-    let backoff: IBackoff<unknown> | undefined;
+  private startCall(request: ChatRequest, options: ChatOptions): CallState {
+    const first = options.deployment ?? this.deployments[0];
+    if (!this.members.has(first)) {
+      throw new LlmRouterError([], new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
+    }
+    const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
+    return { first, request, attempts: [], deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]), group: first, fallbacksUsed: 0, retried: {} };
+  }
+
+  /** Attempts from where the call stands (its group, retries spent) until one succeeds; LlmRouterError when none can. */
+  private async proceed<T>(call: CallState, spec: AttemptSpec<T>): Promise<{ value: T; deployment: RouterDeployment }> {
     for (;;) {
       const stop = this.stopReason(call);
-      if (stop) throw stop;
-      const deployment = await this.choose(group, call, spec.stream ?? false);
+      if (stop) throw new LlmRouterError(call.attempts, stop);
+      let deployment: RouterDeployment;
       try {
-        return { value: await this.attempt(deployment, call, spec), deployment: deployment.name };
+        deployment = await this.choose(call.group, call, spec.stream ?? false);
       } catch (err) {
-        const error = err as LlmError;
-        if (this.stopped(call)) throw error;
-        const kind = failureKindOf(error.kind);
-        const done = retried[kind] ?? 0;
-        if (done >= this.retriesFor(kind)) throw error;
-        if (call.honourCooldowns && this.nextFallback(call, fallbackKindOf(error.kind)) !== undefined && (await this.groupCooling(group))) throw error;
-        retried[kind] = done + 1;
-        backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs }).next();
-        const retryAfter = error.details.retryAfterMs;
-        const wait = Math.min(retryAfter === undefined ? backoff.duration : Math.min(retryAfter, this.maxRetryAfterMs), this.untilDeadline(call));
-        if (wait > 0) await this.sleep(wait, call.request.abortSignal);
+        // Nothing to try in this group (cooling down, at its limits): straight to the fallbacks.
+        this.fallBack(call, err as LlmError);
+        continue;
+      }
+      try {
+        return { value: await this.attempt(deployment, call, spec), deployment };
+      } catch (err) {
+        await this.recover(call, err as LlmError);
       }
     }
+  }
+
+  /**
+   * After a failed attempt: a retry in the same group per the failure kind's retry policy (after
+   * Retry-After or the backoff), else the next fallback group for that kind; LlmRouterError when
+   * neither is left. A stream that broke after its first token comes here too.
+   */
+  private async recover(call: CallState, error: LlmError): Promise<void> {
+    if (this.stopped(call)) throw new LlmRouterError(call.attempts, error);
+    const kind = failureKindOf(error.kind);
+    const done = call.retried[kind] ?? 0;
+    const fallbackWaiting = call.honourCooldowns && this.nextFallback(call, fallbackKindOf(error.kind)) !== undefined;
+    if (done >= this.retriesFor(kind) || (fallbackWaiting && (await this.groupCooling(call.group)))) return this.fallBack(call, error);
+    call.retried[kind] = done + 1;
+    call.backoff = call.backoff ? call.backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.backoffMs.initialMs, maxDelay: this.backoffMs.maxMs }).next();
+    const retryAfter = error.details.retryAfterMs;
+    const wait = Math.min(retryAfter === undefined ? call.backoff.duration : Math.min(retryAfter, this.maxRetryAfterMs), this.untilDeadline(call));
+    if (wait > 0) await this.sleep(wait, call.request.abortSignal);
+  }
+
+  /** Moves the call to the next fallback group for `error`'s kind, or ends it. */
+  private fallBack(call: CallState, error: LlmError): void {
+    if (this.stopped(call)) throw new LlmRouterError(call.attempts, error);
+    const next = this.nextFallback(call, fallbackKindOf(error.kind));
+    if (next === undefined || call.fallbacksUsed >= this.maxFallbacks) throw new LlmRouterError(call.attempts, error);
+    call.fallbacksUsed++;
+    call.tried.add(next);
+    call.group = next;
+    call.retried = {};
+    call.backoff = undefined;
   }
 
   /** The group's deployment for the next attempt, or why there is none (the router's own 429). */
@@ -310,7 +486,7 @@ export class ModelRouter implements LlmClient {
     const started = performance.now();
     const ms = Math.min(deployment.timeoutMs ?? this.timeoutMs, this.untilDeadline(call));
     // Aggressive: the attempt ends at its timeout even if a model ignores its AbortSignal.
-    const policy = timeout(ms, TimeoutStrategy.Aggressive);
+    const policy = timeout(ms, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: !spec.endsLater });
     this.inFlight.set(deployment.name, (this.inFlight.get(deployment.name) ?? 0) + 1);
     await this.cooldowns.addRequest(deployment.name);
     try {
@@ -319,8 +495,10 @@ export class ModelRouter implements LlmClient {
       void this.cooldowns.addTokens(deployment.name, spec.tokens?.(value) ?? 0);
       const rejected = spec.reject?.(value, deployment, this.fallbackList(call.first, 'content-policy').length > 0);
       if (rejected) throw rejected;
-      this.latency.record(deployment.name, performance.now() - started);
-      call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs });
+      if (!spec.endsLater) {
+        this.latency.record(deployment.name, performance.now() - started);
+        call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs });
+      }
       return value;
     } catch (err) {
       const error = request.abortSignal?.aborted ? callerAbort(deployment.name) : asLlmError(err, deployment, ms);
@@ -382,6 +560,57 @@ export class ModelRouter implements LlmClient {
     if (call.request.abortSignal?.aborted) return callerAbort(call.first);
     if (call.deadline !== undefined && this.now() >= call.deadline) return new LlmError('timeout', `${call.first}: the request's deadline passed`);
     return undefined;
+  }
+}
+
+/** A stream opened on a deployment (its first chunk is there), and when its attempt started. */
+interface OpenedStream {
+  readonly stream: AsyncIterable<StreamPart>;
+  readonly startedAt: number;
+}
+
+/**
+ * A streaming attempt: the deployment's stream opened up to its first chunk. `legSignal` ends it
+ * later (the attempt's own signal only covers the opening); a model that cannot stream answers by
+ * `doChat`, replayed as parts.
+ */
+function streamSpec(legSignal: AbortSignal): AttemptSpec<OpenedStream> {
+  return {
+    stream: true,
+    endsLater: true,
+    async run(deployment, request) {
+      const startedAt = performance.now();
+      const abortSignal = request.abortSignal ? AbortSignal.any([request.abortSignal, legSignal]) : legSignal;
+      const { model } = deployment;
+      if (model.doStream) return { stream: (await model.doStream({ ...request, abortSignal })).stream, startedAt };
+      const result = await model.doChat({ ...request, abortSignal });
+      return { stream: replayResult(result), startedAt };
+    },
+  };
+}
+
+async function* replayResult(result: ChatResult): AsyncGenerator<StreamPart, void, undefined> {
+  const { text, toolCalls, ...finish } = result;
+  if (text !== '') yield { type: 'text-delta', text };
+  for (const toolCall of toolCalls) yield { type: 'tool-call', toolCall };
+  yield { type: 'finish', ...finish };
+}
+
+/** The stream's next part, or a `timeout` LlmError after `ms` of silence. */
+async function nextWithin(parts: AsyncIterator<StreamPart>, ms: number, deployment: string): Promise<IteratorResult<StreamPart>> {
+  let timer: NodeJS.Timeout | undefined;
+  const next = parts.next();
+  // The losing side of the race must not surface as an unhandled rejection.
+  next.catch(() => undefined);
+  try {
+    return await Promise.race([
+      next,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new LlmError('timeout', `${deployment}: the stream sent nothing for ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
