@@ -189,7 +189,26 @@ export type LlmConfigDocument = z.infer<typeof LlmConfigDocumentSchema>;
 export type LlmDeploymentConfig = LlmConfigDocument['deployments'][number];
 
 /** The runtime's LLM settings: the document with the router's defaults filled, and the API keys it reads. */
-export interface LlmConfig {
+/** The router's further knobs, as written (unset: the router's defaults, `LLM_ROUTER_DEFAULTS`): the same in the parsed config and in what a deployment sets. */
+export type LlmRouterKnobs = Partial<
+  Pick<
+    LlmConfigDocument,
+    | 'contentPolicyFallbacks'
+    | 'defaultFallbacks'
+    | 'maxFallbacks'
+    | 'routingStrategy'
+    | 'groupRoutingStrategy'
+    | 'routingStrategyArgs'
+    | 'retryPolicy'
+    | 'allowedFails'
+    | 'allowedFailsPolicy'
+    | 'backoff'
+    | 'maxRetryAfterMs'
+    | 'sharedState'
+  >
+>;
+
+export interface LlmConfig extends LlmRouterKnobs {
   /** The first is the default. */
   readonly deployments: readonly LlmDeploymentConfig[];
   readonly fallbacks: Readonly<Record<string, readonly string[]>>;
@@ -197,19 +216,6 @@ export interface LlmConfig {
   readonly retries: number;
   readonly timeoutMs: number;
   readonly cooldownMs: number;
-  /** The router's further knobs, as written (unset: the router's defaults, `LLM_ROUTER_DEFAULTS`). */
-  readonly contentPolicyFallbacks?: LlmConfigDocument['contentPolicyFallbacks'];
-  readonly defaultFallbacks?: LlmConfigDocument['defaultFallbacks'];
-  readonly maxFallbacks?: number;
-  readonly routingStrategy?: RoutingStrategy;
-  readonly groupRoutingStrategy?: LlmConfigDocument['groupRoutingStrategy'];
-  readonly routingStrategyArgs?: LlmConfigDocument['routingStrategyArgs'];
-  readonly retryPolicy?: LlmConfigDocument['retryPolicy'];
-  readonly allowedFails?: number;
-  readonly allowedFailsPolicy?: LlmConfigDocument['allowedFailsPolicy'];
-  readonly backoff?: LlmConfigDocument['backoff'];
-  readonly maxRetryAfterMs?: number;
-  readonly sharedState?: 'memory' | 'redis';
   /** Whether a deployed runtime may run on the offline model alone (see the document's field). */
   readonly allowOfflineOnly: boolean;
   /** Every `ORCHESTRA_LLM_<PROVIDER>_API_KEY` set, by provider name; held, never printed. */
@@ -217,25 +223,13 @@ export interface LlmConfig {
 }
 
 /** What a deployment sets: the document (left out: the offline model) and the keys it names, by value or secret reference. */
-export interface LlmSettingsInput<Ref = never> {
+export interface LlmSettingsInput<Ref = never> extends LlmRouterKnobs {
   readonly deployments?: readonly LlmDeploymentConfig[];
   readonly fallbacks?: Readonly<Record<string, readonly string[]>>;
   readonly contextWindowFallbacks?: Readonly<Record<string, readonly string[]>>;
   readonly retries?: number;
   readonly timeoutMs?: number;
   readonly cooldownMs?: number;
-  readonly contentPolicyFallbacks?: LlmConfigDocument['contentPolicyFallbacks'];
-  readonly defaultFallbacks?: LlmConfigDocument['defaultFallbacks'];
-  readonly maxFallbacks?: number;
-  readonly routingStrategy?: RoutingStrategy;
-  readonly groupRoutingStrategy?: LlmConfigDocument['groupRoutingStrategy'];
-  readonly routingStrategyArgs?: LlmConfigDocument['routingStrategyArgs'];
-  readonly retryPolicy?: LlmConfigDocument['retryPolicy'];
-  readonly allowedFails?: number;
-  readonly allowedFailsPolicy?: LlmConfigDocument['allowedFailsPolicy'];
-  readonly backoff?: LlmConfigDocument['backoff'];
-  readonly maxRetryAfterMs?: number;
-  readonly sharedState?: 'memory' | 'redis';
   readonly allowOfflineOnly?: boolean;
   readonly apiKeys?: Readonly<Record<string, Sensitive<string | SecretValue, Ref>>>;
 }
