@@ -67,7 +67,11 @@ export class OpenAICompatibleModel implements LanguageModel {
     return this.result(raw, warnings);
   }
 
-  /** `stream: true`, usage asked for in a last chunk (`stream_options.include_usage`); `timeoutMs` bounds the whole stream. */
+  /**
+   * `stream: true`, usage asked for in a last chunk (`stream_options.include_usage`). `timeoutMs`
+   * bounds the wait for the first chunk and every silence after it, not the whole stream: a long
+   * answer that keeps coming is not cut (the caller's signal bounds the whole, as the deadline).
+   */
   doStream(request: ChatRequest): Promise<{ readonly stream: AsyncIterable<StreamPart> }> {
     return started(this.streamParts(request));
   }
@@ -75,7 +79,15 @@ export class OpenAICompatibleModel implements LanguageModel {
   private async *streamParts(request: ChatRequest): AsyncGenerator<StreamPart, void, undefined> {
     const warnings: string[] = [];
     const body: ChatCompletionCreateParamsStreaming = { ...this.requestBody(request, warnings), stream: true, stream_options: { include_usage: true } };
-    const { signal, deadline } = this.signals(request);
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.timeoutMs);
+    };
+    touch();
+    const deadline = idle.signal;
+    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, deadline]) : deadline;
     // Tool calls by their `index`: the id and name come in the first delta, the arguments in pieces.
     const calls = new Map<number, { id?: string; name: string; arguments: string }>();
     let finishReason: FinishReason | undefined;
@@ -84,6 +96,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     try {
       const chunks = await this.#client.chat.completions.create(body, { signal });
       for await (const raw of chunks) {
+        touch();
         const parsed = chunkSchema.safeParse(raw);
         if (!parsed.success) throw this.malformed(parsed.error);
         const chunk = parsed.data;
@@ -108,6 +121,8 @@ export class OpenAICompatibleModel implements LanguageModel {
       }
     } catch (err) {
       throw err instanceof LlmError ? err : this.toLlmError(err, signal, deadline);
+    } finally {
+      clearTimeout(timer);
     }
     // The SDK ends the iteration quietly when its request is aborted, and a body that just stops is a cut too.
     if (signal.aborted) throw this.toLlmError(undefined, signal, deadline);
