@@ -1,6 +1,7 @@
 import { type Problem, ValidationError } from '../contract';
 import { LlmRouterError } from '../llm/router';
 import { LlmError } from '../llm/types';
+import type { BudgetStop } from './budget';
 import type { TraceStep } from './trace';
 
 export type AgentRegistryErrorReason =
@@ -113,6 +114,7 @@ export type AgentFailureKind =
   | 'llm-unavailable' // the router had no model that answered (or a model call failed outright)
   | 'delegation-refused' // the member delegated to an agent it may not reach (DelegationError)
   | 'delegation-limit' // the member hit its own bound on delegations (DelegationLimitError)
+  | 'budget-exhausted' // the run's budget could not cover the member's next model call (BudgetExceededError)
   | 'agent-error'; // anything else the member threw: a bug, an unreachable service of its own…
 
 export interface AgentFailure {
@@ -135,6 +137,27 @@ export function describeFailure(error: unknown): AgentFailure {
   // These two messages are written here, from agent names only.
   if (error instanceof DelegationError) return { kind: 'delegation-refused', message: error.message };
   if (error instanceof DelegationLimitError) return { kind: 'delegation-limit', message: error.message };
+  if (error instanceof BudgetExceededError) return { kind: 'budget-exhausted', message: error.message };
   // An unknown error's message may carry anything (a connection string, a provider's body).
   return { kind: 'agent-error', message: `unexpected ${error instanceof Error ? error.name : 'error'}` };
+}
+
+/**
+ * A model call the run's budget cannot cover: it was not started. The run stops with what it has
+ * (the team answers with a notice, or the work done so far) and its answer's `budget` says why.
+ */
+export class BudgetExceededError extends Error {
+  readonly code = 'AGENT_BUDGET_EXHAUSTED';
+  constructor(readonly stop: BudgetStop) {
+    super(stop.message);
+    this.name = 'BudgetExceededError';
+  }
+}
+
+/** A request's budget that the team does not allow (above its limit, or a cost limit without prices); nothing was run. */
+export class BudgetRequestError extends ValidationError {
+  static readonly CODE = 'AGENT_BUDGET_INVALID';
+  constructor(problems: readonly Problem[]) {
+    super(BudgetRequestError.CODE, 'invalid budget', problems);
+  }
 }

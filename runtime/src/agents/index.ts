@@ -1,4 +1,18 @@
 export { type AgentClass, type AgentDeps, type AgentInit, BaseAgent } from './base-agent';
+export {
+  type BudgetLimits,
+  BudgetLimitsSchema,
+  type BudgetReport,
+  type BudgetStop,
+  type CallUsage,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  LlmPricing,
+  RunBudget,
+  type RunUsage,
+  type TeamBudget,
+  estimateOutputTokens,
+  estimatePromptTokens,
+} from './budget';
 export { type CapabilityMatch, matchByCapability } from './capability-match';
 export { CoordinatorAgent, type CoordinatorConfig, CoordinatorConfigSchema } from './coordinator-agent';
 export {
@@ -7,6 +21,8 @@ export {
   type AgentFailureKind,
   AgentRegistryError,
   type AgentRegistryErrorReason,
+  BudgetExceededError,
+  BudgetRequestError,
   DelegationError,
   DelegationLimitError,
   RunAbortedError,

@@ -8,6 +8,7 @@ import type { MemoryContext } from '../memory/manager';
 import { type StoredItem, occurredAtOf } from '../memory/types';
 import { datedText } from '../llm/dated-text';
 import { LlmRouterError } from '../llm/router';
+import { type CallUsage, budgetOf } from './budget';
 import { AgentConfigError } from './errors';
 import { consumeRoutedStream, routedStream } from './routed-stream';
 import type { RunEvents } from './run-events';
@@ -63,14 +64,30 @@ export function tracedChat(
   deployment: string | undefined,
   events?: RunEvents,
 ): Promise<RoutedChatResult> {
+  // The run's budget holds the call's worst case before anything starts: a call it cannot cover
+  // throws here, untraced and unsent, and the run stops with what it has.
+  const budget = budgetOf(trace);
+  const reservation = budget?.reserve(agent, request, deployment ?? llm.deployments[0] ?? '');
+  const sent = reservation?.request ?? request;
   const onText = events?.onText;
-  const call = onText
+  const routed = onText
     ? () =>
-        consumeRoutedStream(routedStream(llm, request, { deployment }), {
+        consumeRoutedStream(routedStream(llm, sent, { deployment }), {
           onText,
           onFailover: ({ from, to, reason, sentChars }) => events?.onFailover?.({ agent, from, to, reason, sentChars }),
         })
-    : () => llm.chat(request, { deployment });
+    : () => llm.chat(sent, { deployment });
+  let usage: CallUsage | undefined;
+  const call = async () => {
+    if (!budget || !reservation) return routed();
+    try {
+      const result = await routed();
+      usage = budget.settle(reservation, result);
+      return result;
+    } finally {
+      budget.release(reservation);
+    }
+  };
   return trace.step(
     agent,
     'llm-call',
@@ -82,6 +99,7 @@ export function tracedChat(
       model: result.model,
       attempts: result.attempts,
       detail: `finish: ${result.finishReason}`,
+      ...(usage ? { usage } : {}),
     }),
     // Which deployments were tried and how each failed: the part of a failed call worth reading.
     (error) => (error instanceof LlmRouterError ? { attempts: error.attempts } : {}),

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ImportanceSchema } from '../memory/item-schema';
 import { problemsFromZod } from '../contract';
+import { TeamBudgetSchema } from './budget';
 import { TeamConfigError } from './errors';
 import { FACT_MERGE_SIMILARITY } from './fact-extractor';
 
@@ -53,6 +54,12 @@ export const TeamConfigSchema = z
     agents: z.array(AgentEntrySchema, 'a list of agents').min(1, 'at least one agent'),
     /** @default { enabled: false } */
     extraction: ExtractionSchema,
+    /**
+     * Limits of each run (one message, the coordinator and every member it delegates to): tokens,
+     * and cost when every deployment has prices. A request may lower them, never raise them.
+     * @default unlimited (usage is still reported), maxOutputTokens DEFAULT_MAX_OUTPUT_TOKENS
+     */
+    budget: TeamBudgetSchema,
   })
   .superRefine((team, ctx) => {
     const firstIndex = new Map<string, number>();

@@ -6,7 +6,8 @@ import { scopedId } from '../memory/tenancy';
 import type { MemoryContext } from '../memory/manager';
 import type { Importance, Json } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
-import { AgentConfigError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
+import { type BudgetLimits, type BudgetReport, type LlmPricing, RunBudget, type RunUsage, type TeamBudget, attachBudget, runLimits, teamBudgetProblems } from './budget';
+import { AgentConfigError, BudgetExceededError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
 import { FACT_ROLE, FactExtractor } from './fact-extractor';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
@@ -17,6 +18,11 @@ import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember
 export interface TeamDeps extends AgentDeps {
   /** Where the agent types the config names are found. */
   readonly registry: AgentRegistry;
+  /**
+   * The deployments' prices (`LlmPricing.fromConfig` of the router's config): runs then report
+   * their cost, and a budget may limit it. @default none: tokens only
+   */
+  readonly pricing?: LlmPricing;
 }
 
 export interface TeamOptions {
@@ -45,6 +51,10 @@ export interface TeamResult {
     /** The member failures behind those notes, with the errors themselves: for the logs only. */
     readonly failures: HandledFailure[];
   };
+  /** What the run's model calls used, the refused ones excepted. */
+  readonly usage: RunUsage;
+  /** The run's limits, what it used, and why it stopped when its budget did not cover a call. */
+  readonly budget: BudgetReport;
 }
 
 export interface RunOptions {
@@ -62,6 +72,11 @@ export interface RunOptions {
    * that failed part-way and was answered around breaks that: the result's reply is the reply.
    */
   readonly events?: RunEvents;
+  /**
+   * The request's own limits: each lowers the team's (`budget` of its config). Raising one throws
+   * `BudgetRequestError` before anything is stored or run. @default the team's
+   */
+  readonly budget?: BudgetLimits;
 }
 
 /** Delegation details in the trace quote the task up to this length. */
@@ -80,9 +95,11 @@ export class AgentTeam {
   /** Every agent of the team, coordinator included, in config order. */
   readonly members: readonly TeamMember[];
   readonly source?: string;
+  /** Each run's default limits; a request may lower them. */
+  readonly budget: TeamBudget;
 
   private constructor(
-    config: { id: string; description?: string; coordinator: string },
+    config: { id: string; description?: string; coordinator: string; budget: TeamBudget },
     private readonly agents: ReadonlyMap<string, BaseAgent>,
     private readonly coordinatorAgent: BaseAgent,
     private readonly importance: Importance,
@@ -96,6 +113,7 @@ export class AgentTeam {
     this.coordinator = config.coordinator;
     this.members = [...agents.values()].map(({ name, description, capabilities }) => ({ name, description, capabilities }));
     this.source = options.source;
+    this.budget = config.budget;
   }
 
   /**
@@ -129,6 +147,7 @@ export class AgentTeam {
     if (extraction.enabled && extraction.deployment !== undefined && !deps.llm.deployments.includes(extraction.deployment)) {
       problems.push({ path: 'extraction.deployment', message: `expected one of the router's deployments (${deps.llm.deployments.join(', ') || 'none'})` });
     }
+    problems.push(...teamBudgetProblems(config.budget, deps.pricing));
     if (problems.length > 0) throw new TeamConfigError(problems, options.source);
     const extractor = extraction.enabled ? new FactExtractor(deps.llm, deps.memory, { deployment: extraction.deployment, mergeAbove: extraction.mergeAbove }) : undefined;
     // parseTeamConfig checked that the coordinator is one of the agents.
@@ -145,12 +164,15 @@ export class AgentTeam {
    * Either way the result's notes say so.
    */
   async processMessage(message: AgentMessage, options: RunOptions = {}): Promise<TeamResult> {
+    const limits = runLimits(this.budget, options.budget, this.deps.pricing);
     const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
-    const run = this.answer(message, trace, options.signal, options.events);
+    const budget = new RunBudget(limits, this.deps.pricing, this.budget.maxOutputTokens);
+    attachBudget(trace, budget);
+    const run = this.answer(message, trace, budget, options.signal, options.events);
     return options.signal ? abortable(run, options.signal, trace) : run;
   }
 
-  private async answer(message: AgentMessage, trace: TraceRecorder, signal: AbortSignal | undefined, events: RunEvents | undefined): Promise<TeamResult> {
+  private async answer(message: AgentMessage, trace: TraceRecorder, budget: RunBudget, signal: AbortSignal | undefined, events: RunEvents | undefined): Promise<TeamResult> {
     const { memory } = this.deps;
     const { conversationId, tenantId } = message;
     // Memory is searched with the message and refuses a blank query: refused before anything is stored.
@@ -180,8 +202,16 @@ export class AgentTeam {
           },
         }
       : events;
-    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal, events: runEvents };
-    const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
+    const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal, events: runEvents, budget };
+    const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext).catch((error: unknown): AgentReply => {
+      // The coordinator had nothing to answer with when the budget refused its call: the run
+      // stops with a notice, a 200 whose `budget` says why, as the limit is the client's to set.
+      if (!(error instanceof BudgetExceededError) || signal?.aborted) throw error;
+      const note = `stopped: ${error.message}`;
+      trace.record(this.coordinator, 'answer', { detail: note });
+      agentContext.degraded.push(`agent ${this.coordinator}: ${note}`);
+      return { content: 'This team stopped before answering: its budget for this message could not cover the next model call.', agent: this.coordinator };
+    });
     // A reply nobody receives must not be the next turn's context: the user never saw it.
     signal?.throwIfAborted();
     if (!streamed && reply.content !== '') onText?.(reply.content);
@@ -219,6 +249,8 @@ export class AgentTeam {
       trace: trace.steps,
       memory: { degraded: [...new Set(notes)] },
       agents: { degraded: [...new Set(agentContext.degraded)], failures: agentContext.failures },
+      usage: budget.usage(),
+      budget: budget.report(),
     };
   }
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Attempt } from '../llm/types';
+import type { CallUsage } from './budget';
 import { describeFailure } from './errors';
 import type { StepEvent } from './run-events';
 
@@ -17,13 +18,15 @@ export interface TraceStep {
   readonly provider?: string;
   readonly model?: string;
   readonly attempts?: readonly Attempt[];
+  /** For `llm-call`: the tokens it used (and cost, when deployments are priced), as the run's budget counted them. */
+  readonly usage?: CallUsage;
   /** ISO-8601 time the step started. */
   readonly startedAt: string;
   readonly durationMs: number;
 }
 
 /** The parts of a step an agent describes; the recorder adds who, what and when. */
-export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts'>>;
+export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts' | 'usage'>>;
 
 /**
  * Records the steps of one run, in the order they started: a delegation comes before the steps

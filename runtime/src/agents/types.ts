@@ -5,6 +5,7 @@
  */
 import type { MemoryContext } from '../memory/manager';
 import type { Json } from '../memory/types';
+import type { RunBudget } from './budget';
 import type { AgentFailure } from './errors';
 import type { RunEvents } from './run-events';
 import type { TraceRecorder } from './trace';
@@ -96,4 +97,10 @@ export interface AgentContext {
    * rework a context `withoutText(context.events)`. Steps are told by `trace` itself.
    */
   readonly events?: RunEvents;
+  /**
+   * The run's token and cost pool, shared by every agent of the run. `tracedChat` reserves and
+   * settles each model call against it already (it finds it through `trace`): read it, e.g. to
+   * skip optional work when little is left. @default - none: no limit, nothing counted
+   */
+  readonly budget?: RunBudget;
 }

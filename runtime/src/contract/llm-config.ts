@@ -47,6 +47,8 @@ export type LlmFailureKind = (typeof LLM_FAILURE_KINDS)[number];
 const deploymentName = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40');
 const names = z.array(deploymentName);
 
+const price = z.number('a price per million tokens').min(0, 'a price of 0 or more').max(1_000_000, 'at most 1000000 a million tokens');
+
 const DeploymentSchema = z.strictObject({
   name: deploymentName,
   provider: z.enum(LLM_PROVIDERS, { error: `one of ${LLM_PROVIDERS.join(', ')}` }),
@@ -68,6 +70,14 @@ const DeploymentSchema = z.strictObject({
   tpm: z.int().min(1).optional(),
   /** Its share of a simple-shuffle group's calls, relative to the others'. @default rpm, else tpm, else equal shares */
   weight: z.number().positive().optional(),
+  /**
+   * Price of a million input (prompt) tokens, in the unit every priced deployment uses (USD, EUR,
+   * credits: the runtime never converts). With `outputCostPerMillionTokens`, runs report their
+   * cost and a team's budget may limit it (`budget.maxCost`), which needs every deployment priced.
+   */
+  inputCostPerMillionTokens: price.optional(),
+  /** Price of a million output tokens, in the same unit; set with `inputCostPerMillionTokens`. */
+  outputCostPerMillionTokens: price.optional(),
 });
 
 const retryCount = z.int().min(0).max(10);
@@ -151,6 +161,12 @@ export const LlmConfigDocumentSchema = z
       if (d.provider === 'openai-compatible' && !d.baseUrl) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'baseUrl'], message: 'required for openai-compatible' });
       for (const key of ['baseUrl', 'apiKeyProvider'] as const) {
         if (d.provider !== 'openai-compatible' && d[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, key], message: `only for openai-compatible, not ${d.provider}` });
+      }
+      // One price alone would make every cost of this deployment a guess.
+      const priced = [d.inputCostPerMillionTokens, d.outputCostPerMillionTokens].filter((p) => p !== undefined).length;
+      if (priced === 1) {
+        const missing = d.inputCostPerMillionTokens === undefined ? 'inputCostPerMillionTokens' : 'outputCostPerMillionTokens';
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, missing], message: 'required with the other price (both or neither)' });
       }
       if (d.provider !== 'vertex-gemini' && d.location !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'location'], message: `only for vertex-gemini, not ${d.provider}` });
     });

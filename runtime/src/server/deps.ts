@@ -1,4 +1,5 @@
 import type { RunEvents } from '../agents/run-events';
+import type { BudgetLimits, BudgetReport, RunUsage } from '../agents/budget';
 import type { TraceStep } from '../agents/trace';
 import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
@@ -23,11 +24,15 @@ export interface TeamResponse {
     readonly degraded: readonly string[];
     readonly failures: readonly { readonly agent: string; readonly kind: string; readonly error: unknown }[];
   };
+  /** What the run's model calls used. @default - not reported */
+  readonly usage?: RunUsage;
+  /** The run's limits, use, and why it stopped, if its budget did. @default - not reported */
+  readonly budget?: BudgetReport;
 }
 
 /** What the routes need of the agent layer: structural, so the server does not depend on its classes. */
 export interface TeamDirectory {
-  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents }): Promise<TeamResponse> } | undefined;
+  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents; readonly budget?: BudgetLimits }): Promise<TeamResponse> } | undefined;
   /** Team ids with their coordinator and members. */
   describe(): readonly { readonly id: string; readonly description?: string; readonly coordinator: string; readonly agents: readonly string[] }[];
 }

@@ -113,6 +113,11 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
     message: `invalid request: ${e.message}`,
     details: { problems: [{ path: 'headers.idempotency-key', message: e.problem }] },
   }),
+  // A request's budget above its team's limits: named as schema validation names a field.
+  AGENT_BUDGET_INVALID: (e) => {
+    const { problems } = e as unknown as ValidationError;
+    return { status: 400, code: 'ORCH_INVALID_REQUEST', message: `invalid request: ${problems.map((p) => `body.${p.path}: ${p.message}`).join('; ')}`, details: { problems: problems.map((p) => ({ ...p, path: `body.${p.path}` })) } };
+  },
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).
   FST_ERR_MAX_PARAM_LENGTH: () => ({ status: 414, code: 'ORCH_URI_TOO_LONG', message: `a path parameter is longer than ${CLIENT_ID_MAX_LENGTH} characters, the longest id` }),

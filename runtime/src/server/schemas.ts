@@ -114,6 +114,64 @@ export const LlmAttempt = Type.Object(
   { description: 'One attempt at an LLM call: which deployment, how it ended, how long it took' },
 );
 
+const TOKENS = Type.Integer({ minimum: 0 });
+const COST = Type.Number({ minimum: 0, description: "In the unit of the deployments' prices (inputCostPerMillionTokens…); present when every deployment is priced" });
+
+/** One model call's usage (`CallUsage` in agents/budget.ts). */
+export const CallUsage = Type.Object(
+  {
+    inputTokens: TOKENS,
+    outputTokens: TOKENS,
+    cost: Type.Optional(COST),
+    estimated: Type.Optional(Type.Boolean({ description: "True when the provider reported no usage (or part of it) and the runtime's estimate (4 characters a token) filled it in" })),
+  },
+  { description: 'What one model call used' },
+);
+
+/** A run's usage (`RunUsage` in agents/budget.ts). */
+export const RunUsage = Type.Object(
+  {
+    inputTokens: TOKENS,
+    outputTokens: TOKENS,
+    cost: Type.Optional(COST),
+    calls: Type.Integer({ minimum: 0, description: 'Model calls started (a call the budget refused never starts)' }),
+  },
+  { description: "What the run's model calls used, the coordinator's and every member's" },
+);
+
+/** Limits of a run (`BudgetLimits` in agents/budget.ts), as a request lowers them and an answer reports them. */
+export const BudgetLimits = Type.Object(
+  {
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'Input + output tokens of every model call of the run' })),
+    maxCost: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "Cost of every model call of the run, in the unit of the deployments' prices" })),
+  },
+  { additionalProperties: false },
+);
+
+const Amount = Type.Object({ tokens: TOKENS, cost: Type.Optional(COST) });
+
+/** A run's budget as its answer reports it (`BudgetReport` in agents/budget.ts). */
+export const BudgetReport = Type.Object(
+  {
+    limits: BudgetLimits,
+    used: Amount,
+    reserved: Type.Object(Amount.properties, { description: 'Held by model calls still running (none once the run has ended)' }),
+    stoppedBecause: Type.Optional(
+      Type.Object(
+        {
+          agent: Type.String(),
+          deployment: Type.String({ description: 'The deployment (group) the refused call asked for' }),
+          needed: Type.Object(Amount.properties, { description: 'Its worst case: the prompt estimate + its max output tokens (and their cost at the highest prices it may be routed to)' }),
+          remaining: Type.Object({ tokens: Type.Optional(TOKENS), cost: Type.Optional(COST) }, { description: 'What was left, unreserved, of each limit' }),
+          message: Type.String(),
+        },
+        { description: 'The model call the budget could not cover: it was not started and the run stopped with what it had' },
+      ),
+    ),
+  },
+  { description: 'Unlimited when `limits` is empty' },
+);
+
 /** One thing an agent did while a team answered a message (`TraceStep` in agents/trace.ts). */
 export const TraceStep = Type.Object(
   {
@@ -124,6 +182,7 @@ export const TraceStep = Type.Object(
     provider: Type.Optional(Type.String()),
     model: Type.Optional(Type.String()),
     attempts: Type.Optional(Type.Array(LlmAttempt, { description: 'For llm-call: every attempt, in order, the successful one last' })),
+    usage: Type.Optional(Type.Object(CallUsage.properties, { description: 'For llm-call: the tokens it used, and their cost when every deployment is priced' })),
     startedAt: Type.String({ format: 'date-time', description: 'When the step started (ISO-8601)' }),
     durationMs: Type.Number({ description: 'Milliseconds the step took' }),
   },

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createDefaultRegistry, loadTeams } from '../agents';
+import { LlmPricing } from '../agents/budget';
 import { type RuntimeConfig, parseRuntimeConfig } from '../contract';
 import { createLlmClient } from '../llm/create-llm-client';
 import { RedisConnection, redisConnectionOptions } from '../memory/redis-connection';
@@ -57,7 +58,7 @@ export async function createService(env: Readonly<Record<string, string | undefi
   try {
     await memory.init();
     const registry = createDefaultRegistry();
-    const catalog = await loadTeams(config.server.teamsDir ?? BUNDLED_TEAMS_DIR, { registry, memory, llm });
+    const catalog = await loadTeams(config.server.teamsDir ?? BUNDLED_TEAMS_DIR, { registry, memory, llm, pricing: LlmPricing.fromConfig(config.llm) });
     const teams: TeamDirectory = {
       get: (id) => catalog.get(id),
       describe: () =>

@@ -170,6 +170,8 @@ describe('AgentTeam trace', () => {
         provider: 'fake',
         model: 'fake-primary',
         attempts: [{ deployment: 'primary', provider: 'fake', model: 'fake-primary', outcome: 'ok', durationMs: 25 }],
+        // The fake reports no usage: the budget's estimate stands in, and says so.
+        usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number), estimated: true },
         startedAt: NOW.toISOString(),
         durationMs: expect.any(Number),
       },

@@ -7,7 +7,7 @@ import { TeamNotFound, errorAnswer } from '../errors';
 import { EVENT_STREAM, EVENT_STREAM_HEADERS, EventStream, formatJsonEvent, wantsEventStream } from '../event-stream';
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { type RequestSignal, requestSignal } from '../request-signal';
-import { ClientId, Metadata, NOT_BLANK, commonErrors } from '../schemas';
+import { BudgetLimits, BudgetReport, ClientId, Metadata, NOT_BLANK, RunUsage, commonErrors } from '../schemas';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
 const Body = Type.Object(
@@ -17,6 +17,12 @@ const Body = Type.Object(
     content: Type.String({ minLength: 1, maxLength: 32_000, pattern: NOT_BLANK }),
     // The team stores the message with its own `teamId` beside the client's keys.
     metadata: Type.Optional(Metadata(1)),
+    budget: Type.Optional(
+      Type.Object(BudgetLimits.properties, {
+        additionalProperties: false,
+        description: "Lowers the team's limits for this message (its config's `budget`); a value above the team's limit is a 400 naming the field",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -33,8 +39,10 @@ const Reply = Type.Object({
     description:
       'What the reply was given despite: memory ("read: <layer>: <reason>", "write: …", "reply not stored: …") and agents ' +
       '("agent <member>: failed (<kind>): …" for a member the team answered without, "agent <coordinator>: reached maxSteps …" ' +
-      'for a reply made of the answers so far). Empty when nothing went wrong.',
+      'for a reply made of the answers so far, "agent <coordinator>: stopped: budget exhausted: …"). Empty when nothing went wrong.',
   }),
+  usage: Type.Optional(RunUsage),
+  budget: Type.Optional(BudgetReport),
 });
 type Answer = Static<typeof Reply>;
 
@@ -80,7 +88,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
     async (request, reply) => {
       const team = options.teams.get(request.params.teamId);
       if (!team) throw new TeamNotFound(request.params.teamId);
-      const { conversationId, content, metadata } = request.body;
+      const { conversationId, content, metadata, budget } = request.body;
       const end = requestSignal(request, reply, options.requestTimeoutMs);
       const message = {
         // With an Idempotency-Key, the turns of a retry overwrite those of a failed first attempt.
@@ -94,12 +102,19 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
         // Handled failures never reach the client as errors, so the logs are the only place their
         // stacks and upstream messages are kept.
         for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
-        return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded, ...result.agents.degraded] };
+        return {
+          conversationId,
+          reply: result.reply,
+          trace: [...result.trace],
+          degraded: [...result.memory.degraded, ...result.agents.degraded],
+          ...(result.usage ? { usage: result.usage } : {}),
+          ...(result.budget ? { budget: result.budget } : {}),
+        };
       };
       if (wantsEventStream(request)) {
-        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events }).then(answerOf));
+        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf));
       }
-      const result = await team.processMessage(message, { signal: end.signal }).catch((error: unknown) => {
+      const result = await team.processMessage(message, { signal: end.signal, budget }).catch((error: unknown) => {
         throw end.failure(error);
       });
       return answerOf(result);
