@@ -17,13 +17,15 @@ export interface TraceStep {
   readonly provider?: string;
   readonly model?: string;
   readonly attempts?: readonly Attempt[];
+  /** For `tool-call`: the tool's name, as the model called it. */
+  readonly tool?: string;
   /** ISO-8601 time the step started. */
   readonly startedAt: string;
   readonly durationMs: number;
 }
 
 /** The parts of a step an agent describes; the recorder adds who, what and when. */
-export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts'>>;
+export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts' | 'tool'>>;
 
 /**
  * Records the steps of one run, in the order they started: a delegation comes before the steps

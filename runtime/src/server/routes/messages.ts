@@ -8,6 +8,8 @@ import { EVENT_STREAM, EVENT_STREAM_HEADERS, EventStream, formatJsonEvent, wants
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { type RequestSignal, requestSignal } from '../request-signal';
 import { ClientId, Metadata, NOT_BLANK, commonErrors } from '../schemas';
+import type { ApprovalStore } from '../../agents/tools/approvals';
+import { PendingApprovalAnswer, pendingApproval } from './approvals';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
 const Body = Type.Object(
@@ -20,7 +22,7 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-const Reply = Type.Object({
+export const Reply = Type.Object({
   conversationId: Type.String(),
   reply: Type.Object({
     content: Type.String(),
@@ -36,7 +38,7 @@ const Reply = Type.Object({
       'for a reply made of the answers so far). Empty when nothing went wrong.',
   }),
 });
-type Answer = Static<typeof Reply>;
+export type Answer = Static<typeof Reply>;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -48,7 +50,7 @@ const EVENTS_DESCRIPTION =
   '`{error: {code, message, details?}}`, for a failure after the first event). A failure before the first event is an ordinary ' +
   'error status. The reply is stored in memory before `done`; closing the connection aborts the run.';
 
-const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute }> = async (app, options) => {
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute; approvals: ApprovalStore }> = async (app, options) => {
   app.post(
     '/teams/:teamId/messages',
     {
@@ -66,6 +68,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
               [EVENT_STREAM]: { schema: Type.String({ description: EVENTS_DESCRIPTION }) },
             },
           },
+          202: PendingApprovalAnswer,
           404: Type.Ref('ErrorResponse'),
           414: Type.Ref('ErrorResponse'),
           502: Type.Ref('ErrorResponse'),
@@ -99,9 +102,14 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
       if (wantsEventStream(request)) {
         return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events }).then(answerOf));
       }
-      const result = await team.processMessage(message, { signal: end.signal }).catch((error: unknown) => {
+      let result: TeamResponse;
+      try {
+        result = await team.processMessage(message, { signal: end.signal });
+      } catch (error) {
+        const pending = await pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
+        if (pending) return reply.code(202).send(pending);
         throw end.failure(error);
-      });
+      }
       return answerOf(result);
     },
   );
