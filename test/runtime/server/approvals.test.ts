@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { AgentTeam } from '../../../runtime/src/agents/team';
+import { TeamCatalog } from '../../../runtime/src/agents/team-catalog';
+import { createDefaultRegistry } from '../../../runtime/src/agents/registry';
+import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
+import type { ChatMessage } from '../../../runtime/src/llm/types';
+import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
+import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
+import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embedded-mid-term';
+import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/embedded-short-term';
+import { buildApp } from '../../../runtime/src/server/app';
+import type { TeamDirectory } from '../../../runtime/src/server/deps';
+import { BUNDLED_TEAMS_DIR } from '../../../runtime/src/server/service';
+import { loadTeamConfig } from '../../../runtime/src/agents/team-config';
+import { FakeLlm, offlineLlm } from '../agents/helpers';
+
+const FIXTURE = join(__dirname, '..', 'agents', 'fixtures', 'test-tools.ts');
+const ACME_KEY = 'acme-key-0123456789abcdef';
+const GLOBEX_KEY = 'globex-key-0123456789abcdef';
+const env = {
+  [S.environment]: 'staging',
+  [S.apiKeys]: `acme=${ACME_KEY},globex=${GLOBEX_KEY}`,
+  [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true }),
+};
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+function directory(catalog: TeamCatalog): TeamDirectory {
+  return { get: (id) => catalog.get(id), describe: () => catalog.list().map((t) => ({ id: t.id, coordinator: t.coordinator, agents: t.members.map((m) => m.name) })) };
+}
+
+/** The model asks for a transfer, then says what the tool result was. */
+const transferLlm = () =>
+  new FakeLlm((request) => {
+    const last = request.messages.at(-1) as ChatMessage;
+    return last.role === 'tool' ? { text: `model saw: ${last.content}` } : { toolCalls: [{ name: 'transfer_money', arguments: { account: 'ACC-9' } }] };
+  });
+
+/** An app instance over `midTerm`: two of them over one store are two instances of a service, or one before and after a restart. */
+async function instance(midTerm: EmbeddedMidTermStore): Promise<FastifyInstance> {
+  const memory = new LayeredMemoryManager({ shortTerm: new EmbeddedShortTermStore(), midTerm, longTerm: new EmbeddedLongTermStore() });
+  const deps = { memory, llm: transferLlm(), registry: createDefaultRegistry() };
+  const t = await AgentTeam.create(
+    { id: 'bank', coordinator: 'teller', agents: [{ name: 'teller', type: 'llm', config: { systemPrompt: 'You move money.', tools: { functions: [{ module: FIXTURE }] } } }] },
+    deps,
+  );
+  const catalog = new TeamCatalog([t]);
+  const app = await buildApp({ config: parseRuntimeConfig(env), memory, teams: directory(catalog), agents: { list: () => [] } }, { logger: false });
+  app.addHook('onClose', async () => catalog.close());
+  return app;
+}
+
+describe('tool approval over HTTP', () => {
+  it('answers 202 naming the call; another instance resumes it once; another tenant cannot', async () => {
+    const midTerm = new EmbeddedMidTermStore();
+    const first = await instance(midTerm);
+    const sent = await first.inject({ method: 'POST', url: '/v1/teams/bank/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c1', content: 'pay ACC-9' } });
+    expect(sent.statusCode).toBe(202);
+    const pending = sent.json();
+    expect(pending).toMatchObject({ status: 'pending-approval', conversationId: 'c1', pendingCall: { name: 'transfer_money', arguments: { account: 'ACC-9' } } });
+    expect(pending.resume).toBe(`/v1/teams/bank/runs/${pending.runId}/approval`);
+    // Another instance over the same mid-term store (closing the first would close the embedded
+    // store with it: a restart proper needs a MongoDB-wire store).
+    const second = await instance(midTerm);
+    const stranger = await second.inject({ method: 'POST', url: pending.resume, headers: bearer(GLOBEX_KEY), payload: { approve: true } });
+    expect(stranger.statusCode).toBe(404);
+    const approved = await second.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: true } });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({ conversationId: 'c1', reply: { content: 'model saw: transferred to ACC-9', agent: 'teller' } });
+    expect(approved.json().trace.map((s: { action: string }) => s.action)).toEqual(['tool-call', 'llm-call']);
+    const again = await second.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: false } });
+    expect(again.statusCode).toBe(409);
+    await second.close();
+    await first.close();
+  });
+
+  it('tells the model a refusal and its reason', async () => {
+    const app = await instance(new EmbeddedMidTermStore());
+    const pending = (await app.inject({ method: 'POST', url: '/v1/teams/bank/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c2', content: 'pay' } })).json();
+    const refused = await app.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: false, reason: 'over the limit' } });
+    expect(refused.statusCode).toBe(200);
+    expect(refused.json().reply.content).toContain('refused by the person asked to approve it: over the limit');
+    await app.close();
+  });
+
+  it('answers 404 for an unknown run and documents the route', async () => {
+    const app = await instance(new EmbeddedMidTermStore());
+    const unknown = await app.inject({ method: 'POST', url: '/v1/teams/bank/runs/00000000-0000-4000-8000-000000000000/approval', headers: bearer(ACME_KEY), payload: { approve: true } });
+    expect(unknown.statusCode).toBe(404);
+    const docs = (await app.inject({ url: '/docs/json' })).json();
+    expect(Object.keys(docs.paths['/v1/teams/{teamId}/runs/{runId}/approval'].post.responses)).toEqual(expect.arrayContaining(['200', '202', '404', '409']));
+    expect(docs.paths['/v1/teams/{teamId}/messages'].post.responses['202']).toBeDefined();
+    await app.close();
+  });
+});
+
+describe('the default team', () => {
+  it("ships the current_time tool, which the offline model calls when asked the time", async () => {
+    const memory = new LayeredMemoryManager({ shortTerm: new EmbeddedShortTermStore(), midTerm: new EmbeddedMidTermStore(), longTerm: new EmbeddedLongTermStore() });
+    const t = await AgentTeam.create(await loadTeamConfig(join(BUNDLED_TEAMS_DIR, 'default.yaml')), { memory, llm: offlineLlm(), registry: createDefaultRegistry() });
+    const result = await t.processMessage({ conversationId: 'c', content: 'What is the current time?' });
+    expect(result.trace.find((s) => s.action === 'tool-call')).toMatchObject({ agent: 'assistant', tool: 'current_time' });
+    expect(result.reply.content).toMatch(/Tool current_time returned: \d{4}-\d{2}-\d{2}T/);
+    await t.close();
+  });
+});
