@@ -14,6 +14,7 @@ import type { TeamDirectory } from '../../../runtime/src/server/deps';
 import { BUNDLED_TEAMS_DIR } from '../../../runtime/src/server/service';
 import { loadTeamConfig } from '../../../runtime/src/agents/team-config';
 import { FakeLlm, offlineLlm } from '../agents/helpers';
+import { parseEvents } from './event-stream-helpers';
 
 const FIXTURE = join(__dirname, '..', 'agents', 'fixtures', 'test-tools.ts');
 const ACME_KEY = 'acme-key-0123456789abcdef';
@@ -80,6 +81,20 @@ describe('tool approval over HTTP', () => {
     const refused = await app.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: false, reason: 'over the limit' } });
     expect(refused.statusCode).toBe(200);
     expect(refused.json().reply.content).toContain('refused by the person asked to approve it: over the limit');
+    await app.close();
+  });
+
+  it('ends a stream with a pending-approval event that resumes like the 202', async () => {
+    const app = await instance(new EmbeddedMidTermStore());
+    const streamed = await app.inject({ method: 'POST', url: '/v1/teams/bank/messages', headers: { ...bearer(ACME_KEY), accept: 'text/event-stream' }, payload: { conversationId: 'c3', content: 'pay' } });
+    expect(streamed.statusCode).toBe(200);
+    const events = parseEvents(streamed.body);
+    const last = events[events.length - 1];
+    expect(last.event).toBe('pending-approval');
+    const pending = last.data as { resume: string; pendingCall: { name: string } };
+    expect(pending.pendingCall.name).toBe('transfer_money');
+    const approved = await app.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: true } });
+    expect(approved.json().reply.content).toBe('model saw: transferred to ACC-9');
     await app.close();
   });
 

@@ -46,7 +46,8 @@ const EVENTS_DESCRIPTION =
   'With `Accept: text/event-stream`, server-sent events as the team works: `step` (`{phase: "start", id, agent, action, detail?, ' +
   'deployment?, startedAt}`, then `{phase: "end", id, outcome: "ok"|"error", …the trace step}`), `delta` (`{text}`: the reply as it is ' +
   'written; the deltas add up to `reply.content`), `failover` (`{agent, from, to, reason, sentChars}`: a deployment failed mid-answer ' +
-  'and another continues it, no text repeated), and last either `done` (the JSON answer, exactly) or `error` (the error shape, ' +
+  'and another continues it, no text repeated), and last either `done` (the JSON answer, exactly), `pending-approval` (the 202 answer: the run ' +
+  'stopped before a tool call that requires approval) or `error` (the error shape, ' +
   '`{error: {code, message, details?}}`, for a failure after the first event). A failure before the first event is an ordinary ' +
   'error status. The reply is stored in memory before `done`; closing the connection aborts the run.';
 
@@ -100,7 +101,8 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
         return { conversationId, reply: result.reply, trace: [...result.trace], degraded: [...result.memory.degraded, ...result.agents.degraded] };
       };
       if (wantsEventStream(request)) {
-        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events }).then(answerOf));
+        const pending = (error: unknown) => pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
+        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events }).then(answerOf), pending);
       }
       let result: TeamResponse;
       try {
@@ -128,6 +130,7 @@ async function streamAnswer(
   end: RequestSignal,
   idempotency: IdempotentRoute,
   run: (events: RunEvents) => Promise<Answer>,
+  pending: (error: unknown) => Promise<object | undefined>,
 ): Promise<FastifyReply> {
   const stream = new EventStream();
   let started!: () => void;
@@ -154,11 +157,23 @@ async function streamAnswer(
     (error: unknown) => ({ error }),
   );
   const early = await Promise.race([firstEvent.then(() => undefined), outcome]);
-  if (early !== undefined && 'error' in early) throw end.failure(early.error);
+  if (early !== undefined && 'error' in early) {
+    const stopped = await pending(early.error);
+    if (stopped) return reply.code(202).send(stopped);
+    throw end.failure(early.error);
+  }
 
   void outcome.then(async (settled) => {
     try {
-      if ('error' in settled) throw settled.error;
+      if ('error' in settled) {
+        // A run stopped for a tool's approval: the stream ends with what the JSON path's 202 says.
+        const stopped = await pending(settled.error);
+        if (stopped) {
+          stream.send('pending-approval', stopped);
+          return;
+        }
+        throw settled.error;
+      }
       const json = reply.serializeInput(settled.answer, '200', 'application/json') as string;
       await idempotency.complete(request, { status: 200, contentType: JSON_CONTENT_TYPE, body: json });
       stream.write(formatJsonEvent('done', json));
