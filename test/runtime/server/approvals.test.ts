@@ -1,55 +1,15 @@
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { AgentTeam } from '../../../runtime/src/agents/team';
-import { TeamCatalog } from '../../../runtime/src/agents/team-catalog';
 import { createDefaultRegistry } from '../../../runtime/src/agents/registry';
-import { RuntimeSettings as S, parseRuntimeConfig } from '../../../runtime/src/contract';
-import type { ChatMessage } from '../../../runtime/src/llm/types';
+import { loadTeamConfig } from '../../../runtime/src/agents/team-config';
 import { EmbeddedLongTermStore } from '../../../runtime/src/memory/long-term/embedded-long-term';
 import { LayeredMemoryManager } from '../../../runtime/src/memory/manager';
 import { EmbeddedMidTermStore } from '../../../runtime/src/memory/mid-term/embedded-mid-term';
 import { EmbeddedShortTermStore } from '../../../runtime/src/memory/short-term/embedded-short-term';
-import { buildApp } from '../../../runtime/src/server/app';
-import type { TeamDirectory } from '../../../runtime/src/server/deps';
 import { BUNDLED_TEAMS_DIR } from '../../../runtime/src/server/service';
-import { loadTeamConfig } from '../../../runtime/src/agents/team-config';
-import { FakeLlm, offlineLlm } from '../agents/helpers';
+import { offlineLlm } from '../agents/helpers';
+import { ACME_KEY, GLOBEX_KEY, bearer, instance } from './approval-app';
 import { parseEvents } from './event-stream-helpers';
-
-const FIXTURE = join(__dirname, '..', 'agents', 'fixtures', 'test-tools.ts');
-const ACME_KEY = 'acme-key-0123456789abcdef';
-const GLOBEX_KEY = 'globex-key-0123456789abcdef';
-const env = {
-  [S.environment]: 'staging',
-  [S.apiKeys]: `acme=${ACME_KEY},globex=${GLOBEX_KEY}`,
-  [S.llmConfig]: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true }),
-};
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-function directory(catalog: TeamCatalog): TeamDirectory {
-  return { get: (id) => catalog.get(id), describe: () => catalog.list().map((t) => ({ id: t.id, coordinator: t.coordinator, agents: t.members.map((m) => m.name) })) };
-}
-
-/** The model asks for a transfer, then says what the tool result was. */
-const transferLlm = () =>
-  new FakeLlm((request) => {
-    const last = request.messages.at(-1) as ChatMessage;
-    return last.role === 'tool' ? { text: `model saw: ${last.content}` } : { toolCalls: [{ name: 'transfer_money', arguments: { account: 'ACC-9' } }] };
-  });
-
-/** An app instance over `midTerm`: two of them over one store are two instances of a service, or one before and after a restart. */
-async function instance(midTerm: EmbeddedMidTermStore): Promise<FastifyInstance> {
-  const memory = new LayeredMemoryManager({ shortTerm: new EmbeddedShortTermStore(), midTerm, longTerm: new EmbeddedLongTermStore() });
-  const deps = { memory, llm: transferLlm(), registry: createDefaultRegistry() };
-  const t = await AgentTeam.create(
-    { id: 'bank', coordinator: 'teller', agents: [{ name: 'teller', type: 'llm', config: { systemPrompt: 'You move money.', tools: { functions: [{ module: FIXTURE }] } } }] },
-    deps,
-  );
-  const catalog = new TeamCatalog([t]);
-  const app = await buildApp({ config: parseRuntimeConfig(env), memory, teams: directory(catalog), agents: { list: () => [] } }, { logger: false });
-  app.addHook('onClose', async () => catalog.close());
-  return app;
-}
 
 describe('tool approval over HTTP', () => {
   it('answers 202 naming the call; another instance resumes it once; another tenant cannot', async () => {
