@@ -11,6 +11,12 @@ export interface AgentDeps {
   readonly llm: LlmClient;
 }
 
+/** What a team tells an agent when it opens it. */
+export interface AgentOpenOptions {
+  /** Where the agent's relative module paths resolve from: the team config's directory. @default process.cwd() */
+  readonly baseDir?: string;
+}
+
 /** What a team passes to an agent's constructor. */
 export interface AgentInit {
   /** The agent's name in its team. */
@@ -84,6 +90,15 @@ export abstract class BaseAgent<TConfig = unknown> {
   teamProblems(_agents: readonly TeamMember[]): Problem[] {
     return [];
   }
+
+  /**
+   * Opens what the agent holds for its lifetime (tool modules, MCP connections), once, when its
+   * team is built; throws `AgentConfigError` (paths inside the config) when that fails. @default nothing
+   */
+  async open(_options: AgentOpenOptions = {}): Promise<void> {}
+
+  /** Releases what `open` opened; called when the team is closed (with the app). @default nothing */
+  async close(): Promise<void> {}
 
   /**
    * Answers `message`. `team` lists the members this agent may delegate to; `context` carries

@@ -21,6 +21,11 @@ export class TeamCatalog {
     return this.teams.get(id);
   }
 
+  /** Closes every team's agents' connections (MCP servers). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.teams.values()].map((t) => t.close()));
+  }
+
   /** Every team, in the order given (for `loadTeams`, by file name). */
   list(): AgentTeam[] {
     return [...this.teams.values()];
@@ -39,6 +44,11 @@ export async function loadTeams(dir: string, deps: TeamDeps, options: Pick<TeamO
     .map((e) => join(dir, e.name))
     .sort();
   const teams: AgentTeam[] = [];
-  for (const file of files) teams.push(await AgentTeam.create(await loadTeamConfig(file), deps, { ...options, source: file }));
-  return new TeamCatalog(teams);
+  try {
+    for (const file of files) teams.push(await AgentTeam.create(await loadTeamConfig(file), deps, { ...options, source: file }));
+    return new TeamCatalog(teams);
+  } catch (error) {
+    await Promise.allSettled(teams.map((t) => t.close()));
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
 import { MemoryErasedError, MemoryValidationError, MemoryWriteError } from '../memory/errors';
@@ -13,6 +14,8 @@ import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import type { RunEvents } from './run-events';
 import { TraceRecorder } from './trace';
+import { type ApprovalDecision, type PendingRun, ToolApprovalRequired } from './tools/approvals';
+import { resumeToolRun } from './tools/resume';
 import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceStep } from './types';
 
 export interface TeamDeps extends AgentDeps {
@@ -133,8 +136,12 @@ export class AgentTeam {
       const AgentType = await deps.registry.resolve(entry.type);
       try {
         const init = { name: entry.name, description: entry.description ?? info.description, capabilities: entry.capabilities ?? info.capabilities };
-        agents.set(entry.name, new AgentType({ ...init, config: entry.config, deps: { memory: deps.memory, llm: deps.llm } }));
+        const agent = new AgentType({ ...init, config: entry.config, deps: { memory: deps.memory, llm: deps.llm } });
+        agents.set(entry.name, agent);
+        await agent.open({ baseDir: options.source === undefined ? undefined : dirname(options.source) });
       } catch (error) {
+        // What the agents before it opened (MCP servers) must not outlive a team never built.
+        await Promise.allSettled([...agents.values()].map((a) => a.close()));
         if (!(error instanceof AgentConfigError)) throw error;
         throw new TeamConfigError(error.problems.map((p) => ({ ...p, path: joinPath(`agents[${i}].config`, p.path) })), options.source, { cause: error });
       }
@@ -148,11 +155,31 @@ export class AgentTeam {
       problems.push({ path: 'extraction.deployment', message: `expected one of the router's deployments (${deps.llm.deployments.join(', ') || 'none'})` });
     }
     problems.push(...teamBudgetProblems(config.budget, deps.pricing));
-    if (problems.length > 0) throw new TeamConfigError(problems, options.source);
+    if (problems.length > 0) {
+      await Promise.allSettled(all.map((a) => a.close()));
+      throw new TeamConfigError(problems, options.source);
+    }
     const extractor = extraction.enabled ? new FactExtractor(deps.llm, deps.memory, { deployment: extraction.deployment, mergeAbove: extraction.mergeAbove }) : undefined;
     // parseTeamConfig checked that the coordinator is one of the agents.
     const coordinator = agents.get(config.coordinator) as BaseAgent;
     return new AgentTeam(config, agents, coordinator, config.importance, deps, options, extractor);
+  }
+
+  /** Closes what the agents opened (MCP connections): with the app. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.agents.values()].map((a) => a.close()));
+  }
+
+  /**
+   * Resumes a run stopped for a tool call's approval (`ToolApprovalRequired`, kept by an
+   * `ApprovalStore`): the paused agent goes on and its answer is stored as the turn's reply. The
+   * resumed part draws on a budget of its own, at the team's limits (or the request's lower ones).
+   */
+  resumeApproval(run: PendingRun, decision: ApprovalDecision, options: RunOptions = {}): Promise<TeamResult> {
+    const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
+    const budget = new RunBudget(runLimits(this.budget, options.budget, this.deps.pricing), this.deps.pricing, this.budget.maxOutputTokens);
+    attachBudget(trace, budget);
+    return resumeToolRun(this.id, this.agents.get(run.agent), this.importance, this.deps.memory, run, decision, trace, budget, options);
   }
 
   /**
@@ -265,6 +292,8 @@ export class AgentTeam {
         } catch (error) {
           // An aborted run is not a member's failure to work around: the request is over.
           if (context.signal?.aborted) throw error;
+          // A tool call waiting for approval stops the whole run; it is not a failure.
+          if (error instanceof ToolApprovalRequired) throw error;
           // The failed `delegate` step is already in the trace, with the same safe message.
           const failure = describeFailure(error);
           context.degraded.push(`agent ${to}: failed (${failure.kind}): ${failure.message}`);

@@ -20,13 +20,15 @@ export interface TraceStep {
   readonly attempts?: readonly Attempt[];
   /** For `llm-call`: the tokens it used (and cost, when deployments are priced), as the run's budget counted them. */
   readonly usage?: CallUsage;
+  /** For `tool-call`: the tool's name, as the model called it. */
+  readonly tool?: string;
   /** ISO-8601 time the step started. */
   readonly startedAt: string;
   readonly durationMs: number;
 }
 
 /** The parts of a step an agent describes; the recorder adds who, what and when. */
-export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts' | 'usage'>>;
+export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts' | 'usage' | 'tool'>>;
 
 /**
  * Records the steps of one run, in the order they started: a delegation comes before the steps

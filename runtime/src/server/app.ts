@@ -12,6 +12,8 @@ import { loggerOptions } from './logger';
 import auth, { keyring } from './plugins/auth';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
+import approvalRoutes from './routes/approvals';
+import { ApprovalStore } from '../agents/tools/approvals';
 import healthRoutes from './routes/health';
 import memoryRoutes from './routes/memory';
 import messageRoutes from './routes/messages';
@@ -118,6 +120,8 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   const ring = keyring(server.apiKeys, server.adminApiKeys);
+  // Pending tool approvals live in mid-term memory, so any instance can resume a run.
+  const approvals = new ApprovalStore(deps.memory.layers.midTerm);
   await app.register(healthRoutes, { memory: deps.memory, onFirstReady: options.onFirstReady, keyring: ring });
 
   // Each caller's requests count against its own limit: a tenant's, an operator's, or (auth off) an address's.
@@ -139,7 +143,8 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     async (v1) => {
       await v1.register(auth, { keyring: ring, accepts: 'tenant' });
       await limited(v1);
-      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, idempotency });
+      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, idempotency, approvals });
+      await v1.register(approvalRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, approvals });
       await v1.register(memoryRoutes, { memory: deps.memory, idempotency });
       await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });
     },

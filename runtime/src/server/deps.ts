@@ -1,6 +1,7 @@
 import type { RunEvents } from '../agents/run-events';
 import type { BudgetLimits, BudgetReport, RunUsage } from '../agents/budget';
 import type { TraceStep } from '../agents/trace';
+import type { ApprovalDecision, PendingRun } from '../agents/tools/approvals';
 import type { RuntimeConfig } from '../contract';
 import type { LayeredMemoryManager } from '../memory/manager';
 import type { IdempotencyRecords } from './idempotency/records';
@@ -32,7 +33,13 @@ export interface TeamResponse {
 
 /** What the routes need of the agent layer: structural, so the server does not depend on its classes. */
 export interface TeamDirectory {
-  get(teamId: string): { processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents; readonly budget?: BudgetLimits }): Promise<TeamResponse> } | undefined;
+  get(teamId: string):
+    | {
+        processMessage(message: TeamMessage, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents; readonly budget?: BudgetLimits }): Promise<TeamResponse>;
+        /** Goes on with a run stopped for a tool call's approval (teams without tools need not have it). */
+        resumeApproval?(run: PendingRun, decision: ApprovalDecision, options?: { readonly signal?: AbortSignal; readonly events?: RunEvents }): Promise<TeamResponse>;
+      }
+    | undefined;
   /** Team ids with their coordinator and members. */
   describe(): readonly { readonly id: string; readonly description?: string; readonly coordinator: string; readonly agents: readonly string[] }[];
 }

@@ -14,6 +14,8 @@ export const Unauthorized = createError('ORCH_UNAUTHORIZED', 'a valid API key is
 export const Forbidden = createError('ORCH_FORBIDDEN', '%s', 403);
 export const TeamNotFound = createError('ORCH_TEAM_NOT_FOUND', 'no team "%s"; GET /v1/agents lists the teams', 404);
 export const ErasureNotFound = createError('ORCH_ERASURE_NOT_FOUND', 'no erasure receipt "%s" of this tenant', 404);
+export const RunNotFound = createError('ORCH_RUN_NOT_FOUND', 'no run "%s" waiting for approval in this team (or it has expired)', 404);
+export const RunAlreadyResumed = createError('ORCH_RUN_ALREADY_RESUMED', 'run "%s" has already been approved or refused', 409);
 export const RouteNotFound = createError('ORCH_NOT_FOUND', 'no route %s %s', 404);
 export const MethodNotAllowed = createError('ORCH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; the Allow header lists what is', 405);
 // nginx's 499: nobody reads it, but the log says the client, not the service, ended the request.

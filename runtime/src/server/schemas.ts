@@ -183,6 +183,7 @@ export const TraceStep = Type.Object(
     model: Type.Optional(Type.String()),
     attempts: Type.Optional(Type.Array(LlmAttempt, { description: 'For llm-call: every attempt, in order, the successful one last' })),
     usage: Type.Optional(Type.Object(CallUsage.properties, { description: 'For llm-call: the tokens it used, and their cost when every deployment is priced' })),
+    tool: Type.Optional(Type.String({ description: 'For tool-call: the tool, as the model called it (an MCP tool as <server>__<tool>)' })),
     startedAt: Type.String({ format: 'date-time', description: 'When the step started (ISO-8601)' }),
     durationMs: Type.Number({ description: 'Milliseconds the step took' }),
   },

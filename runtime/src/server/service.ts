@@ -77,7 +77,7 @@ export async function createService(env: Readonly<Record<string, string | undefi
     // Closing the app (SIGTERM) closes the router's clients too: a Gemini gRPC channel would
     // otherwise hold the process open past Cloud Run's 10 s.
     app.addHook('onClose', async () => {
-      await Promise.all([llm.close(), routerRedis?.close()]);
+      await Promise.all([llm.close(), routerRedis?.close(), catalog.close()]);
     });
     await routerRedis?.init();
     return { app, config, memory, llm };

@@ -532,6 +532,7 @@ describe('service surface', () => {
         '/v1/memory/items/{itemId}',
         '/v1/memory/search',
         '/v1/teams/{teamId}/messages',
+        '/v1/teams/{teamId}/runs/{runId}/approval',
       ].sort(),
     );
     expect(doc.components.schemas.ErrorResponse).toBeDefined();
@@ -542,7 +543,7 @@ describe('service surface', () => {
     const app = await build({});
     const doc = (await app.inject('/docs/json')).json();
     const step = doc.components.schemas.TraceStep;
-    expect(Object.keys(step.properties).sort()).toEqual(['action', 'agent', 'attempts', 'deployment', 'detail', 'durationMs', 'model', 'provider', 'startedAt', 'usage'].sort());
+    expect(Object.keys(step.properties).sort()).toEqual(['action', 'agent', 'attempts', 'deployment', 'detail', 'durationMs', 'model', 'provider', 'startedAt', 'tool', 'usage'].sort());
     expect(step.required.sort()).toEqual(['action', 'agent', 'durationMs', 'startedAt']);
     expect(step.properties.action).toMatchObject({ type: 'string', enum: ['delegate', 'answer', 'llm-call', 'tool-call'] });
     expect(step.properties.startedAt).toMatchObject({ type: 'string', format: 'date-time' });

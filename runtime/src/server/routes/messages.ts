@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunEvents } from '../../agents/run-events';
 import type { TeamDirectory, TeamResponse } from '../deps';
 import { TeamNotFound, errorAnswer } from '../errors';
@@ -8,6 +8,8 @@ import { EVENT_STREAM, EVENT_STREAM_HEADERS, EventStream, formatJsonEvent, wants
 import { IdempotencyHeaders, type IdempotentRoute, idempotencyErrors } from '../idempotency/idempotency';
 import { type RequestSignal, requestSignal } from '../request-signal';
 import { BudgetLimits, BudgetReport, ClientId, Metadata, NOT_BLANK, RunUsage, commonErrors } from '../schemas';
+import type { ApprovalStore } from '../../agents/tools/approvals';
+import { PendingApprovalAnswer, pendingApproval } from './approvals';
 
 const Params = Type.Object({ teamId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }) });
 const Body = Type.Object(
@@ -26,7 +28,7 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
-const Reply = Type.Object({
+export const Reply = Type.Object({
   conversationId: Type.String(),
   reply: Type.Object({
     content: Type.String(),
@@ -44,7 +46,7 @@ const Reply = Type.Object({
   usage: Type.Optional(RunUsage),
   budget: Type.Optional(BudgetReport),
 });
-type Answer = Static<typeof Reply>;
+export type Answer = Static<typeof Reply>;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -52,11 +54,12 @@ const EVENTS_DESCRIPTION =
   'With `Accept: text/event-stream`, server-sent events as the team works: `step` (`{phase: "start", id, agent, action, detail?, ' +
   'deployment?, startedAt}`, then `{phase: "end", id, outcome: "ok"|"error", …the trace step}`), `delta` (`{text}`: the reply as it is ' +
   'written; the deltas add up to `reply.content`), `failover` (`{agent, from, to, reason, sentChars}`: a deployment failed mid-answer ' +
-  'and another continues it, no text repeated), and last either `done` (the JSON answer, exactly) or `error` (the error shape, ' +
+  'and another continues it, no text repeated), and last either `done` (the JSON answer, exactly), `pending-approval` (the 202 answer: the run ' +
+  'stopped before a tool call that requires approval) or `error` (the error shape, ' +
   '`{error: {code, message, details?}}`, for a failure after the first event). A failure before the first event is an ordinary ' +
   'error status. The reply is stored in memory before `done`; closing the connection aborts the run.';
 
-const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute }> = async (app, options) => {
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute; approvals: ApprovalStore }> = async (app, options) => {
   app.post(
     '/teams/:teamId/messages',
     {
@@ -74,6 +77,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
               [EVENT_STREAM]: { schema: Type.String({ description: EVENTS_DESCRIPTION }) },
             },
           },
+          202: PendingApprovalAnswer,
           404: Type.Ref('ErrorResponse'),
           414: Type.Ref('ErrorResponse'),
           502: Type.Ref('ErrorResponse'),
@@ -98,25 +102,19 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
         tenantId: request.tenant,
         metadata,
       };
-      const answerOf = (result: TeamResponse): Answer => {
-        // Handled failures never reach the client as errors, so the logs are the only place their
-        // stacks and upstream messages are kept.
-        for (const { agent, kind, error } of result.agents.failures) request.log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
-        return {
-          conversationId,
-          reply: result.reply,
-          trace: [...result.trace],
-          degraded: [...result.memory.degraded, ...result.agents.degraded],
-          ...(result.usage ? { usage: result.usage } : {}),
-          ...(result.budget ? { budget: result.budget } : {}),
-        };
-      };
+      const answerOf = (result: TeamResponse): Answer => answerOfRun(result, conversationId, request.log);
       if (wantsEventStream(request)) {
-        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf));
+        const pending = (error: unknown) => pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
+        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf), pending);
       }
-      const result = await team.processMessage(message, { signal: end.signal, budget }).catch((error: unknown) => {
+      let result: TeamResponse;
+      try {
+        result = await team.processMessage(message, { signal: end.signal, budget });
+      } catch (error) {
+        const pending = await pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
+        if (pending) return reply.code(202).send(pending);
         throw end.failure(error);
-      });
+      }
       return answerOf(result);
     },
   );
@@ -135,6 +133,7 @@ async function streamAnswer(
   end: RequestSignal,
   idempotency: IdempotentRoute,
   run: (events: RunEvents) => Promise<Answer>,
+  pending: (error: unknown) => Promise<object | undefined>,
 ): Promise<FastifyReply> {
   const stream = new EventStream();
   let started!: () => void;
@@ -161,11 +160,23 @@ async function streamAnswer(
     (error: unknown) => ({ error }),
   );
   const early = await Promise.race([firstEvent.then(() => undefined), outcome]);
-  if (early !== undefined && 'error' in early) throw end.failure(early.error);
+  if (early !== undefined && 'error' in early) {
+    const stopped = await pending(early.error);
+    if (stopped) return reply.code(202).send(stopped);
+    throw end.failure(early.error);
+  }
 
   void outcome.then(async (settled) => {
     try {
-      if ('error' in settled) throw settled.error;
+      if ('error' in settled) {
+        // A run stopped for a tool's approval: the stream ends with what the JSON path's 202 says.
+        const stopped = await pending(settled.error);
+        if (stopped) {
+          stream.send('pending-approval', stopped);
+          return;
+        }
+        throw settled.error;
+      }
       const json = reply.serializeInput(settled.answer, '200', 'application/json') as string;
       await idempotency.complete(request, { status: 200, contentType: JSON_CONTENT_TYPE, body: json });
       stream.write(formatJsonEvent('done', json));
@@ -176,6 +187,21 @@ async function streamAnswer(
     }
   });
   return reply.code(200).headers(EVENT_STREAM_HEADERS).send(stream.readable);
+}
+
+/** A run's result as the answer's body, for a message and for a resumed run alike. */
+export function answerOfRun(result: TeamResponse, conversationId: string, log: FastifyBaseLogger): Answer {
+  // Handled failures never reach the client as errors, so the logs are the only place their
+  // stacks and upstream messages are kept.
+  for (const { agent, kind, error } of result.agents.failures) log.warn({ err: error, agent, kind }, 'a team member failed; the team answered without it');
+  return {
+    conversationId,
+    reply: result.reply,
+    trace: [...result.trace],
+    degraded: [...result.memory.degraded, ...result.agents.degraded],
+    ...(result.usage ? { usage: result.usage } : {}),
+    ...(result.budget ? { budget: result.budget } : {}),
+  };
 }
 
 const withId = (id: string | undefined) => (id === undefined ? {} : { id });
