@@ -36,8 +36,48 @@ function ensureSchemathesis(): string {
   return st;
 }
 
+/**
+ * The shipped teams, and a team whose assistant has a tool needing approval: schemathesis can then
+ * resume a real stopped run (its id given through FUZZ_RUN_ID) instead of only ever meeting 404.
+ */
+function fuzzTeams(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-fuzz-teams-'));
+  const shipped = path.join(__dirname, '..', '..', 'runtime', 'teams');
+  for (const file of fs.readdirSync(shipped)) fs.copyFileSync(path.join(shipped, file), path.join(dir, file));
+  fs.writeFileSync(
+    path.join(dir, 'approvals.yaml'),
+    [
+      'id: approvals',
+      'description: An assistant whose transfers need approval.',
+      'coordinator: coordinator',
+      'agents:',
+      '  - { name: coordinator, type: coordinator, description: Routes to the assistant., config: { fallbackMember: assistant } }',
+      '  - name: assistant',
+      '    type: llm',
+      '    description: Transfers money when asked.',
+      '    capabilities: [chat]',
+      `    config: { systemPrompt: Transfer money when asked., tools: { functions: [{ module: ${JSON.stringify(path.join(__dirname, 'approval-tools.ts'))} }] } }`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+/** A run stopped for approval: the offline model calls the tool whose words the message shares. */
+async function stoppedRun(url: string, key: string): Promise<string> {
+  const res = await fetch(`${url}/v1/teams/approvals/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ conversationId: 'fuzz-approval', content: 'transfer money to account 42' }),
+  });
+  const body = (await res.json()) as { runId?: string };
+  if (res.status !== 202 || !body.runId) throw new Error(`expected a run stopped for approval (202), got ${res.status}: ${JSON.stringify(body)}`);
+  return body.runId;
+}
+
 async function main(): Promise<void> {
   const schemathesis = ensureSchemathesis();
+  const teams = fuzzTeams();
   const port = await freePort();
   const key = randomBytes(24).toString('hex');
   const adminKey = randomBytes(24).toString('hex');
@@ -53,11 +93,13 @@ async function main(): Promise<void> {
       ORCHESTRA_LLM_CONFIG: JSON.stringify({ deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }], allowOfflineOnly: true }),
       // Policy, not what is fuzzed: a 429 halfway would hide the answers after it.
       ORCHESTRA_RATE_LIMIT_PER_MINUTE: '1000000',
+      ORCHESTRA_TEAMS_DIR: teams,
     },
   });
   let status = 1;
   try {
     await local.ready();
+    const runId = await stoppedRun(local.url, key);
     const st = spawn(
       schemathesis,
       [
@@ -70,7 +112,7 @@ async function main(): Promise<void> {
         ...process.argv.slice(2),
       ],
       // Hypothesis keeps its Unicode tables and constants beside the venv, not in the repository.
-      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', HYPOTHESIS_STORAGE_DIRECTORY: path.join(VENV, 'hypothesis'), FUZZ_API_KEY: key, FUZZ_ADMIN_API_KEY: adminKey } },
+      { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', HYPOTHESIS_STORAGE_DIRECTORY: path.join(VENV, 'hypothesis'), FUZZ_API_KEY: key, FUZZ_ADMIN_API_KEY: adminKey, FUZZ_RUN_ID: runId } },
     );
     // A runtime that dies mid-run fails the run at once: schemathesis would go on reporting a
     // connection error per request for many minutes (a network error is an error: status 1).
@@ -86,6 +128,7 @@ async function main(): Promise<void> {
     local.runtime.off('exit', died);
   } finally {
     await local.stop();
+    fs.rmSync(teams, { recursive: true, force: true });
   }
   process.exitCode = status;
 }

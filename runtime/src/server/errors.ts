@@ -115,10 +115,11 @@ const BY_CODE: Readonly<Record<string, (error: Coded) => Classified>> = {
     message: `invalid request: ${e.message}`,
     details: { problems: [{ path: 'headers.idempotency-key', message: e.problem }] },
   }),
-  // A request's budget above its team's limits: named as schema validation names a field.
+  // A well-formed budget this team cannot take (above its limits, a cost limit without prices):
+  // 422, the request is valid and understood but not processable here; named as validation names a field.
   AGENT_BUDGET_INVALID: (e) => {
     const { problems } = e as unknown as ValidationError;
-    return { status: 400, code: 'ORCH_INVALID_REQUEST', message: `invalid request: ${problems.map((p) => `body.${p.path}: ${p.message}`).join('; ')}`, details: { problems: problems.map((p) => ({ ...p, path: `body.${p.path}` })) } };
+    return { status: 422, code: 'ORCH_BUDGET_REFUSED', message: `budget refused: ${problems.map((p) => `body.${p.path}: ${p.message}`).join('; ')}`, details: { problems: problems.map((p) => ({ ...p, path: `body.${p.path}` })) } };
   },
   LLM_ROUTER_FAILED: (e) => ({ status: 502, code: 'ORCH_LLM_UNAVAILABLE', message: 'every configured model failed to answer', details: { attempts: e.attempts } }),
   // fastify's router refused a path parameter over its maxParamLength (the path is not echoed: it is long).

@@ -1,5 +1,5 @@
 // A message's budget over HTTP (issue 14, "Budgets"): the request may lower the team's limits,
-// never raise them (a 400 naming the field), and the answer, JSON or the SSE `done` event, carries
+// never raise them (a 422 naming the field), and the answer, JSON or the SSE `done` event, carries
 // the run's usage and budget as the OpenAPI document says.
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -70,12 +70,12 @@ describe('a message with a budget', () => {
     expect(done.budget).toEqual({ limits: { maxTokens: TEAM_LIMIT }, used: { tokens: 52 }, reserved: { tokens: 0 } });
   });
 
-  it("refuses a budget above the team's with a 400 naming the field and the limit, before any model call", async () => {
+  it("refuses a budget above the team's with a 422 naming the field and the limit, before any model call", async () => {
     const res = await app.inject({ method: 'POST', url: URL, payload: { ...PLAN, budget: { maxTokens: TEAM_LIMIT + 1 } } });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode).toBe(422);
     expect(res.json().error).toEqual({
-      code: 'ORCH_INVALID_REQUEST',
-      message: `invalid request: body.budget.maxTokens: at most the team's limit (${TEAM_LIMIT})`,
+      code: 'ORCH_BUDGET_REFUSED',
+      message: `budget refused: body.budget.maxTokens: at most the team's limit (${TEAM_LIMIT})`,
       details: { problems: [{ path: 'body.budget.maxTokens', message: `at most the team's limit (${TEAM_LIMIT})` }] },
     });
     expect(llm.requests).toHaveLength(0);

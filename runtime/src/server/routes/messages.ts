@@ -22,7 +22,7 @@ const Body = Type.Object(
     budget: Type.Optional(
       Type.Object(BudgetLimits.properties, {
         additionalProperties: false,
-        description: "Lowers the team's limits for this message (its config's `budget`); a value above the team's limit is a 400 naming the field",
+        description: "Lowers the team's limits for this message (its config's `budget`); a value above the team's limit, or a cost limit where deployments have no prices, is a 422 naming the field",
       }),
     ),
   },
