@@ -12,6 +12,7 @@ import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import type { RunEvents } from './run-events';
 import { TraceRecorder } from './trace';
+import { invokeAgentSpan } from '../telemetry/spans';
 import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceStep } from './types';
 
 export interface TeamDeps extends AgentDeps {
@@ -181,7 +182,7 @@ export class AgentTeam {
         }
       : events;
     const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal, events: runEvents };
-    const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext);
+    const reply = await invokeAgentSpan(this.coordinator, () => this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext), conversationId);
     // A reply nobody receives must not be the next turn's context: the user never saw it.
     signal?.throwIfAborted();
     if (!streamed && reply.content !== '') onText?.(reply.content);
@@ -255,7 +256,7 @@ export class AgentTeam {
       from,
       'delegate',
       () => member.processMessage(message, this.view([...path, to]), { ...context, depth: context.depth + 1 }),
-      { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}` },
+      { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}`, subject: to },
     );
   }
 }
