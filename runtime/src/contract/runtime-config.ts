@@ -149,6 +149,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** ORCHESTRA_TRACE_CONTENT: message content in trace spans. @default false */
+  readonly traceContent: boolean;
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
   /** ORCHESTRA_REQUEST_TIMEOUT_MS: a message's deadline, below the platform's request timeout. @default 240000 */
@@ -324,6 +326,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.port, server.port);
   plain(S.host, server.host);
   plain(S.logLevel, server.logLevel);
+  plain(S.traceContent, server.traceContent);
   plain(S.bodyLimitBytes, server.bodyLimitBytes);
   plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
   plain(S.requestTimeoutMs, server.requestTimeoutMs);
@@ -422,6 +425,7 @@ function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader
     port: read(S.port, port, DEFAULTS.port)!,
     host: read(S.host, z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'an IP address to bind'), local ? DEFAULTS.localHost : DEFAULTS.deployedHost)!,
     logLevel: read<LogLevel>(S.logLevel, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), DEFAULTS.logLevel)!,
+    traceContent: read(S.traceContent, bool, false)!,
     bodyLimitBytes: read(S.bodyLimitBytes, positiveInt(32 * 1024 * 1024), DEFAULTS.bodyLimitBytes)!,
     rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), DEFAULTS.rateLimitPerMinute)!,
     // Cloud Run's longest request timeout is 60 minutes: a longer deadline could never fire.
