@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Attempt } from '../llm/types';
 import { describeFailure } from './errors';
 import type { StepEvent } from './run-events';
-import { chatSpan, executeToolSpan, invokeAgentSpan } from '../telemetry/spans';
+import { chatSpan, executeToolSpan, invokeAgentSpan, refusedToolSpan } from '../telemetry/spans';
 
 export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
 
@@ -38,22 +38,21 @@ export type StepStart = StepDetails & { readonly subject?: string };
  * `tool-call` → `execute_tool {tool}` (telemetry/spans.ts). Without a `subject`, the subject is
  * the detail's first word (`to <member>` for a delegation, `<tool>: …` for a tool call).
  */
+function subjectOf(details: StepStart): string {
+  return details.subject ?? details.detail?.replace(/^to /, '').match(/^[^\s:(]+/)?.[0] ?? 'unknown';
+}
+
 function inStepSpan<T>(action: TraceAction, details: StepStart, run: () => Promise<T>): Promise<T> {
-  const subject = () => details.subject ?? (details.detail?.replace(/^to /, '').match(/^[^\s:(]+/)?.[0] ?? 'unknown');
   switch (action) {
     case 'delegate':
-      return invokeAgentSpan(subject(), run);
+      return invokeAgentSpan(subjectOf(details), run);
     case 'llm-call':
       return chatSpan(details.deployment, run);
     case 'tool-call':
-      return executeToolSpan(subject(), run);
+      return executeToolSpan(subjectOf(details), run);
     default:
       return run();
   }
-}
-
-class RefusedToolCall extends Error {
-  override readonly name = 'RefusedToolCall';
 }
 
 /**
@@ -115,7 +114,7 @@ export class TraceRecorder {
   record(agent: string, action: TraceAction, start: StepStart): void {
     const { subject: _subject, ...details } = start;
     // A tool call refused before it ran is still one the model made: its span says so.
-    if (action === 'tool-call') void inStepSpan(action, start, () => Promise.reject(new RefusedToolCall())).catch(() => undefined);
+    if (action === 'tool-call') refusedToolSpan(subjectOf(start));
     const step: TraceStep = { agent, action, ...details, startedAt: this.clock().toISOString(), durationMs: 0 };
     const id = this.slots.push(step) - 1;
     // Started and ended at once, but told as both so that every step reads the same to a listener.

@@ -167,6 +167,18 @@ export function executeToolSpan<T>(tool: string, run: () => Promise<T>): Promise
   return inSpan(`${GEN_AI_OPERATION.executeTool} ${tool}`, attributes, () => run());
 }
 
+/** A tool call refused before it ran (an unknown tool, bad arguments): a failed `execute_tool` span of no duration. */
+export function refusedToolSpan(tool: string): void {
+  const attributes: Attributes = { [GEN_AI.operationName]: GEN_AI_OPERATION.executeTool, [GEN_AI.toolName]: tool, [GEN_AI.toolType]: 'function' };
+  const span = tracer().startSpan(`${GEN_AI_OPERATION.executeTool} ${tool}`, { attributes });
+  markFailed(span, new RefusedToolCall());
+  span.end();
+}
+
+class RefusedToolCall extends Error {
+  override readonly name = 'RefusedToolCall';
+}
+
 /** Tool arguments and result on the active `execute_tool` span, only when content is recorded. */
 export function recordToolContent(args: unknown, result: unknown): void {
   if (!contentRecorded) return;
