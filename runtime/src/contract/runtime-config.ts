@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TelemetryConfig, parseTelemetry } from './telemetry';
 import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
@@ -174,6 +175,8 @@ export interface RuntimeConfig {
   readonly memory: MemoryConfig;
   readonly server: ServerConfig;
   readonly llm: LlmConfig;
+  /** Trace export (`OTEL_EXPORTER_OTLP_*`); absent: spans are not exported (nor made). */
+  readonly telemetry?: TelemetryConfig;
 }
 
 /**
@@ -256,8 +259,10 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
       message: `only the offline model (canned answers) outside local development (${S.environment} is "${environment}"): configure a vertex-gemini or openai-compatible deployment, or set "allowOfflineOnly": true on purpose`,
     });
   }
+  const telemetry = parseTelemetry(env);
+  problems.push(...telemetry.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { environment, local, google, memory, server, llm };
+  return { environment, local, google, memory, server, llm, ...(telemetry.config ? { telemetry: telemetry.config } : {}) };
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * Export: OTLP over HTTP/protobuf when an endpoint is configured, by the standard variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, with `OTEL_EXPORTER_OTLP_*`
- * headers, timeout…, `OTEL_TRACES_SAMPLER`, `OTEL_SERVICE_NAME`, `OTEL_SDK_DISABLED`). Without
+ * headers, timeout…, `OTEL_SERVICE_NAME`, `OTEL_SDK_DISABLED`; contract/telemetry.ts). Without
  * one, no SDK is registered: spans are the API's no-ops and cost nothing.
  *
  * On Cloud Run the stack points the endpoint at Google's Telemetry (OTLP) API,
@@ -19,9 +19,11 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { OTEL_VARIABLES, RuntimeSettings, parseTelemetry } from '../contract';
 
-/** Google's Telemetry (OTLP) API: requests to it are authenticated with the runtime's account. */
-export const GOOGLE_OTLP_HOST = 'telemetry.googleapis.com';
+/** The resource attribute naming the Google Cloud project (semantic conventions, `gcp.*`). */
+const GCP_PROJECT_ID = 'gcp.project_id';
+
 const SERVICE_NAME = 'orchestra-runtime';
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -37,8 +39,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * span started in a callback is the child of the one active when it was scheduled) and W3C
  * trace-context propagation (a caller's `traceparent`, Cloud Run's included, is the parent).
  */
-export function registerTracing(processors: SpanProcessor[], serviceName = SERVICE_NAME): Telemetry {
-  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors: processors });
+export function registerTracing(processors: SpanProcessor[], resource: Readonly<Record<string, string>> = {}): Telemetry {
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': SERVICE_NAME, ...resource }), spanProcessors: processors });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const propagator: TextMapPropagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
   propagation.setGlobalPropagator(propagator);
@@ -53,20 +55,18 @@ export function registerTracing(processors: SpanProcessor[], serviceName = SERVI
   };
 }
 
-/** The OTLP endpoint the environment configures, if any. */
-export function otlpEndpoint(env: Env): string | undefined {
-  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
-  return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
-}
-
 /** Starts tracing as `env` configures it; undefined when no endpoint is (nothing registered). */
 export function startTelemetry(env: Env): Telemetry | undefined {
-  const endpoint = otlpEndpoint(env);
-  if (endpoint === undefined) return undefined;
-  const google = new URL(endpoint).hostname === GOOGLE_OTLP_HOST;
+  // A bad endpoint is not reported here: the settings' parser reports it with the others.
+  const { config } = parseTelemetry(env);
+  if (config === undefined) return undefined;
   // The exporter reads the rest of OTEL_EXPORTER_OTLP_* itself; only Google's endpoint needs a token.
-  const exporter = new OTLPTraceExporter(google ? { headers: googleHeaders() } : {});
-  return registerTracing([new BatchSpanProcessor({ exporter })], env.OTEL_SERVICE_NAME || SERVICE_NAME);
+  const exporter = new OTLPTraceExporter(config.google ? { headers: googleHeaders() } : {});
+  const resource: Record<string, string> = {};
+  if (env[OTEL_VARIABLES.serviceName]) resource['service.name'] = env[OTEL_VARIABLES.serviceName]!;
+  // Google's endpoint stores spans in the project this resource attribute names.
+  if (config.google && env[RuntimeSettings.projectId]) resource[GCP_PROJECT_ID] = env[RuntimeSettings.projectId]!;
+  return registerTracing([new BatchSpanProcessor({ exporter })], resource);
 }
 
 /** An access token of Application Default Credentials (on Cloud Run, the service's account), refreshed as it expires. */

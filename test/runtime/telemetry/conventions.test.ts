@@ -7,7 +7,8 @@ import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import pino from 'pino';
 import { loggerOptions } from '../../../runtime/src/server/logger';
 import { GEN_AI, GEN_AI_OPERATION, GEN_AI_PROVIDER } from '../../../runtime/src/telemetry/conventions';
-import { otlpEndpoint, registerTracing, startTelemetry } from '../../../runtime/src/telemetry/sdk';
+import { parseTelemetry } from '../../../runtime/src/contract';
+import { registerTracing, startTelemetry } from '../../../runtime/src/telemetry/sdk';
 
 describe('GenAI names', () => {
   it('are the semantic conventions\' current ones', () => {
@@ -45,13 +46,18 @@ describe('GenAI names', () => {
 });
 
 describe('the SDK', () => {
-  it('starts only when an OTLP endpoint is configured', () => {
-    expect(otlpEndpoint({})).toBeUndefined();
+  it('starts only when an OTLP endpoint is configured, and knows Google\'s', () => {
+    const endpoint = (env: Record<string, string>) => parseTelemetry(env).config;
+    expect(endpoint({})).toBeUndefined();
     expect(startTelemetry({})).toBeUndefined();
-    expect(otlpEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toBe('http://127.0.0.1:4318');
-    expect(otlpEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://telemetry.googleapis.com/v1/traces', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other' })).toBe('https://telemetry.googleapis.com/v1/traces');
-    expect(otlpEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
-    expect(otlpEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
+    expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toEqual({ otlpEndpoint: 'http://127.0.0.1:4318', google: false });
+    expect(endpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://telemetry.googleapis.com/v1/traces', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other' })).toEqual({
+      otlpEndpoint: 'https://telemetry.googleapis.com/v1/traces',
+      google: true,
+    });
+    expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+    expect(endpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
+    expect(parseTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry' }).problems).toEqual([{ path: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: 'an http(s) URL of an OTLP endpoint' }]);
   });
 });
 
