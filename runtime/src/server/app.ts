@@ -64,9 +64,15 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
   });
 
   // The request's span (SERVER, or a child of the caller's traceparent), the parent of the run's
-  // spans; health probes come every few seconds and would only fill the trace store.
+  // spans, named `{method} {route}` as the HTTP conventions name server spans (the plugin's own
+  // name, "request", tells traces apart by nothing); health probes come every few seconds and
+  // would only fill the trace store.
   setTraceContent(server.traceContent);
-  await app.register(new FastifyOtelInstrumentation({ ignorePaths: (route) => PROBES.includes(route.url) }).plugin());
+  const otel = new FastifyOtelInstrumentation({
+    ignorePaths: (route) => PROBES.includes(route.url),
+    requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? ''}`.trim()),
+  });
+  await app.register(otel.plugin());
 
   // Every route registered below is known, so that a miss of the router can be told apart.
   const known = new KnownRoutes();

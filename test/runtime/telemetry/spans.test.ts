@@ -59,14 +59,14 @@ const ancestry = (spans: readonly ReadableSpan[], span: ReadableSpan): string[] 
 describe('the spans of a delegated message', () => {
   it('nest HTTP request → invoke_agent coordinator → invoke_agent planner → chat, with the conventions\' attributes', async () => {
     const spans = await delegated();
-    const request = one(spans, 'request');
+    const request = one(spans, 'POST /v1/teams/:teamId/messages');
     expect(request.kind).toBe(SpanKind.SERVER);
     expect(request.parentSpanContext).toBeUndefined();
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([request.spanContext().traceId]));
 
     const coordinator = one(spans, 'invoke_agent coordinator');
     expect(coordinator.attributes).toMatchObject({ [GEN_AI.operationName]: 'invoke_agent', [GEN_AI.agentName]: 'coordinator', [GEN_AI.conversationId]: expect.stringMatching(/:launch$/) });
-    expect(ancestry(spans, coordinator).at(-1)).toBe('request');
+    expect(ancestry(spans, coordinator).at(-1)).toBe(request.name);
     const planner = one(spans, 'invoke_agent planner');
     expect(planner.attributes).toMatchObject({ [GEN_AI.operationName]: 'invoke_agent', [GEN_AI.agentName]: 'planner' });
     expect(parentOf(spans, planner)).toBe(coordinator);
@@ -94,7 +94,7 @@ describe('the spans of a delegated message', () => {
     expect(stores).toHaveLength(2);
     const search = one(spans, 'memory.search');
     for (const span of [...stores, search]) {
-      expect(ancestry(spans, span).at(-1)).toBe('request');
+      expect(ancestry(spans, span).at(-1)).toBe('POST /v1/teams/:teamId/messages');
       expect(span.attributes[MEMORY.degraded]).toBe(false);
     }
     const layers = spans.filter((s) => parentOf(spans, s) === search).map((s) => [s.name, s.attributes[MEMORY.layer]]);
