@@ -238,6 +238,8 @@ export class OrchestraStack extends TerraformStack {
       deletionProtection: config.deletionProtection,
       dependsOn: startupGrants,
       labels: { component: 'compute' },
+      // Spans to Cloud Trace; the runtime links its log lines to them.
+      traces: { project: config.projectId },
       settings: {
         environment: config.name,
         google: { projectId: config.projectId, region: config.region },

@@ -1,4 +1,4 @@
-import { DEFAULT_GEMINI_MODELS, RuntimeSettings, geminiLlmConfig, parseRuntimeConfig } from '../../runtime/src/contract';
+import { DEFAULT_GEMINI_MODELS, OTEL_VARIABLES, RuntimeSettings, geminiLlmConfig, parseRuntimeConfig } from '../../runtime/src/contract';
 import { type CloudRunEnvVar, runtimeEnvironment } from '../helpers/runtime-env';
 import { synthesizeChanged, synthesizeStacks } from '../helpers/environment-stacks';
 import { TerraformJson, allResources, onlyResource } from '../helpers/synth';
@@ -16,7 +16,8 @@ function indexDimensions(json: TerraformJson): number {
   return onlyResource(json, 'google_vertex_ai_index').metadata.config.dimensions as number;
 }
 
-const KNOWN = new Set<string>(Object.values(RuntimeSettings));
+// The runtime's settings, and the standard OpenTelemetry variables it reads for trace export.
+const KNOWN = new Set<string>([...Object.values(RuntimeSettings), ...Object.values(OTEL_VARIABLES)]);
 
 describe('an environment with LLM deployments', () => {
   it('passes them to the runtime as ORCHESTRA_LLM_CONFIG, which its parser accepts with the key secrets', () => {
@@ -158,6 +159,7 @@ describe.each(['dev', 'staging', 'prod'])('orchestra-%s → runtime settings', (
         `google_project_iam_member orchestra_vector_search_user`,
         `google_project_iam_member orchestra_vertex_model_user`,
         `google_project_iam_member orchestra_memory_documents if resource.name == "projects/orchestra-${env}/databases/orchestra-memory"`,
+        'google_project_iam_member roles/telemetry.tracesWriter',
         ...Array.from({ length: mountedSecrets }, () => 'google_secret_manager_secret_iam_member roles/secretmanager.secretAccessor'),
       ].sort(),
     );

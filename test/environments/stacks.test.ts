@@ -57,7 +57,7 @@ describe.each(Object.keys(stacks))('stack orchestra-%s', (env) => {
     ]);
     // Custom roles hold exactly what the runtime's calls check (iam-contract.test.ts).
     for (const role of roles.filter((r) => !deployerRoles.has(r))) {
-      expect(role).toMatch(/^roles\/(secretmanager\.secretAccessor|run\.invoker)$|^\$\{google_project_iam_custom_role\.[^.]+\.name\}$/);
+      expect(role).toMatch(/^roles\/(secretmanager\.secretAccessor|run\.invoker|telemetry\.tracesWriter)$|^\$\{google_project_iam_custom_role\.[^.]+\.name\}$/);
     }
   });
 

@@ -6,7 +6,7 @@ import { ComputeSslPolicy } from '@cdktf/provider-google/lib/compute-ssl-policy'
 import type { Construct } from 'constructs';
 import { ContainerRepository, REPOSITORY_READER_ROLE, REPOSITORY_WRITER_ROLE } from '../../infra/src/compute/container-repository';
 import { HttpsLoadBalancer } from '../../infra/src/compute/https-load-balancer';
-import { INVOKER_ROLE, RuntimeService, RuntimeServiceProps } from '../../infra/src/compute/runtime-service';
+import { INVOKER_ROLE, RuntimeService, RuntimeServiceProps, TRACES_WRITER_ROLE } from '../../infra/src/compute/runtime-service';
 import { type ISecret, Secret } from '../../infra/src/security/secret';
 import { fromSecret } from '../../runtime/src/contract';
 import { ServiceAccount } from '../../infra/src/security/service-account';
@@ -164,6 +164,25 @@ describe('RuntimeService', () => {
     ]);
     expect(resourcesOf(json, 'google_secret_manager_secret').length).toBe(0);
     expect(resourcesOf(json, 'google_secret_manager_secret_iam_member').map((g) => g.secret_id).sort()).toEqual(['partner-key', 'projects/acme-shared/secrets/billing-token']);
+  });
+});
+
+describe('RuntimeService traces', () => {
+  it("export to Google's Telemetry API: the endpoint set, and the account granted only the traces writer role on the project, before the service starts", () => {
+    const { json } = synth((s) => service(s, { traces: { project: 'p-123456' } }));
+    const svc = onlyResource(json, 'google_cloud_run_v2_service');
+    expect(svc.template.containers[0].env).toContainEqual({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'https://telemetry.googleapis.com' });
+    const grants = resourcesOf(json, 'google_project_iam_member');
+    expect(grants).toEqual([{ project: 'p-123456', role: TRACES_WRITER_ROLE, member: expect.stringMatching(/^\$\{google_service_account\.\S+\.member\}$/) }]);
+    expect(TRACES_WRITER_ROLE).toBe('roles/telemetry.tracesWriter');
+    expect(svc.depends_on).toContainEqual(expect.stringMatching(/^google_project_iam_member\./));
+  });
+
+  it('are not exported, nor granted, unless asked for; the endpoint is not also given in env', () => {
+    const { json } = synth((s) => service(s));
+    expect(resourcesOf(json, 'google_project_iam_member')).toHaveLength(0);
+    expect(onlyResource(json, 'google_cloud_run_v2_service').template.containers[0].env ?? []).not.toContainEqual(expect.objectContaining({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT' }));
+    expect(() => synth((s) => service(s, { traces: { project: 'p-123456' }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } }))).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT.*set by traces/);
   });
 });
 

@@ -97,6 +97,7 @@ describe('server settings', () => {
       port: 8080,
       host: '127.0.0.1',
       logLevel: 'info',
+      traceContent: false,
       bodyLimitBytes: 1024 * 1024,
       rateLimitPerMinute: 600,
       requestTimeoutMs: 240_000,
@@ -105,6 +106,20 @@ describe('server settings', () => {
       apiKeys: [],
       adminApiKeys: [],
     });
+  });
+
+  it('records message content in traces only when ORCHESTRA_TRACE_CONTENT is true, and refuses another value', () => {
+    expect(parseRuntimeConfig({ [S.traceContent]: 'true' }).server.traceContent).toBe(true);
+    expect(parseRuntimeConfig({ [S.traceContent]: 'false' }).server.traceContent).toBe(false);
+    expect(problems({ [S.traceContent]: 'yes' })).toMatch(/ORCHESTRA_TRACE_CONTENT/);
+  });
+
+  it('exports traces only when an OTLP endpoint is set, and reports a malformed one with the other settings', () => {
+    expect(parseRuntimeConfig({}).telemetry).toBeUndefined();
+    expect(parseRuntimeConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://telemetry.googleapis.com' }).telemetry).toEqual({ otlpEndpoint: 'https://telemetry.googleapis.com', google: true });
+    const message = problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url', [S.port]: '70000' });
+    expect(message).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT: an http\(s\) URL of an OTLP endpoint/);
+    expect(message).toMatch(/PORT/);
   });
 
   it('reads operators\' admin keys apart from tenant keys, refuses one shared with a tenant, and takes the stack\'s placeholder as none', () => {

@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
 import { CloudRunV2Service, CloudRunV2ServiceTemplateContainersEnv } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
-import { DEFAULTS, RuntimeSettings, type RuntimeSettingsInput, llmProviderOfSetting, renderRuntimeSettings } from '@orchestra/runtime/contract';
-import { IGrantable, assertNamedPrincipal, grantId, isIamMember, isPublicPrincipal, onceGrant } from '../iam';
+import { DEFAULTS, GOOGLE_OTLP_ENDPOINT, OTEL_VARIABLES, RuntimeSettings, type RuntimeSettingsInput, llmProviderOfSetting, renderRuntimeSettings } from '@orchestra/runtime/contract';
+import { IGrantable, assertNamedPrincipal, grantId, grantProjectRole, isIamMember, isPublicPrincipal, onceGrant } from '../iam';
 import { PropsValidator } from '../props-validator';
 import { isResourceName } from '../naming';
 import { CREDENTIAL_NAME } from '../security/credential-name';
@@ -159,7 +159,19 @@ export interface RuntimeServiceProps {
   readonly dependsOn?: readonly ITerraformDependable[];
   /** @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Export the runtime's trace spans to Cloud Trace through Google's Telemetry (OTLP) API, which
+   * Google recommends over the Cloud Trace exporter (https://cloud.google.com/trace/docs/migrate-to-otlp-endpoints):
+   * sets `OTEL_EXPORTER_OTLP_ENDPOINT` to it and grants the service account
+   * `roles/telemetry.tracesWriter` (`telemetry.traces.write` only) on `project`, the role's
+   * lowest level.
+   * @default - no export
+   */
+  readonly traces?: { readonly project: string };
 }
+
+/** Writes trace spans through the Telemetry API, nothing else (https://cloud.google.com/iam/docs/roles-permissions/telemetry). */
+export const TRACES_WRITER_ROLE = 'roles/telemetry.tracesWriter';
 
 /**
  * The Orchestra runtime on Cloud Run: a dedicated service account, secrets by reference, health
@@ -178,7 +190,8 @@ export class RuntimeService extends Construct {
   constructor(scope: Construct, id: string, props: RuntimeServiceProps) {
     super(scope, id);
     const rendered = renderRuntimeSettings<ISecret>(props.settings ?? {});
-    const plainEnv = props.env ?? {};
+    const traceEnv: Record<string, string> = props.traces ? { [OTEL_VARIABLES.endpoint]: GOOGLE_OTLP_ENDPOINT } : {};
+    const plainEnv = { ...traceEnv, ...props.env };
     const extraSecrets = props.secretEnv ?? {};
     const env: Record<string, string> = { ...rendered.env, ...plainEnv };
     const secretEnv: Record<string, SecretEnvSource> = { ...rendered.secrets, ...extraSecrets };
@@ -208,6 +221,7 @@ export class RuntimeService extends Construct {
         typeof deadlineMs !== 'number' || deadlineMs < timeoutSeconds * 1000,
         `${deadlineMs} ms must be below the service's request timeout (requestTimeoutSeconds: ${timeoutSeconds} s), so the runtime answers before Cloud Run cuts the request off`,
       );
+    for (const name of Object.keys(traceEnv)) v.check('env', name, !(name in (props.env ?? {})), `"${name}" is set by traces; leave it out of env`);
     for (const name of [...Object.keys(plainEnv), ...Object.keys(extraSecrets)]) {
       v.check('env', name, /^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `"${name}" is not a valid variable name`);
       v.check('env', name, !(name in plainEnv && name in extraSecrets), `"${name}" is in both env and secretEnv`);
@@ -246,8 +260,11 @@ export class RuntimeService extends Construct {
     const secretGrants = secrets.map((secret) => secret.grantRead(props.serviceAccount));
     const secretVersions = secrets.flatMap((secret) => (secret.version ? [secret.version] : []));
 
+    // Before the first revision, so that its first requests' spans are accepted.
+    const traceGrants = props.traces ? [grantProjectRole(this, props.traces.project, TRACES_WRITER_ROLE, props.serviceAccount)] : [];
+
     this.service = new CloudRunV2Service(this, 'service', {
-      dependsOn: [...secretGrants, ...secretVersions, ...(props.dependsOn ?? [])],
+      dependsOn: [...secretGrants, ...secretVersions, ...traceGrants, ...(props.dependsOn ?? [])],
       name: props.name,
       location: props.region,
       ingress: INGRESS_VALUES[ingress],

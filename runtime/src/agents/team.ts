@@ -16,6 +16,7 @@ import type { RunEvents } from './run-events';
 import { TraceRecorder } from './trace';
 import { type ApprovalDecision, type PendingRun, ToolApprovalRequired } from './tools/approvals';
 import { resumeToolRun } from './tools/resume';
+import { invokeAgentSpan } from '../telemetry/spans';
 import type { AgentContext, AgentMessage, AgentReply, HandledFailure, TeamMember, TeamView, TraceStep } from './types';
 
 export interface TeamDeps extends AgentDeps {
@@ -230,15 +231,17 @@ export class AgentTeam {
         }
       : events;
     const agentContext: AgentContext = { memory: withoutItem(context, incoming.id), trace, depth: 0, degraded: [], failures: [], signal, events: runEvents, budget };
-    const reply = await this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext).catch((error: unknown): AgentReply => {
-      // The coordinator had nothing to answer with when the budget refused its call: the run
-      // stops with a notice, a 200 whose `budget` says why, as the limit is the client's to set.
-      if (!(error instanceof BudgetExceededError) || signal?.aborted) throw error;
-      const note = `stopped: ${error.message}`;
-      trace.record(this.coordinator, 'answer', { detail: note });
-      agentContext.degraded.push(`agent ${this.coordinator}: ${note}`);
-      return { content: 'This team stopped before answering: its budget for this message could not cover the next model call.', agent: this.coordinator };
-    });
+    const reply = await invokeAgentSpan(this.coordinator, () => this.coordinatorAgent.processMessage(message, this.view([this.coordinator]), agentContext), conversationId, () => budget.usage()).catch(
+      (error: unknown): AgentReply => {
+        // The coordinator had nothing to answer with when the budget refused its call: the run
+        // stops with a notice, a 200 whose `budget` says why, as the limit is the client's to set.
+        if (!(error instanceof BudgetExceededError) || signal?.aborted) throw error;
+        const note = `stopped: ${error.message}`;
+        trace.record(this.coordinator, 'answer', { detail: note });
+        agentContext.degraded.push(`agent ${this.coordinator}: ${note}`);
+        return { content: 'This team stopped before answering: its budget for this message could not cover the next model call.', agent: this.coordinator };
+      },
+    );
     // A reply nobody receives must not be the next turn's context: the user never saw it.
     signal?.throwIfAborted();
     if (!streamed && reply.content !== '') onText?.(reply.content);
@@ -316,7 +319,7 @@ export class AgentTeam {
       from,
       'delegate',
       () => member.processMessage(message, this.view([...path, to]), { ...context, depth: context.depth + 1 }),
-      { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}` },
+      { detail: `to ${to}${reason ? ` (${reason})` : ''}: ${task}`, subject: to },
     );
   }
 }

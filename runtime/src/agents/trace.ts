@@ -3,6 +3,7 @@ import type { Attempt } from '../llm/types';
 import type { CallUsage } from './budget';
 import { describeFailure } from './errors';
 import type { StepEvent } from './run-events';
+import { chatSpan, executeToolSpan, invokeAgentSpan, refusedToolSpan } from '../telemetry/spans';
 
 export type TraceAction = 'delegate' | 'answer' | 'llm-call' | 'tool-call';
 
@@ -29,6 +30,35 @@ export interface TraceStep {
 
 /** The parts of a step an agent describes; the recorder adds who, what and when. */
 export type StepDetails = Partial<Pick<TraceStep, 'detail' | 'deployment' | 'provider' | 'model' | 'attempts' | 'usage' | 'tool'>>;
+
+/**
+ * What a step starts with. `subject` is what it acts on (for `delegate` the member, for
+ * `tool-call` the tool): it names the step's span (`invoke_agent {member}`, `execute_tool {tool}`)
+ * and is not part of the recorded step.
+ */
+export type StepStart = StepDetails & { readonly subject?: string };
+
+/**
+ * The span of a step: `delegate` → `invoke_agent {member}`, `llm-call` → `chat {model}`,
+ * `tool-call` → `execute_tool {tool}` (telemetry/spans.ts). Without a `subject`, the subject is
+ * the tool for a tool call, else the detail's first word (`to <member>` for a delegation).
+ */
+function subjectOf(details: StepStart): string {
+  return details.subject ?? details.tool ?? details.detail?.replace(/^to /, '').match(/^[^\s:(]+/)?.[0] ?? 'unknown';
+}
+
+function inStepSpan<T>(action: TraceAction, details: StepStart, run: () => Promise<T>): Promise<T> {
+  switch (action) {
+    case 'delegate':
+      return invokeAgentSpan(subjectOf(details), run);
+    case 'llm-call':
+      return chatSpan(details.deployment, run);
+    case 'tool-call':
+      return executeToolSpan(subjectOf(details), run);
+    default:
+      return run();
+  }
+}
 
 /**
  * Records the steps of one run, in the order they started: a delegation comes before the steps
@@ -58,10 +88,11 @@ export class TraceRecorder {
     agent: string,
     action: TraceAction,
     run: () => Promise<T>,
-    details: StepDetails = {},
+    begin: StepStart = {},
     fromResult?: (result: T) => StepDetails,
     fromError?: (error: unknown) => StepDetails,
   ): Promise<T> {
+    const { subject: _subject, ...details } = begin;
     const slot = this.slots.push(undefined) - 1;
     const startedAt = this.clock().toISOString();
     const start = performance.now();
@@ -72,7 +103,7 @@ export class TraceRecorder {
       this.onStep?.({ phase: 'end', id: slot, outcome, ...step });
     };
     try {
-      const result = await run();
+      const result = await inStepSpan(action, begin, run);
       finish(fromResult?.(result) ?? {}, 'ok');
       return result;
     } catch (error) {
@@ -85,7 +116,10 @@ export class TraceRecorder {
   }
 
   /** Records a step that takes no time of its own (an agent answering from what it knows). */
-  record(agent: string, action: TraceAction, details: StepDetails): void {
+  record(agent: string, action: TraceAction, start: StepStart): void {
+    const { subject: _subject, ...details } = start;
+    // A tool call refused before it ran is still one the model made: its span says so.
+    if (action === 'tool-call') refusedToolSpan(subjectOf(start));
     const step: TraceStep = { agent, action, ...details, startedAt: this.clock().toISOString(), durationMs: 0 };
     const id = this.slots.push(step) - 1;
     // Started and ended at once, but told as both so that every step reads the same to a listener.

@@ -67,6 +67,14 @@ export const FIRESTORE_MONGODB = 'google.firestore.mongodbcompatible';
 
 export const GOOGLE_API_CALLS: readonly GoogleApiCall[] = Object.freeze([
   {
+    // Google's Telemetry API serves the OTLP service itself (https://cloud.google.com/stackdriver/docs/reference/telemetry/overview).
+    method: 'opentelemetry.proto.collector.trace.v1.TraceService.Export',
+    caller: 'runtime',
+    callSites: ['telemetry/sdk.ts'],
+    targets: (c) => (c.config.telemetry?.google && c.config.google.projectId ? [`projects/${c.config.google.projectId}/traces`] : []),
+    purpose: "export the runtime's trace spans to Cloud Trace (the Telemetry (OTLP) API)",
+  },
+  {
     method: 'google.cloud.aiplatform.v1.PredictionService.Predict',
     caller: 'runtime',
     callSites: ['memory/long-term/vertex-embedder.ts'],

@@ -11,3 +11,4 @@ export * from './rules';
 export * from './runtime-config';
 export * from './secrets';
 export * from './settings';
+export * from './telemetry';

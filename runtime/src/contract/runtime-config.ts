@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type TelemetryConfig, parseTelemetry } from './telemetry';
 import { DEFAULTS, DEFAULT_EMBEDDING_MODEL, LOCAL_EMBEDDING_MODEL, LOCAL_ENVIRONMENT, MIN_API_KEY_LENGTH, defaultEmbeddingDimensions, embeddingWidthProblem } from './defaults';
 import { type Problem, ValidationError } from './errors';
 import { type LlmConfig, type LlmSettingsInput, llmDocumentOf, parseLlmSettings } from './llm-config';
@@ -149,6 +150,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** ORCHESTRA_TRACE_CONTENT: message content in trace spans. @default false */
+  readonly traceContent: boolean;
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
   /** ORCHESTRA_REQUEST_TIMEOUT_MS: a message's deadline, below the platform's request timeout. @default 240000 */
@@ -172,6 +175,8 @@ export interface RuntimeConfig {
   readonly memory: MemoryConfig;
   readonly server: ServerConfig;
   readonly llm: LlmConfig;
+  /** Trace export (`OTEL_EXPORTER_OTLP_*`); absent: spans are not exported (nor made). */
+  readonly telemetry?: TelemetryConfig;
 }
 
 /**
@@ -254,8 +259,10 @@ export function parseRuntimeConfig(given: Env): RuntimeConfig {
       message: `only the offline model (canned answers) outside local development (${S.environment} is "${environment}"): configure a vertex-gemini or openai-compatible deployment, or set "allowOfflineOnly": true on purpose`,
     });
   }
+  const telemetry = parseTelemetry(env);
+  problems.push(...telemetry.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { environment, local, google, memory, server, llm };
+  return { environment, local, google, memory, server, llm, ...(telemetry.config ? { telemetry: telemetry.config } : {}) };
 }
 
 /**
@@ -324,6 +331,7 @@ export function renderRuntimeSettings<Ref = never>(settings: RuntimeSettingsInpu
   plain(S.port, server.port);
   plain(S.host, server.host);
   plain(S.logLevel, server.logLevel);
+  plain(S.traceContent, server.traceContent);
   plain(S.bodyLimitBytes, server.bodyLimitBytes);
   plain(S.rateLimitPerMinute, server.rateLimitPerMinute);
   plain(S.requestTimeoutMs, server.requestTimeoutMs);
@@ -422,6 +430,7 @@ function parseServer(env: Env, local: boolean, problems: Problem[], read: Reader
     port: read(S.port, port, DEFAULTS.port)!,
     host: read(S.host, z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'an IP address to bind'), local ? DEFAULTS.localHost : DEFAULTS.deployedHost)!,
     logLevel: read<LogLevel>(S.logLevel, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), DEFAULTS.logLevel)!,
+    traceContent: read(S.traceContent, bool, false)!,
     bodyLimitBytes: read(S.bodyLimitBytes, positiveInt(32 * 1024 * 1024), DEFAULTS.bodyLimitBytes)!,
     rateLimitPerMinute: read(S.rateLimitPerMinute, positiveInt(1_000_000), DEFAULTS.rateLimitPerMinute)!,
     // Cloud Run's longest request timeout is 60 minutes: a longer deadline could never fire.

@@ -105,6 +105,11 @@ export const RuntimeSettings = {
   host: 'ORCHESTRA_HOST',
   /** pino level (default info). */
   logLevel: 'ORCHESTRA_LOG_LEVEL',
+  /**
+   * `true` records message content (prompts, replies, tool arguments and results) in trace spans
+   * (`gen_ai.input.messages`…); default false: spans carry names, models, token counts only.
+   */
+  traceContent: 'ORCHESTRA_TRACE_CONTENT',
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimitBytes: 'ORCHESTRA_BODY_LIMIT_BYTES',
   /** Requests per minute per API key (or per client address without auth); default 600. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { recordChatContent } from '../telemetry/spans';
 import { ExponentialBackoff, TaskCancelledError, TimeoutStrategy, timeout, type IBackoff } from 'cockatiel';
 import { LLM_FAILURE_KINDS, LLM_ROUTER_DEFAULTS, ROUTING_STRATEGIES, type LlmFailureKind, type Problem, type RoutingStrategy, ValidationError, fallbackIssues, formatPath, groupIssues, groupNames } from '../contract';
 import { Cooldowns } from './cooldowns';
@@ -223,6 +224,7 @@ export class ModelRouter implements LlmClient {
       reject: (result, d, contentPolicyFallbacks) => (contentPolicyFallbacks ? contentFilteredError(result, d.name) : undefined),
       tokens: (result: ChatResult) => (result.usage?.inputTokens ?? 0) + (result.usage?.outputTokens ?? 0),
     });
+    recordChatContent(request.messages, value);
     return { ...value, deployment, attempts };
   }
 
@@ -339,6 +341,7 @@ export class ModelRouter implements LlmClient {
             yield* newAttempts();
             const total = usage.reported ? { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } } : {};
             const { usage: _legUsage, ...rest } = finish;
+            recordChatContent(request.messages, { text, toolCalls, finishReason: rest.finishReason });
             yield { type: 'finish', result: { ...rest, ...total, text, toolCalls, deployment: deployment.name, attempts: call.attempts } };
             return;
           }

@@ -1,4 +1,6 @@
 import { DEFAULTS } from '../contract';
+import { MEMORY_SPAN } from '../telemetry/conventions';
+import { memoryLayerSpan, memorySpan } from '../telemetry/spans';
 import { failureReason as reason, withDeadline } from './deadline';
 import { targetsOf, tombstoneKey } from './erasure-record';
 import { Eraser } from './eraser';
@@ -201,7 +203,11 @@ export class LayeredMemoryManager {
    * writes the layers `importance` calls for, concurrently. Throws `MemoryWriteError` when a
    * required layer failed.
    */
-  async store(input: unknown, importance: unknown = 'low', options: StoreOptions = {}): Promise<StoreResult> {
+  store(input: unknown, importance: unknown = 'low', options: StoreOptions = {}): Promise<StoreResult> {
+    return memorySpan(MEMORY_SPAN.store, () => this.storeItem(input, importance, options));
+  }
+
+  private async storeItem(input: unknown, importance: unknown, options: StoreOptions): Promise<StoreResult> {
     const level = parseImportance(importance);
     const now = this.now();
     const item = parseItem(input, now);
@@ -212,7 +218,7 @@ export class LayeredMemoryManager {
     const written: LayerName[] = [];
     const notes = options.asOf === undefined ? [] : await this.refuseStale(item, level, options.asOf, options.signal);
     const attempt = (layer: LayerName): Promise<boolean> =>
-      withDeadline(() => this.write(layer, item, level, now), this.writeTimeoutMs, options.signal).then(
+      withDeadline(() => memoryLayerSpan(MEMORY_SPAN.store, layer, () => this.write(layer, item, level, now)), this.writeTimeoutMs, options.signal).then(
         () => (written.push(layer), true),
         (error: unknown) => (failures.push({ layer, reason: reason(error, 'write') }), false),
       );
@@ -280,7 +286,11 @@ export class LayeredMemoryManager {
    * Context for answering `query` in a conversation, from all three layers at once. A layer that
    * fails or exceeds its budget contributes nothing and is named in `degraded`.
    */
-  async retrieveContext(query: string, conversationId: string, options: RetrieveOptions = {}): Promise<MemoryContext> {
+  retrieveContext(query: string, conversationId: string, options: RetrieveOptions = {}): Promise<MemoryContext> {
+    return memorySpan(MEMORY_SPAN.search, () => this.readContext(query, conversationId, options));
+  }
+
+  private async readContext(query: string, conversationId: string, options: RetrieveOptions): Promise<MemoryContext> {
     if (typeof query !== 'string' || query.trim() === '') throw MemoryValidationError.of('query', 'a non-empty string');
     parseId('conversationId', conversationId);
     if (options.tenantId !== undefined) parseId('tenantId', options.tenantId);
@@ -291,7 +301,7 @@ export class LayeredMemoryManager {
     const degraded: string[] = [];
     const guarded = async <T>(layer: LayerName, read: () => Promise<T>, fallback: T): Promise<T> => {
       try {
-        return await withDeadline(read, this.readTimeoutMs, options.signal);
+        return await withDeadline(() => memoryLayerSpan(MEMORY_SPAN.search, layer, read), this.readTimeoutMs, options.signal);
       } catch (error) {
         degraded.push(`${layer}: ${reason(error, 'read')}`);
         return fallback;
@@ -334,7 +344,7 @@ export class LayeredMemoryManager {
       erasure = 'conversationId' in target ? { kind: 'conversation', id: parseId('conversationId', target.conversationId) } : { kind: 'item', id: parseId('itemId', target.itemId) };
     }
     const eraser = new Eraser(this.layers, { timeoutMs: this.writeTimeoutMs, now: this.now });
-    return eraser.erase({ target: erasure, tenantId, requestedBy: options.requestedBy ?? 'library', signal: options.signal });
+    return memorySpan(MEMORY_SPAN.forget, () => eraser.erase({ target: erasure, tenantId, requestedBy: options.requestedBy ?? 'library', signal: options.signal }));
   }
 
   /** An erasure's record by its receipt id, within `tenantId` when given. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { setTraceContent } from '../telemetry/spans';
 import type { ReconnectOptions } from '../memory/reconnect';
 import type { ServiceDeps } from './deps';
 import { MethodNotAllowed, RouteNotFound, clientErrorHandler, errorHandler } from './errors';
@@ -28,6 +30,9 @@ export interface BuildOptions {
   readonly reconnect?: ReconnectOptions;
 }
 
+/** Cloud Run's probes: left out of traces. */
+const PROBES = ['/healthz', '/readyz'];
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -38,7 +43,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { server } = deps.config;
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(server.logLevel),
+    logger: options.logger ?? loggerOptions(server.logLevel, deps.config.google.projectId),
     bodyLimit: server.bodyLimitBytes,
     // A caller's request id is kept when well-formed, so logs correlate across hops (fastify's own
     // requestIdHeader would take any value; genReqId checks it).
@@ -59,6 +64,17 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     frameworkErrors: errorHandler,
     clientErrorHandler,
   });
+
+  // The request's span (SERVER, or a child of the caller's traceparent), the parent of the run's
+  // spans, named `{method} {route}` as the HTTP conventions name server spans (the plugin's own
+  // name, "request", tells traces apart by nothing); health probes come every few seconds and
+  // would only fill the trace store.
+  setTraceContent(server.traceContent);
+  const otel = new FastifyOtelInstrumentation({
+    ignorePaths: (route) => PROBES.includes(route.url),
+    requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? ''}`.trim()),
+  });
+  await app.register(otel.plugin());
 
   // Every route registered below is known, so that a miss of the router can be told apart.
   const known = new KnownRoutes();

@@ -1,7 +1,11 @@
 // The runtime's process entry: `npm start` locally, `node runtime/dist/server/main.js` in the image.
 import closeWithGrace from 'close-with-grace';
 import { ValidationError } from '../contract';
+import { startTelemetry } from '../telemetry/sdk';
 import { Service, createService } from './service';
+
+// Before any request: spans started earlier would have no provider to go to.
+const telemetry = startTelemetry(process.env);
 
 async function main(): Promise<void> {
   let service: Service | undefined;
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
     if (err) app.log.error({ err }, 'shutting down after an uncaught error');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
+    // After the last request: its spans are in the batch still.
+    await telemetry?.shutdown();
   });
 
   await app.listen({ port: config.server.port, host: config.server.host });

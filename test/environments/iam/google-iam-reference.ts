@@ -36,6 +36,12 @@ const MONGODB_TABLE = `${FIRESTORE_MONGODB_IAM} ("Required permissions for API m
 
 /** Method (full RPC name, or `google.firestore.mongodbcompatible.<Command>`) → the permissions it checks. */
 export const METHOD_PERMISSIONS: Readonly<Record<string, MethodPermissions>> = {
+  'opentelemetry.proto.collector.trace.v1.TraceService.Export': {
+    permissions: ['telemetry.traces.write'],
+    source:
+      'https://cloud.google.com/trace/docs/migrate-to-otlp-endpoints (the Telemetry (OTLP) API, telemetry.googleapis.com: the writing account needs roles/telemetry.tracesWriter) and https://cloud.google.com/iam/docs/roles-permissions/telemetry (telemetry.traces.write)',
+    note: 'Checked on the project the spans name (resource attribute gcp.project_id); a project-level grant, the role\'s lowest level.',
+  },
   'google.cloud.aiplatform.v1.PredictionService.Predict': {
     permissions: ['aiplatform.endpoints.predict'],
     source: 'https://cloud.google.com/vertex-ai/docs/general/iam-permissions ("Predict an endpoint": aiplatform.endpoints.predict on the endpoint resource)',
@@ -100,6 +106,13 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, MethodPermissions>> = {
 
 /** Predefined role → its permissions. */
 export const ROLE_PERMISSIONS: Readonly<Record<string, RolePermissions>> = {
+  'roles/telemetry.tracesWriter': {
+    copied: 'complete',
+    permissions: ['telemetry.traces.write'],
+    source: 'https://cloud.google.com/iam/docs/roles-permissions/telemetry ("Cloud Telemetry Traces Writer": access to write trace spans)',
+    checked: '2025-10-29 (page last updated)',
+    note: 'Narrower than roles/cloudtrace.agent (cloudtrace.traces.patch and telemetry.traces.write), which the Cloud Trace API exporter would need. The stored copies of the role page render its list ambiguously; Cloud Telemetry Writer lists telemetry.metrics.write and telemetry.traces.write. Verify on the live page when next editing.',
+  },
   'roles/secretmanager.secretAccessor': {
     copied: 'complete',
     permissions: ['resourcemanager.projects.get', 'resourcemanager.projects.list', 'secretmanager.versions.access'],

@@ -44,6 +44,7 @@ const deployed: RuntimeConfig = {
     port: 9090,
     host: '0.0.0.0',
     logLevel: 'debug',
+    traceContent: true,
     bodyLimitBytes: 65_536,
     rateLimitPerMinute: 120,
     requestTimeoutMs: 120_000,
@@ -95,7 +96,7 @@ const local: RuntimeConfig = {
     embedding: { model: 'bge-small-en-v1.5', dimensions: 384, modelDir: '/opt/orchestra/models' },
     redis: { url: 'rediss://:pw@127.0.0.1:6380', tls: true, password: 'separate-auth' },
   },
-  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, idempotencyTtlSeconds: 86_400, apiKeys: [], adminApiKeys: [] },
+  server: { port: 8080, host: '127.0.0.1', logLevel: 'info', traceContent: false, bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 600, requestTimeoutMs: 240_000, idempotencyTtlSeconds: 86_400, apiKeys: [], adminApiKeys: [] },
   llm: {
     deployments: [{ name: 'offline', provider: 'offline', model: 'offline' }],
     fallbacks: {},

@@ -1,4 +1,5 @@
 import type { Tokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
+import { embeddingsSpan } from '../../telemetry/spans';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { EmbeddingError } from '../errors';
 import type { Embedder } from '../types';
@@ -74,7 +75,11 @@ export class LocalEmbedder implements Embedder {
     }
   }
 
-  async embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
+  embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
+    return embeddingsSpan('onnxruntime', this.model, () => this.embedTexts(texts, purpose));
+  }
+
+  private async embedTexts(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const loaded = await this.load();
     const prefix = purpose === 'query' ? this.spec.queryInstruction : '';

@@ -1,4 +1,5 @@
 import OpenAI, { APIConnectionError, APIError } from 'openai';
+import { embeddingsSpan } from '../../telemetry/spans';
 import { type Problem, RuntimeSettings as S } from '../../contract';
 import { EmbeddingError, MemoryOptionsError } from '../errors';
 import type { Embedder } from '../types';
@@ -83,7 +84,11 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   /** `purpose` changes nothing: the endpoint has no task types. */
-  async embed(texts: readonly string[], _purpose?: 'document' | 'query'): Promise<Float32Array[]> {
+  embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
+    return embeddingsSpan('openai', this.model, () => this.embedTexts(texts, purpose));
+  }
+
+  private async embedTexts(texts: readonly string[], _purpose?: 'document' | 'query'): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.maxBatchSize) {
       vectors.push(...(await this.request(texts.slice(start, start + this.maxBatchSize))));

@@ -1,5 +1,6 @@
 // Deep imports: the package root loads every Vertex AI client (~0.7 s at start-up, which Cloud Run
 // users wait for); these three modules load in ~0.2 s. The version is pinned, so the paths are too.
+import { embeddingsSpan } from '../../telemetry/spans';
 import type { PredictionServiceClient } from '@google-cloud/aiplatform/build/src/v1/prediction_service_client';
 import type { protos } from '@google-cloud/aiplatform';
 import type { ClientOptions, GoogleAuth } from 'google-gax';
@@ -77,7 +78,11 @@ export class VertexEmbedder implements Embedder {
     this.queryCache = new LruCache(options.queryCacheSize ?? 1000);
   }
 
-  async embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
+  embed(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
+    return embeddingsSpan('vertex-ai', this.model, () => this.embedTexts(texts, purpose));
+  }
+
+  private async embedTexts(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
     if (purpose === 'document') return this.embedUncached(texts, purpose);
     const vectors = texts.map((t) => this.queryCache.get(t));
     const missing = [...new Set(texts.filter((_, i) => !vectors[i]))];
