@@ -154,6 +154,12 @@ export interface ErasureRecord {
 export interface MidTermStore extends Layer {
   /** Inserts or replaces by id. `expiresAt` undefined: kept until forgotten. */
   upsert(item: StoredItem, expiresAt?: Date): Promise<void>;
+  /**
+   * Inserts unless an unexpired item has this id, atomically: of any number of concurrent calls
+   * for one id, on any number of instances, exactly one gets `true` (a claim, e.g. on a run
+   * stopped for approval). An expired item with the id counts as absent and is replaced.
+   */
+  insertIfAbsent(item: StoredItem, expiresAt?: Date): Promise<boolean>;
   get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined>;
   /** Items by id, unexpired ones only, in no particular order. */
   getMany(ids: readonly string[], tenantId?: TenantFilter): Promise<StoredItem[]>;

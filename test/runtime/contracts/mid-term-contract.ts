@@ -31,6 +31,20 @@ export function midTermContract(name: string, create: () => Promise<Harness<MidT
       expect(await h.store.get(uniqueId('missing'))).toBeUndefined();
     });
 
+    it('inserts if absent exactly once, of many concurrent calls, and takes an expired id', async () => {
+      const id = uniqueId('claim');
+      const results = await Promise.all(Array.from({ length: 8 }, (_, n) => h.store.insertIfAbsent(item(id, undefined, `claim ${n}`), later(60_000))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect((await h.store.get(id))?.content).toBe(`claim ${winner}`);
+      expect(await h.store.insertIfAbsent(item(id, undefined, 'late'))).toBe(false);
+
+      const expired = uniqueId('claim');
+      await h.store.upsert(item(expired, undefined, 'old'), new Date(Date.now() - 1000));
+      expect(await h.store.insertIfAbsent(item(expired, undefined, 'new'), later(60_000))).toBe(true);
+      expect((await h.store.get(expired))?.content).toBe('new');
+    });
+
     it('upserts by id', async () => {
       const id = uniqueId('i');
       await h.store.upsert(item(id, undefined, 'first'));

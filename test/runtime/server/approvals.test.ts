@@ -35,6 +35,30 @@ describe('tool approval over HTTP', () => {
     await first.close();
   });
 
+  it('runs the call once when two instances get a decision at the same moment: the other is 409', async () => {
+    // Reads of the run wait until both decisions have read it: both see it pending, whatever the
+    // order the two requests run in, so only the claim can tell them apart.
+    let readers = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    const midTerm = new (class extends EmbeddedMidTermStore {
+      override async get(id: string, tenantId?: string) {
+        const item = await super.get(id, tenantId);
+        if (item?.role === 'tool-approval' && item.metadata?.['status'] === 'pending' && ++readers >= 2) bothRead();
+        if (item?.role === 'tool-approval' && item.metadata?.['status'] === 'pending') await barrier;
+        return item;
+      }
+    })();
+    const [first, second] = [await instance(midTerm), await instance(midTerm)];
+    const pending = (await first.inject({ method: 'POST', url: '/v1/teams/bank/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c2', content: 'pay ACC-7' } })).json();
+    const decisions = await Promise.all([first, second].map((app) => app.inject({ method: 'POST', url: pending.resume, headers: bearer(ACME_KEY), payload: { approve: true } })));
+    expect(decisions.map((d) => d.statusCode).sort()).toEqual([200, 409]);
+    const ran = decisions.flatMap((d) => (d.statusCode === 200 ? d.json().trace.filter((s: { action: string }) => s.action === 'tool-call') : []));
+    expect(ran).toHaveLength(1);
+    await second.close();
+    await first.close();
+  });
+
   it('tells the model a refusal and its reason', async () => {
     const app = await instance(new EmbeddedMidTermStore());
     const pending = (await app.inject({ method: 'POST', url: '/v1/teams/bank/messages', headers: bearer(ACME_KEY), payload: { conversationId: 'c2', content: 'pay' } })).json();

@@ -52,6 +52,8 @@ export const APPROVALS_NAMESPACE = 'orchestra:tool-approvals';
 const ROLE = 'tool-approval';
 
 const itemId = (runId: string) => `${APPROVALS_NAMESPACE}:${runId}`;
+/** The decision's claim on a run: one item whose insertion only one decision can win. */
+const claimId = (runId: string) => `${APPROVALS_NAMESPACE}:${runId}:claim`;
 
 export type ClaimOutcome = { readonly run: PendingRun } | { readonly missing: true } | { readonly resumed: true };
 
@@ -85,10 +87,12 @@ export class ApprovalStore {
     const item = await this.store.get(itemId(runId), tenantId);
     if (!item || item.role !== ROLE || item.tenantId !== tenantId || item.metadata?.['teamId'] !== teamId) return { missing: true };
     if (item.metadata?.['status'] !== 'pending') return { resumed: true };
-    // Kept, marked, until it expires: a second decision gets 409, not 404. The store has no
-    // compare-and-set, so two decisions in the same instant could both pass; a client's retry
-    // after an answer cannot.
+    // Two decisions at once, on two instances, both read `pending`: the claim's insertion is what
+    // only one of them can win, so the tool runs once. The run stays, marked, until it expires: a
+    // later decision gets 409, not 404.
     const expiresAt = new Date(Date.parse(item.createdAt) + this.ttlMs);
+    const claim = { id: claimId(runId), content: '', conversationId: APPROVALS_NAMESPACE, tenantId, role: ROLE, createdAt: new Date().toISOString(), metadata: { teamId } };
+    if (!(await this.store.insertIfAbsent(claim, expiresAt))) return { resumed: true };
     await this.store.upsert({ ...item, metadata: { ...item.metadata, status: 'resumed' } }, expiresAt);
     return { run: JSON.parse(item.content) as PendingRun };
   }

@@ -45,6 +45,14 @@ export class EmbeddedMidTermStore implements MidTermStore {
     this.tombstoneTimes.clear();
   }
 
+  async insertIfAbsent(item: StoredItem, expiresAt?: Date): Promise<boolean> {
+    // One thread: the check and the write below run with nothing in between.
+    const existing = this.rows.get(item.id);
+    if (existing && this.alive(existing)) return false;
+    await this.upsert(item, expiresAt);
+    return true;
+  }
+
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
     this.unindex(this.rows.get(item.id));
     const row: Row = { item: frozenCopy(item), expiresAt: expiresAt?.getTime() };

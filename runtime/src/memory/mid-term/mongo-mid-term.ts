@@ -84,6 +84,7 @@ const UNAUTHORIZED = 13;
 const AUTHENTICATION_FAILED = 18;
 const NAMESPACE_NOT_FOUND = 26;
 const NOT_IMPLEMENTED = 238;
+const DUPLICATE_KEY = 11000;
 
 /**
  * Mid-term memory on a MongoDB-wire server: MongoDB, Firestore with MongoDB compatibility, or
@@ -294,6 +295,21 @@ export class MongoMidTermStore implements MidTermStore {
   async upsert(item: StoredItem, expiresAt?: Date): Promise<void> {
     const doc = documentOf(item, expiresAt, new Date());
     await this.documents.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async insertIfAbsent(item: StoredItem, expiresAt?: Date): Promise<boolean> {
+    const doc = documentOf(item, expiresAt, new Date());
+    try {
+      // `_id` is unique: of concurrent inserts the server accepts one and refuses the rest.
+      await this.documents.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+    }
+    // Taken, unless what holds the id has expired (the TTL monitor removes it only every minute):
+    // replaced only if still expired, so one of several concurrent takers wins.
+    const replaced = await this.documents.replaceOne({ _id: doc._id, expiresAt: { $lte: new Date() } }, doc);
+    return replaced.modifiedCount === 1;
   }
 
   async get(id: string, tenantId?: TenantFilter): Promise<StoredItem | undefined> {
