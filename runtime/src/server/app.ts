@@ -28,6 +28,8 @@ export interface BuildOptions {
   readonly onFirstReady?: () => void;
   /** Backoff of the Idempotency-Key records' Redis client while it is unreachable (tests: small). @default RECONNECT_DEFAULTS */
   readonly reconnect?: ReconnectOptions;
+  /** Silence after which a streamed answer sends a comment line. @default EVENT_STREAM_KEEP_ALIVE_MS (15 s) */
+  readonly eventStreamKeepAliveMs?: number;
 }
 
 /** Cloud Run's probes: left out of traces. */
@@ -159,7 +161,7 @@ export async function buildApp(deps: ServiceDeps, options: BuildOptions = {}): P
     async (v1) => {
       await v1.register(auth, { keyring: ring, accepts: 'tenant' });
       await limited(v1);
-      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, idempotency, approvals });
+      await v1.register(messageRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, idempotency, approvals, keepAliveMs: options.eventStreamKeepAliveMs });
       await v1.register(approvalRoutes, { teams: deps.teams, requestTimeoutMs: server.requestTimeoutMs, approvals });
       await v1.register(memoryRoutes, { memory: deps.memory, idempotency });
       await v1.register(agentRoutes, { agents: deps.agents, teams: deps.teams });

@@ -47,9 +47,25 @@ export function formatJsonEvent(event: string, json: string): string {
   return `event: ${event}\ndata: ${json}\n\n`;
 }
 
-/** A stream of events to hand to `reply.send`; once ended (or its client gone), further events are dropped. */
+/**
+ * How often a streamed answer that has said nothing for a while sends a comment line: proxies
+ * close a response that stays idle too long (nginx's `proxy_read_timeout` defaults to 60 s), while
+ * a team may think longer than that between two events (a slow model, a tool). The format's
+ * comment (a line starting with `:`) is ignored by clients.
+ */
+export const EVENT_STREAM_KEEP_ALIVE_MS = 15_000;
+
+/**
+ * A stream of events to hand to `reply.send`; once ended (or its client gone), further events are
+ * dropped. From its first write, a comment goes out every `keepAliveMs` of silence.
+ */
 export class EventStream {
   private readonly output = new PassThrough();
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly keepAliveMs: number = EVENT_STREAM_KEEP_ALIVE_MS) {
+    this.output.once('close', () => clearTimeout(this.keepAlive));
+  }
 
   get readable(): Readable {
     return this.output;
@@ -60,10 +76,20 @@ export class EventStream {
   }
 
   write(chunk: string): void {
-    if (!this.output.writableEnded && !this.output.destroyed) this.output.write(chunk);
+    if (this.output.writableEnded || this.output.destroyed) return;
+    this.output.write(chunk);
+    this.quietFor(this.keepAliveMs);
   }
 
   end(): void {
+    clearTimeout(this.keepAlive);
     if (!this.output.writableEnded && !this.output.destroyed) this.output.end();
+  }
+
+  private quietFor(ms: number): void {
+    clearTimeout(this.keepAlive);
+    this.keepAlive = setTimeout(() => this.write(': keep-alive\n\n'), ms);
+    // A forgotten stream must not keep the process alive.
+    this.keepAlive.unref();
   }
 }

@@ -30,10 +30,10 @@ async function* plannerAnswer(): AsyncGenerator<RoutedStreamPart> {
   yield { type: 'finish', result: routedResult('1. Pick a date. 2. Tell the press. 3. Launch.', 'backup') };
 }
 
-async function build(llm: ScriptedStreamLlm, teams?: TeamDirectory, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; teams: TeamDirectory }> {
+async function build(llm: ScriptedStreamLlm, teams?: TeamDirectory, env: Record<string, string> = {}, keepAliveMs?: number): Promise<{ app: FastifyInstance; teams: TeamDirectory }> {
   const { memory } = embeddedMemory();
   const directory = teams ?? (await catalogOf(llm, memory));
-  const app = await buildApp({ config: parseRuntimeConfig(env), memory, teams: directory, agents: { list: () => [] } }, { logger: false });
+  const app = await buildApp({ config: parseRuntimeConfig(env), memory, teams: directory, agents: { list: () => [] } }, { logger: false, eventStreamKeepAliveMs: keepAliveMs });
   return { app, teams: directory };
 }
 
@@ -218,6 +218,42 @@ describe('a streamed answer', () => {
 
     const search = await app.inject({ method: 'POST', url: '/v1/memory/search', payload: { query: 'launch', conversationId: PLAN.conversationId } });
     expect((search.json().recent as { role?: string }[]).filter((i) => i.role === 'assistant')).toEqual([]);
+    await app.close();
+  });
+});
+
+describe('a streamed answer that goes quiet', () => {
+  it('sends a comment line while the team thinks, which clients skip: the events are the same', async () => {
+    const release = deferred();
+    const llm = new ScriptedStreamLlm(async function* () {
+      yield { type: 'text-delta', text: 'Thinking… ' };
+      await release.promise;
+      yield { type: 'text-delta', text: 'done.' };
+      yield { type: 'finish', result: routedResult('Thinking… done.') };
+    });
+    const { app } = await build(llm, undefined, {}, 5);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const body = await new Promise<string>((resolve, reject) => {
+      const client = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: URL, headers: { ...SSE, 'content-type': 'application/json' } });
+      client.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        // The model is held until a keep-alive comment has arrived: no clock decides the outcome.
+        response.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes(': keep-alive\n\n')) release.resolve();
+        });
+        response.on('end', () => resolve(text));
+        response.on('error', reject);
+      });
+      client.on('error', reject);
+      client.end(JSON.stringify({ conversationId: 'slow', content: 'Plan the steps for our launch' }));
+    });
+    expect(body).toMatch(/^: keep-alive$/m);
+    const events = parseEvents(body);
+    expect(events.filter((e) => e.event === 'delta').map((e) => (e.data as { text: string }).text).join('')).toBe('Thinking… done.');
+    expect(events.at(-1)?.event).toBe('done');
     await app.close();
   });
 });

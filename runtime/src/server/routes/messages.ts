@@ -59,7 +59,7 @@ const EVENTS_DESCRIPTION =
   '`{error: {code, message, details?}}`, for a failure after the first event). A failure before the first event is an ordinary ' +
   'error status. The reply is stored in memory before `done`; closing the connection aborts the run.';
 
-const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute; approvals: ApprovalStore }> = async (app, options) => {
+const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTimeoutMs: number; idempotency: IdempotentRoute; approvals: ApprovalStore; keepAliveMs?: number }> = async (app, options) => {
   app.post(
     '/teams/:teamId/messages',
     {
@@ -105,7 +105,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
       const answerOf = (result: TeamResponse): Answer => answerOfRun(result, conversationId, request.log);
       if (wantsEventStream(request)) {
         const pending = (error: unknown) => pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
-        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf), pending);
+        return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf), pending, options.keepAliveMs);
       }
       let result: TeamResponse;
       try {
@@ -134,8 +134,9 @@ async function streamAnswer(
   idempotency: IdempotentRoute,
   run: (events: RunEvents) => Promise<Answer>,
   pending: (error: unknown) => Promise<object | undefined>,
+  keepAliveMs?: number,
 ): Promise<FastifyReply> {
-  const stream = new EventStream();
+  const stream = new EventStream(keepAliveMs);
   let started!: () => void;
   const firstEvent = new Promise<void>((resolve) => {
     started = resolve;
