@@ -127,6 +127,7 @@ export const GOOGLE_API_CALLS: readonly GoogleApiCall[] = Object.freeze([
   // An external MongoDB (Atlas) is no Google API: its user and password are the URI's.
   { method: `${FIRESTORE_MONGODB}.Find`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'read mid-term memories (findOne, find)' },
   { method: `${FIRESTORE_MONGODB}.Update`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'write mid-term memories (replaceOne with upsert)' },
+  { method: `${FIRESTORE_MONGODB}.Insert`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'claim a run stopped for approval once (insertOne: insertIfAbsent)' },
   { method: `${FIRESTORE_MONGODB}.Delete`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'forget mid-term memories (deleteOne, deleteMany)' },
   { method: `${FIRESTORE_MONGODB}.ListIndexes`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'verify at start that the indexes the infrastructure declares exist' },
   { method: `${FIRESTORE_MONGODB}.Ping`, caller: 'runtime', callSites: MID_TERM, targets: firestore, purpose: 'readiness probe' },
@@ -150,6 +151,7 @@ export const MONGODB_DRIVER_COMMANDS: Readonly<Record<string, string>> = Object.
   find: 'Find',
   findOne: 'Find',
   replaceOne: 'Update',
+  insertOne: 'Insert',
   deleteOne: 'Delete',
   deleteMany: 'Delete',
   listIndexes: 'ListIndexes',

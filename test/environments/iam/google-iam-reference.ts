@@ -81,6 +81,11 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, MethodPermissions>> = {
     source: MONGODB_TABLE,
     note: 'datastore.entities.create is "for upsert only"; the runtime replaces with upsert: true.',
   },
+  'google.firestore.mongodbcompatible.Insert': {
+    permissions: ['datastore.entities.create'],
+    source: MONGODB_TABLE,
+    note: 'The stored excerpts of the table did not show the Insert row; datastore.entities.create is what the table gives for creating a document (Update lists it "for upsert only"). Verify on the live page when next editing.',
+  },
   'google.firestore.mongodbcompatible.Delete': {
     permissions: ['datastore.entities.delete'],
     source: MONGODB_TABLE,
