@@ -103,6 +103,20 @@ describe('LocalEmbedder\'s worker threads', () => {
     }
   });
 
+  it('fails what is under way when closed, and starts no worker afterwards', async () => {
+    const started: Worker[] = [];
+    const pool = new LocalEmbedder({ onWorker: (worker) => started.push(worker) });
+    const verifying = expect(pool.verify()).rejects.toThrow(/the local embedder bge-small-en-v1.5 was closed/);
+    await pool.close();
+    await verifying;
+    expect(started).toEqual([]);
+    await pool.verify();
+    const embedding = expect(pool.embed(['closed before it is sent', 'and this'], 'document')).rejects.toThrow(/was closed/);
+    await pool.close();
+    await embedding;
+    expect(started).toHaveLength(2);
+  });
+
   it('fails at start, naming the model, when the model file is not a model', async () => {
     const { spec, jar } = fakeModel();
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-models-'));

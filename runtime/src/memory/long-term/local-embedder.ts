@@ -47,6 +47,8 @@ interface PoolWorker {
   readonly tasks: Map<number, Task>;
   started: boolean;
   dead: boolean;
+  /** Fails its texts and its start, and frees its slot; once. */
+  fail(error: EmbeddingError): void;
 }
 
 export interface LocalEmbedderOptions extends EnsureModelOptions {
@@ -93,6 +95,7 @@ export class LocalEmbedder implements Embedder {
   private loading: Promise<Loaded> | undefined;
   private readonly pool: (PoolWorker | undefined)[];
   private nextTaskId = 0;
+  private epoch = 0;
 
   constructor(options: LocalEmbedderOptions = {}) {
     const { spec = BGE_SMALL_EN_V15, workers = Math.min(2, os.availableParallelism()), onWorker, ...ensure } = options;
@@ -108,7 +111,7 @@ export class LocalEmbedder implements Embedder {
 
   /** Loads the model (downloading it once when missing), starts the workers and checks the width. */
   async verify(): Promise<void> {
-    const loaded = await this.load();
+    const loaded = await this.current();
     await Promise.all(this.pool.map((_, slot) => this.worker(loaded, slot).ready));
     const [probe] = await this.embed(['width probe'], 'query');
     if (probe.length !== this.dimensions) {
@@ -122,21 +125,30 @@ export class LocalEmbedder implements Embedder {
 
   private async embedTexts(texts: readonly string[], purpose: 'document' | 'query'): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
-    const loaded = await this.load();
+    const loaded = await this.current();
     const prefix = purpose === 'query' ? this.spec.queryInstruction : '';
     // One text per inference: the int8 model quantizes its activations with one scale per tensor,
     // so in a batch a text's vector would depend on its neighbours and their padding (cosine 0.994
     // to itself alone, measured). Alone, a text always gets the same vector. Batches of 32 would
-    // cost 1.6 ms a text instead of 3.6 on 2 cores; writes come one at a time anyway. The texts of
-    // one call spread over the workers; token ids are at most 512 numbers a text, so a burst of
-    // writes queues little beyond its own texts.
+    // cost 1.6 ms a text instead of 2.6 with two workers busy on 2 cores; writes come one at a time
+    // anyway. The texts of one call spread over the workers; token ids are at most 512 numbers a
+    // text, so a burst of writes queues little beyond its own texts.
     return Promise.all(texts.map((text) => this.run(loaded, this.tokenIds(loaded, prefix + text.slice(0, this.spec.maxTokens * CHARS_PER_TOKEN_KEPT)))));
   }
 
   async close(): Promise<void> {
+    this.epoch++;
     this.loading = undefined;
     const workers = this.pool.splice(0, this.size, ...new Array<undefined>(this.size).fill(undefined));
     await Promise.all(workers.map((w) => w && this.stop(w, 'the local embedder was closed')));
+  }
+
+  /** The loaded model, unless `close()` was called meanwhile (then no worker may start). */
+  private async current(): Promise<Loaded> {
+    const epoch = this.epoch;
+    const loaded = await this.load();
+    if (epoch !== this.epoch) throw new EmbeddingError('unavailable', `the local embedder ${this.model} was closed`);
+    return loaded;
   }
 
   private load(): Promise<Loaded> {
@@ -198,18 +210,24 @@ export class LocalEmbedder implements Embedder {
     let failed!: (error: Error) => void;
     const ready = new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject)));
     ready.catch(() => undefined); // reported through the texts in flight, or by verify()
-    const entry: PoolWorker = { worker, ready, tasks: new Map(), started: false, dead: false };
+    const entry: PoolWorker = {
+      worker,
+      ready,
+      tasks: new Map(),
+      started: false,
+      dead: false,
+      fail: (error) => {
+        if (entry.dead) return;
+        entry.dead = true;
+        if (this.pool[slot] === entry) this.pool[slot] = undefined; // the next text starts another
+        failed(error);
+        for (const task of entry.tasks.values()) task.reject(error);
+        entry.tasks.clear();
+      },
+    };
     this.pool[slot] = entry;
     // Referenced while loading or with texts in flight, so an idle pool keeps no process alive.
     const idle = () => entry.started && entry.tasks.size === 0 && worker.unref();
-    const fail = (error: EmbeddingError) => {
-      if (entry.dead) return;
-      entry.dead = true;
-      if (this.pool[slot] === entry) this.pool[slot] = undefined; // the next text starts another
-      failed(error);
-      for (const task of entry.tasks.values()) task.reject(error);
-      entry.tasks.clear();
-    };
     worker.on('message', (message: { ready: true } | { id: number; vector?: Float32Array; error?: string }) => {
       if ('ready' in message) {
         entry.started = true;
@@ -223,17 +241,14 @@ export class LocalEmbedder implements Embedder {
       if (message.vector) task.resolve(message.vector);
       else task.reject(new EmbeddingError('bad-response', `the local model ${this.model} failed on a text: ${message.error}`));
     });
-    worker.on('error', (error) => fail(new EmbeddingError('unavailable', `the local model ${this.model} failed in its worker thread: ${error.message}`, undefined, { cause: error })));
-    worker.on('exit', (code) => fail(new EmbeddingError('unavailable', `the local model's worker thread stopped (exit code ${code}) with ${entry.tasks.size} text(s) in flight`)));
+    worker.on('error', (error) => entry.fail(new EmbeddingError('unavailable', `the local model ${this.model} failed in its worker thread: ${error.message}`, undefined, { cause: error })));
+    worker.on('exit', (code) => entry.fail(new EmbeddingError('unavailable', `the local model's worker thread stopped (exit code ${code}) with ${entry.tasks.size} text(s) in flight`)));
     this.onWorker?.(worker);
     return entry;
   }
 
   private async stop(entry: PoolWorker, reason: string): Promise<void> {
-    const error = new EmbeddingError('unavailable', `${reason} with ${entry.tasks.size} text(s) in flight`);
-    for (const task of entry.tasks.values()) task.reject(error);
-    entry.tasks.clear();
-    entry.dead = true;
+    entry.fail(new EmbeddingError('unavailable', `${reason} with ${entry.tasks.size} text(s) in flight`));
     await entry.worker.terminate();
   }
 }
