@@ -4,7 +4,6 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { zipSync } from 'fflate';
 import { LOCAL_EMBEDDING_MODEL, RuntimeSettings as S, parseRuntimeConfig } from '../../runtime/src/contract';
 import { createMemory } from '../../runtime/src/memory/create-memory';
@@ -67,84 +66,6 @@ describe('LocalEmbedder (bge-small-en-v1.5, int8, in process)', () => {
     expect(await embedder.embed([texts[69]], 'document')).toEqual([many[69]]);
   });
 });
-
-describe('LocalEmbedder\'s worker threads', () => {
-  it('gives texts embedded at once across the workers the vectors they get one after another', async () => {
-    const started: Worker[] = [];
-    const pool = new LocalEmbedder({ workers: 2, onWorker: (worker) => started.push(worker) });
-    try {
-      const texts = Array.from({ length: 24 }, (_, i) => `note ${i}: ${'the meeting moved to Thursday '.repeat(1 + (i % 4))}`);
-      const serial: Float32Array[] = [];
-      for (const text of texts) serial.push(...(await embedder.embed([text], 'document')));
-      const answered = new Set<number>();
-      for (const worker of await startedWorkers(pool, started)) worker.on('message', () => answered.add(worker.threadId));
-      const concurrent = await Promise.all([pool.embed(texts.slice(0, 12), 'document'), ...texts.slice(12).map((text) => pool.embed([text], 'document'))]);
-      expect(concurrent.flat()).toEqual(serial);
-      expect(answered.size).toBe(2);
-    } finally {
-      await pool.close();
-    }
-  });
-
-  it('fails the texts of a worker that stops, with a clear error, and starts another for the next', async () => {
-    const started: Worker[] = [];
-    const pool = new LocalEmbedder({ workers: 1, onWorker: (worker) => started.push(worker) });
-    try {
-      const [first] = await startedWorkers(pool, started);
-      void first.terminate(); // the exit arrives after the texts below are sent to it
-      const error = await pool.embed(['lost with its worker', 'and this one'], 'document').catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(EmbeddingError);
-      expect(error).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/the local model's worker thread stopped \(exit code 1\) with 2 text\(s\) in flight/) });
-      const [again] = await pool.embed(['lost with its worker'], 'document');
-      expect(again).toEqual((await embedder.embed(['lost with its worker'], 'document'))[0]);
-      expect(started).toHaveLength(2);
-    } finally {
-      await pool.close();
-    }
-  });
-
-  it('fails what is under way when closed, and starts no worker afterwards', async () => {
-    const started: Worker[] = [];
-    const pool = new LocalEmbedder({ onWorker: (worker) => started.push(worker) });
-    const verifying = expect(pool.verify()).rejects.toThrow(/the local embedder bge-small-en-v1.5 was closed/);
-    await pool.close();
-    await verifying;
-    expect(started).toEqual([]);
-    await pool.verify();
-    const embedding = expect(pool.embed(['closed before it is sent', 'and this'], 'document')).rejects.toThrow(/was closed/);
-    await pool.close();
-    await embedding;
-    expect(started).toHaveLength(2);
-  });
-
-  it('fails at start, naming the model, when the model file is not a model', async () => {
-    const { spec, jar } = fakeModel();
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestra-models-'));
-    try {
-      const { unzipSync } = await import('fflate');
-      const entries = unzipSync(jar);
-      const real = await ensureLocalModel(BGE_SMALL_EN_V15);
-      const tokenizer = { name: 't.json', sha256: createHash('sha256').update(real.tokenizer).digest('hex') };
-      fs.mkdirSync(path.join(directory, spec.id));
-      fs.writeFileSync(path.join(directory, spec.id, 'm.onnx'), entries['m.onnx']);
-      fs.writeFileSync(path.join(directory, spec.id, 't.json'), real.tokenizer);
-      const broken = new LocalEmbedder({ spec: { ...spec, tokenizer }, directory, download: false });
-      const error = await broken.verify().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(EmbeddingError);
-      expect(error).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/the local model fake-model failed in its worker thread: .+/) });
-      await expect(broken.embed(['still broken'], 'document')).rejects.toThrow(/fake-model failed in its worker thread/);
-      await broken.close();
-    } finally {
-      fs.rmSync(directory, { recursive: true, force: true });
-    }
-  });
-});
-
-/** The pool's workers once loaded (verify() starts them all). */
-async function startedWorkers(pool: LocalEmbedder, started: readonly Worker[]): Promise<readonly Worker[]> {
-  await pool.verify();
-  return started;
-}
 
 describe('the embedded default', () => {
   it('is the local model, hybrid at its own weight', () => {
