@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { completion, send, sendStream, words } from '../test/servers/openai-compatible-server';
 
 export const ANSWER = 'The quick brown fox jumps over the lazy dog near the quiet river bank at dawn.';
 export const PRIMARY_MODEL = 'up-primary';
@@ -28,12 +29,10 @@ export interface FaultServer {
   readonly url: string;
   readonly requests: UpstreamRequest[];
   fault: Fault;
-  /** How long `timeout` holds the primary's answer, and the bound of `jitter`'s delay. */
-  readonly holdMs: number;
-  readonly jitterMs: number;
   stop(): Promise<void>;
 }
 
+/** `holdMs`: how long `timeout` holds the primary's answer; `jitterMs`: the bound of `jitter`'s delay. */
 export async function startFaultServer(random: () => number, options: { holdMs: number; jitterMs: number }): Promise<FaultServer> {
   const requests: UpstreamRequest[] = [];
   const state: { fault: Fault } = { fault: 'jitter' };
@@ -87,8 +86,6 @@ export async function startFaultServer(random: () => number, options: { holdMs: 
     set fault(f: Fault) {
       state.fault = f;
     },
-    holdMs: options.holdMs,
-    jitterMs: options.jitterMs,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -108,34 +105,20 @@ function fallbackText(messages: readonly { role: string; content: string }[], ra
   return tail + rest;
 }
 
-function words(text: string): string[] {
-  return text.match(/\S*\s*/g)?.filter((w) => w !== '') ?? [];
-}
-
-const chunk = (model: string, delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+/** ANSWER's usage: 20 prompt tokens, a token a word. */
+const usageOf = (text: string) => ({ prompt_tokens: 20, completion_tokens: words(text).length });
 
 function answer(res: http.ServerResponse, stream: boolean, text: string): void {
   if (res.destroyed) return;
-  const usage = { prompt_tokens: 20, completion_tokens: words(text).length, total_tokens: 20 + words(text).length };
-  if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1_700_000_000, model: 'up', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage }));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.write(chunk('up', { role: 'assistant', content: '' }, null) + words(text).map((w) => chunk('up', { content: w }, null)).join('') + chunk('up', {}, 'stop'));
-  res.write(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'up', choices: [], usage })}\n\n`);
-  res.end('data: [DONE]\n\n');
+  if (!stream) return send(res, 200, completion(0, 'up', { role: 'assistant', content: text }, 'stop', usageOf(text)));
+  sendStream(res, { n: 0, model: 'up', includeUsage: true }, words(text).map((content) => ({ content })), 'stop', usageOf(text));
 }
 
 /** Sends these deltas, then cuts the connection (no finish, no [DONE]). */
 function cut(res: http.ServerResponse, deltas: readonly string[]): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  // Cut once the deltas are on the wire: a destroy before the corked write would drop the headers too.
-  res.write(chunk('up', { role: 'assistant', content: '' }, null) + deltas.map((w) => chunk('up', { content: w }, null)).join(''), () => setTimeout(() => res.destroy(), 20));
+  sendStream(res, { n: 0, model: 'up', includeUsage: true }, deltas.map((content) => ({ content })), 'cut');
 }
 
 function error(res: http.ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code } }));
+  send(res, status, { error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code } }, headers);
 }

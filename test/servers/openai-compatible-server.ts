@@ -202,7 +202,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
   };
 }
 
-function completion(n: number, model: string, message: object, finishReason: string, usage = { prompt_tokens: 10, completion_tokens: 5 }) {
+/** A chat completion body (OpenAI's "The chat completion object"). Also the router bench's upstream's. */
+export function completion(n: number, model: string, message: object, finishReason: string, usage = { prompt_tokens: 10, completion_tokens: 5 }) {
   return {
     id: `chatcmpl-${n}`,
     object: 'chat.completion',
@@ -214,11 +215,11 @@ function completion(n: number, model: string, message: object, finishReason: str
 }
 
 /** `text` cut after each space, the spaces kept: several content deltas that join back to it. */
-function words(text: string): string[] {
+export function words(text: string): string[] {
   return text.match(/\S*\s*/g)?.filter((w) => w !== '') ?? [];
 }
 
-interface StreamOptions {
+export interface StreamOptions {
   /** `stream_options.include_usage`: a last chunk with `usage` and no choices. */
   readonly includeUsage: boolean;
 }
@@ -239,11 +240,14 @@ function toolCallDeltas(calls: readonly ScriptedToolCall[], n: number): object[]
 }
 
 /**
- * OpenAI's streamed chat completion (server-sent events of `chat.completion.chunk`, the finish
- * reason in the last one with choices, then the usage chunk when asked for, then `data: [DONE]`).
+ * OpenAI's streamed chat completion (API reference, "Create chat completion", `stream`: "data-only
+ * server-sent events", the stream "terminated by a `data: [DONE]` message"; "The chat completion
+ * chunk object"): chunks of `chat.completion.chunk`, the finish reason in the last one with
+ * choices, then the usage chunk when `stream_options.include_usage` asked for it, then `[DONE]`.
  * `cut`: the connection is cut after the deltas instead; `hold`: it stays open until the client leaves.
+ * Also the router bench's upstream's.
  */
-function sendStream(
+export function sendStream(
   res: http.ServerResponse,
   stream: StreamOptions & { readonly n: number; readonly model: string },
   deltas: readonly object[],
@@ -267,7 +271,7 @@ function sendStream(
   res.end('data: [DONE]\n\n');
 }
 
-function send(res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+export function send(res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

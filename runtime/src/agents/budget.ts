@@ -13,7 +13,7 @@
  * budgeted without knowing of it.
  */
 import { z } from 'zod';
-import type { LlmConfig, LlmDeploymentConfig, Problem } from '../contract';
+import { type LlmConfig, type LlmDeploymentConfig, type Problem, generalFallbacks } from '../contract';
 import type { ChatRequest, ChatResult } from '../llm/types';
 import { BudgetExceededError, BudgetRequestError } from './errors';
 import type { TraceRecorder } from './trace';
@@ -105,7 +105,7 @@ export class LlmPricing {
     const members = (group: string) => config.deployments.filter((d) => groupOf(d) === group || d.name === group).map((d) => d.name);
     const reach = new Map<string, readonly string[]>();
     for (const group of new Set(config.deployments.flatMap((d) => [d.name, groupOf(d)]))) {
-      const general = config.fallbacks[group] ?? (config.defaultFallbacks ?? []).filter((g) => g !== group);
+      const general = generalFallbacks(group, config.fallbacks, config.defaultFallbacks);
       const lists = [general, config.contextWindowFallbacks[group] ?? [], config.contentPolicyFallbacks?.[group] ?? []];
       reach.set(group, [...new Set([group, ...lists.flat()].flatMap(members))]);
     }

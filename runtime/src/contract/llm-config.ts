@@ -171,19 +171,36 @@ export const LlmConfigDocumentSchema = z
       if (d.provider !== 'vertex-gemini' && d.location !== undefined) ctx.addIssue({ code: 'custom', path: ['deployments', i, 'location'], message: `only for vertex-gemini, not ${d.provider}` });
     });
     for (const issue of groupIssues(config.deployments)) ctx.addIssue({ code: 'custom', ...issue });
-    const groups = groupNames(config.deployments);
-    for (const field of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
-      for (const issue of fallbackIssues(groups, field, config[field])) ctx.addIssue({ code: 'custom', ...issue });
-    }
-    config.defaultFallbacks?.forEach((name, j) => {
-      if (!groups.includes(name)) ctx.addIssue({ code: 'custom', path: ['defaultFallbacks', j], message: `unknown deployment "${name}"` });
-    });
-    for (const group of Object.keys(config.groupRoutingStrategy ?? {})) {
-      if (!groups.includes(group)) ctx.addIssue({ code: 'custom', path: ['groupRoutingStrategy', group], message: `unknown group "${group}"` });
-    }
+    for (const issue of routingNameIssues(groupNames(config.deployments), config)) ctx.addIssue({ code: 'custom', ...issue });
     const { initialMs, maxMs } = config.backoff ?? {};
     if (initialMs !== undefined && maxMs !== undefined && maxMs < initialMs) ctx.addIssue({ code: 'custom', path: ['backoff', 'maxMs'], message: `expected at least initialMs (${initialMs})` });
   });
+
+/**
+ * Problems with every name the routing knobs give (the three fallback lists, `defaultFallbacks`,
+ * `groupRoutingStrategy`'s keys) over the groups `groups`. Shared by this schema and the router's options.
+ */
+export function routingNameIssues(
+  groups: readonly string[],
+  knobs: Partial<Record<'fallbacks' | 'contextWindowFallbacks' | 'contentPolicyFallbacks', Readonly<Record<string, readonly string[]>>>> & {
+    readonly defaultFallbacks?: readonly string[];
+    readonly groupRoutingStrategy?: Readonly<Record<string, unknown>>;
+  },
+): PathIssue[] {
+  const issues = (['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const).flatMap((field) => fallbackIssues(groups, field, knobs[field]));
+  knobs.defaultFallbacks?.forEach((name, j) => {
+    if (!groups.includes(name)) issues.push({ path: ['defaultFallbacks', j], message: `unknown deployment "${name}"` });
+  });
+  for (const group of Object.keys(knobs.groupRoutingStrategy ?? {})) {
+    if (!groups.includes(group)) issues.push({ path: ['groupRoutingStrategy', group], message: `unknown group "${group}"` });
+  }
+  return issues;
+}
+
+/** `group`'s general fallbacks: its own list, else `defaultFallbacks` without itself (LiteLLM's `default_fallbacks`). */
+export function generalFallbacks(group: string, fallbacks: Readonly<Record<string, readonly string[]>>, defaultFallbacks: readonly string[] = []): readonly string[] {
+  return fallbacks[group] ?? defaultFallbacks.filter((g) => g !== group);
+}
 
 /** The names callers and fallbacks may use: each deployment's group (its own name when it has none), in order of first appearance. */
 export function groupNames(deployments: readonly { readonly name: string; readonly group?: string }[]): string[] {

@@ -4,7 +4,7 @@ import type { RouterStateStore } from './router-state';
 import type { LlmErrorKind } from './types';
 
 /** Counters are per clock minute, like LiteLLM's (`{id}:fails:{HH-MM}`). */
-export const MINUTE_MS = 60_000;
+const MINUTE_MS = 60_000;
 /** A minute's counter outlives the minute a little, so a late read still finds it; then it expires. */
 const COUNTER_TTL_MS = 2 * MINUTE_MS;
 

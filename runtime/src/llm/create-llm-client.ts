@@ -16,8 +16,11 @@ export interface LlmClientOptions {
  */
 export function createLlmClient(config: LlmConfig, google: GoogleConfig = {}, options: LlmClientOptions = {}): ModelRouter {
   if (config.sharedState === 'redis' && !options.redis) throw new Error('sharedState "redis" needs a Redis client (the runtime\'s ORCHESTRA_REDIS_*)');
+  // The router's options carry the configuration's names: everything but what is built here.
+  const { deployments, sharedState: _sharedState, allowOfflineOnly: _allowOfflineOnly, apiKeys: _apiKeys, ...knobs } = config;
   return new ModelRouter({
-    deployments: config.deployments.map((d) => ({
+    ...knobs,
+    deployments: deployments.map((d) => ({
       name: d.name,
       model: modelOf(d, d.timeoutMs ?? config.timeoutMs, config, google),
       timeoutMs: d.timeoutMs,
@@ -26,22 +29,6 @@ export function createLlmClient(config: LlmConfig, google: GoogleConfig = {}, op
       tpm: d.tpm,
       weight: d.weight,
     })),
-    fallbacks: config.fallbacks,
-    contextWindowFallbacks: config.contextWindowFallbacks,
-    contentPolicyFallbacks: config.contentPolicyFallbacks,
-    defaultFallbacks: config.defaultFallbacks,
-    maxFallbacks: config.maxFallbacks,
-    retries: config.retries,
-    retryPolicy: config.retryPolicy,
-    timeoutMs: config.timeoutMs,
-    cooldownMs: config.cooldownMs,
-    allowedFails: config.allowedFails,
-    allowedFailsPolicy: config.allowedFailsPolicy,
-    backoff: config.backoff,
-    maxRetryAfterMs: config.maxRetryAfterMs,
-    routingStrategy: config.routingStrategy,
-    groupRoutingStrategy: config.groupRoutingStrategy,
-    routingStrategyArgs: config.routingStrategyArgs,
     ...(config.sharedState === 'redis' && options.redis ? { state: new RedisRouterState(options.redis, LLM_ROUTER_DEFAULTS.redisKeyPrefix) } : {}),
   });
 }

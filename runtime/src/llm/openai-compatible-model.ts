@@ -86,8 +86,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       timer = setTimeout(() => idle.abort(), this.timeoutMs);
     };
     touch();
-    const deadline = idle.signal;
-    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, deadline]) : deadline;
+    const { signal, deadline } = this.signals(request, idle.signal);
     // Tool calls by their `index`: the id and name come in the first delta, the arguments in pieces.
     const calls = new Map<number, { id?: string; name: string; arguments: string }>();
     let finishReason: FinishReason | undefined;
@@ -133,8 +132,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   /** Our own deadline instead of the SDK's `timeout`: its signal tells a timeout from the caller's
    * abort, where the SDK's classification rests on `instanceof` checks that fail when fetch's
    * errors come from another realm (as under Jest). */
-  private signals(request: ChatRequest): { signal: AbortSignal; deadline: AbortSignal } {
-    const deadline = AbortSignal.timeout(this.timeoutMs);
+  private signals(request: ChatRequest, deadline: AbortSignal = AbortSignal.timeout(this.timeoutMs)): { signal: AbortSignal; deadline: AbortSignal } {
     return { signal: request.abortSignal ? AbortSignal.any([request.abortSignal, deadline]) : deadline, deadline };
   }
 

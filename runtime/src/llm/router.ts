@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { recordChatContent } from '../telemetry/spans';
 import { ExponentialBackoff, TaskCancelledError, TimeoutStrategy, timeout, type IBackoff } from 'cockatiel';
-import { LLM_FAILURE_KINDS, LLM_ROUTER_DEFAULTS, ROUTING_STRATEGIES, type LlmFailureKind, type Problem, type RoutingStrategy, ValidationError, fallbackIssues, formatPath, groupIssues, groupNames } from '../contract';
+import { LLM_FAILURE_KINDS, LLM_ROUTER_DEFAULTS, ROUTING_STRATEGIES, type LlmFailureKind, type Problem, type RoutingStrategy, ValidationError, formatPath, groupIssues, generalFallbacks, groupNames, routingNameIssues } from '../contract';
 import { Cooldowns } from './cooldowns';
 import { contentFilteredError, failureKindOf, fallbackKindOf, overLimitError, type FallbackKind } from './router-errors';
 import { MemoryRouterState, type RouterStateStore } from './router-state';
@@ -92,7 +92,7 @@ export interface ChatOptions {
  * One attempt's work on a deployment: a whole chat here; a streaming call passes its own (the
  * stream opened up to its first token) and reuses the choice, retries, cooldowns and fallbacks.
  */
-export interface AttemptSpec<T> {
+interface AttemptSpec<T> {
   run(deployment: RouterDeployment, request: ChatRequest): Promise<T>;
   /** A result that counts as a failure (a filtered completion when content-policy fallbacks exist). */
   reject?(value: T, deployment: RouterDeployment, contentPolicyFallbacks: boolean): LlmError | undefined;
@@ -389,7 +389,7 @@ export class ModelRouter implements LlmClient {
   }
 
   /** The whole routed call for any kind of attempt: groups, retries, fallbacks. */
-  async route<T>(request: ChatRequest, options: ChatOptions, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string; attempts: Attempt[] }> {
+  private async route<T>(request: ChatRequest, options: ChatOptions, spec: AttemptSpec<T>): Promise<{ value: T; deployment: string; attempts: Attempt[] }> {
     const call = this.startCall(request, options);
     const { value, deployment } = await this.proceed(call, spec);
     return { value, deployment: deployment.name, attempts: call.attempts };
@@ -528,7 +528,7 @@ export class ModelRouter implements LlmClient {
 
   /** The requested group's list for a kind of failure. */
   private fallbackList(group: string, kind: FallbackKind): readonly string[] {
-    const general = this.fallbacks[group] ?? this.defaultFallbacks.filter((g) => g !== group);
+    const general = generalFallbacks(group, this.fallbacks, this.defaultFallbacks);
     switch (kind) {
       case 'general':
         return general;
@@ -643,15 +643,8 @@ function validate(options: ModelRouterOptions): void {
     if (names.indexOf(n) !== i) problems.push({ path: `deployments[${i}].name`, message: `duplicate name "${n}"` });
   });
   for (const issue of groupIssues(options.deployments)) problems.push({ path: formatPath(issue.path), message: issue.message });
-  const groups = groupNames(options.deployments);
-  for (const field of ['fallbacks', 'contextWindowFallbacks', 'contentPolicyFallbacks'] as const) {
-    for (const issue of fallbackIssues(groups, field, options[field])) problems.push({ path: formatPath(issue.path), message: issue.message });
-  }
-  options.defaultFallbacks?.forEach((g, j) => {
-    if (!groups.includes(g)) problems.push({ path: `defaultFallbacks[${j}]`, message: `unknown deployment "${g}"` });
-  });
+  for (const issue of routingNameIssues(groupNames(options.deployments), options)) problems.push({ path: formatPath(issue.path), message: issue.message });
   for (const [group, strategy] of Object.entries(options.groupRoutingStrategy ?? {})) {
-    if (!groups.includes(group)) problems.push({ path: `groupRoutingStrategy.${group}`, message: `unknown group "${group}"` });
     if (!ROUTING_STRATEGIES.includes(strategy)) problems.push({ path: `groupRoutingStrategy.${group}`, message: `expected one of ${ROUTING_STRATEGIES.join(', ')}, got ${strategy}` });
   }
   if (options.routingStrategy !== undefined && !ROUTING_STRATEGIES.includes(options.routingStrategy)) {
