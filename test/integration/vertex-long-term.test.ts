@@ -6,7 +6,8 @@ import { grpc } from 'google-gax';
 import { HashingEmbedder } from '../../runtime/src/memory/long-term/hashing-embedder';
 import { VertexEmbedder, type VertexEmbedderOptions } from '../../runtime/src/memory/long-term/vertex-embedder';
 import { termDimension } from '../../runtime/src/memory/long-term/lexical';
-import { BM25_B, BM25_K1, BM25_REFERENCE_LENGTH, type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
+import { BM25_B, BM25_K1 } from '../../runtime/src/memory/long-term/bm25-index';
+import { BM25_REFERENCE_LENGTH, type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
 import {
   DEFAULT_HYBRID_ALPHA,
   OCCURRED_AT_NAMESPACE,

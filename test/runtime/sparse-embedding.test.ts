@@ -1,5 +1,6 @@
 import { termDimension } from '../../runtime/src/memory/long-term/lexical';
-import { BM25_B, BM25_K1, BM25_REFERENCE_LENGTH, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
+import { BM25_B, BM25_K1 } from '../../runtime/src/memory/long-term/bm25-index';
+import { BM25_REFERENCE_LENGTH, documentSparseEmbedding, querySparseEmbedding } from '../../runtime/src/memory/long-term/sparse-embedding';
 
 // BM25's document-side term weight (Robertson & Zaragoza 2009) with the reference length as avgdl.
 const bm25 = (tf: number, length: number) => (tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * length) / BM25_REFERENCE_LENGTH));

@@ -242,7 +242,6 @@ export interface Reservation {
  * cannot together overdraw it.
  */
 export class RunBudget {
-  private usedTokens = 0;
   private usedCost = 0;
   private reservedTokens = 0;
   private reservedCost = 0;
@@ -264,6 +263,10 @@ export class RunBudget {
     return this.limits.maxTokens !== undefined || this.limits.maxCost !== undefined;
   }
 
+  private usedTokens(): number {
+    return this.inputTokens + this.outputTokens;
+  }
+
   get stoppedBecause(): BudgetStop | undefined {
     return this.stop;
   }
@@ -283,7 +286,7 @@ export class RunBudget {
     const price = this.costKnown ? this.pricing?.worstCase(deployment) : undefined;
     const worstCost = price ? costOf(price, promptTokens, maxOutput ?? 0) : 0;
     const { maxTokens, maxCost } = this.limits;
-    const leftTokens = maxTokens === undefined ? Infinity : maxTokens - this.usedTokens - this.reservedTokens;
+    const leftTokens = maxTokens === undefined ? Infinity : maxTokens - this.usedTokens() - this.reservedTokens;
     const leftCost = maxCost === undefined ? Infinity : maxCost - this.usedCost - this.reservedCost;
     const short = [
       ...(worstTokens > leftTokens ? [`up to ${worstTokens} tokens (${promptTokens} of prompt, estimated, + ${maxOutput} of output) and ${Math.max(0, leftTokens)} of ${maxTokens} remain`] : []),
@@ -322,7 +325,6 @@ export class RunBudget {
     const cost = price ? costOf(price, input, output) : undefined;
     this.inputTokens += input;
     this.outputTokens += output;
-    this.usedTokens += input + output;
     this.usedCost += cost ?? 0;
     this.calls++;
     return { inputTokens: input, outputTokens: output, ...(cost === undefined ? {} : { cost }), ...(estimated ? { estimated } : {}) };
@@ -342,7 +344,7 @@ export class RunBudget {
   report(): BudgetReport {
     return {
       limits: this.limits,
-      used: this.amount(this.usedTokens, this.usedCost),
+      used: this.amount(this.usedTokens(), this.usedCost),
       reserved: this.amount(this.reservedTokens, this.reservedCost),
       ...(this.stop ? { stoppedBecause: this.stop } : {}),
     };

@@ -163,7 +163,7 @@ export class FactExtractor {
 
   /** The tenant's known fact `content` nearly duplicates, if any: the closest one whose cosine passes the merge threshold. */
   private async nearest(content: string, turn: ExtractionTurn, run: ExtractionRun): Promise<StoredItem | undefined> {
-    const context = await this.memory.retrieveContext(content, turn.conversationId, { tenantId: turn.tenantId, semanticLimit: DEDUP_CANDIDATES, signal: run.signal });
+    const context = await this.memory.retrieveContext(content, turn.conversationId, { tenantId: turn.tenantId, semanticLimit: DEDUP_CANDIDATES, semanticOnly: true, signal: run.signal });
     // A failed long-term read would make every fact look new: better none stored than duplicates.
     const down = context.degraded.find((n) => n.startsWith('long-term'));
     if (down !== undefined) throw new Error(`duplicates not checked: ${down}`);

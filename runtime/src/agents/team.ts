@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { joinPath } from '../contract';
-import { MemoryErasedError, MemoryValidationError, MemoryWriteError } from '../memory/errors';
-import { scopedId } from '../memory/tenancy';
+import { MemoryValidationError } from '../memory/errors';
 import type { MemoryContext } from '../memory/manager';
-import type { Importance, Json } from '../memory/types';
+import type { Importance } from '../memory/types';
 import type { AgentDeps, BaseAgent } from './base-agent';
 import { type BudgetLimits, type BudgetReport, type LlmPricing, RunBudget, type RunUsage, type TeamBudget, attachBudget, runLimits, teamBudgetProblems } from './budget';
 import { AgentConfigError, BudgetExceededError, DelegationError, RunAbortedError, TeamConfigError, describeFailure } from './errors';
 import { FACT_ROLE, FactExtractor } from './fact-extractor';
+import { newTurnId, storeReply } from './stored-reply';
 import type { AgentRegistry } from './registry';
 import { type TeamConfigInput, parseTeamConfig } from './team-config';
 import type { RunEvents } from './run-events';
@@ -171,15 +170,21 @@ export class AgentTeam {
     await Promise.allSettled([...this.agents.values()].map((a) => a.close()));
   }
 
+  /** A run's trace and its budget (the team's limits, or the request's lower ones), which every model call of the run finds through the trace. */
+  private startRun(options: RunOptions): { trace: TraceRecorder; budget: RunBudget } {
+    const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
+    const budget = new RunBudget(runLimits(this.budget, options.budget, this.deps.pricing), this.deps.pricing, this.budget.maxOutputTokens);
+    attachBudget(trace, budget);
+    return { trace, budget };
+  }
+
   /**
    * Resumes a run stopped for a tool call's approval (`ToolApprovalRequired`, kept by an
    * `ApprovalStore`): the paused agent goes on and its answer is stored as the turn's reply. The
    * resumed part draws on a budget of its own, at the team's limits (or the request's lower ones).
    */
   resumeApproval(run: PendingRun, decision: ApprovalDecision, options: RunOptions = {}): Promise<TeamResult> {
-    const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
-    const budget = new RunBudget(runLimits(this.budget, options.budget, this.deps.pricing), this.deps.pricing, this.budget.maxOutputTokens);
-    attachBudget(trace, budget);
+    const { trace, budget } = this.startRun(options);
     return resumeToolRun(this.id, this.agents.get(run.agent), this.importance, this.deps.memory, run, decision, trace, budget, options);
   }
 
@@ -192,10 +197,7 @@ export class AgentTeam {
    * Either way the result's notes say so.
    */
   async processMessage(message: AgentMessage, options: RunOptions = {}): Promise<TeamResult> {
-    const limits = runLimits(this.budget, options.budget, this.deps.pricing);
-    const trace = new TraceRecorder(this.options.clock, options.events?.onStep);
-    const budget = new RunBudget(limits, this.deps.pricing, this.budget.maxOutputTokens);
-    attachBudget(trace, budget);
+    const { trace, budget } = this.startRun(options);
     const run = this.answer(message, trace, budget, options.signal, options.events);
     return options.signal ? abortable(run, options.signal, trace) : run;
   }
@@ -210,9 +212,8 @@ export class AgentTeam {
     // erasure since `asOf` cannot have happened: its check would be a mid-term read for nothing.
     const asOf = new Date();
     // Turn ids are the tenant's like every id it names, so erasing an item reaches only its own.
-    const turnId = () => (tenantId === undefined ? randomUUID() : scopedId(tenantId, randomUUID()));
     const incoming = await memory.store(
-      { id: message.id ?? turnId(), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
+      { id: message.id ?? newTurnId(tenantId), content: message.content, conversationId, tenantId, role: 'user', metadata: { ...message.metadata, teamId: this.id } },
       this.importance,
       { signal },
     );
@@ -246,24 +247,8 @@ export class AgentTeam {
     signal?.throwIfAborted();
     if (!streamed && reply.content !== '') onText?.(reply.content);
 
-    // An empty reply (a model that said nothing) is nothing to remember, and memory refuses it.
-    let replyId: string | undefined;
-    if (reply.content !== '') {
-      const metadata: Record<string, Json> = { teamId: this.id, agent: reply.agent };
-      if (reply.model !== undefined) metadata.model = reply.model;
-      if (reply.provider !== undefined) metadata.provider = reply.provider;
-      try {
-        const id = message.id === undefined ? turnId() : `${message.id}:reply`;
-        const stored = await memory.store({ id, content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, this.importance, { signal, asOf });
-        notes.push(...stored.degraded.map((n) => `write: ${n}`));
-        replyId = stored.id;
-      } catch (error) {
-        // The answer has been paid for: return it, and say the next turn will not see it.
-        if (error instanceof MemoryErasedError) notes.push(`reply not stored: ${error.message}`);
-        else if (error instanceof MemoryWriteError) notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
-        else throw error;
-      }
-    }
+    const { id: replyId, notes: replyNotes } = await storeReply(memory, this.id, this.importance, reply, { messageId: message.id, conversationId, tenantId }, { signal, asOf });
+    notes.push(...replyNotes);
     if (this.extractor) {
       // Within the request's deadline: the reply waits for its facts, so the next turn finds them.
       // The stored turn, as read back with the context: its date is the facts'. Short-term may

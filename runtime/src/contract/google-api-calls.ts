@@ -59,6 +59,9 @@ const firestore = (c: GoogleApiCallContext) => {
   return db ? [db] : [];
 };
 
+/** The publisher models of the vertex-gemini LLM deployments. */
+const geminiModels = (c: GoogleApiCallContext) => [...new Set(c.config.llm.deployments.filter((d) => d.provider === 'vertex-gemini').map((d) => publisherModel(c.config, d.model, d.location)))];
+
 const LONG_TERM = ['memory/long-term/vertex-long-term.ts'];
 const MID_TERM = ['memory/mid-term/mongo-mid-term.ts'];
 
@@ -85,14 +88,14 @@ export const GOOGLE_API_CALLS: readonly GoogleApiCall[] = Object.freeze([
     method: 'google.cloud.aiplatform.v1.PredictionService.GenerateContent',
     caller: 'runtime',
     callSites: ['llm/vertex-gemini-model.ts'],
-    targets: (c) => [...new Set(c.config.llm.deployments.filter((d) => d.provider === 'vertex-gemini').map((d) => publisherModel(c.config, d.model, d.location)))],
+    targets: geminiModels,
     purpose: 'answer with Gemini (a vertex-gemini LLM deployment)',
   },
   {
     method: 'google.cloud.aiplatform.v1.PredictionService.StreamGenerateContent',
     caller: 'runtime',
     callSites: ['llm/vertex-gemini-model.ts'],
-    targets: (c) => [...new Set(c.config.llm.deployments.filter((d) => d.provider === 'vertex-gemini').map((d) => publisherModel(c.config, d.model, d.location)))],
+    targets: geminiModels,
     purpose: 'stream an answer from Gemini (a streamed reply on a vertex-gemini LLM deployment)',
   },
   {

@@ -31,6 +31,11 @@ export type EmbeddingProvider = 'local' | 'hashing' | 'vertex' | 'openai-compati
 
 export const EMBEDDING_PROVIDERS: readonly EmbeddingProvider[] = ['local', 'hashing', 'vertex', 'openai-compatible'];
 
+/** The embedder when none is named: Vertex AI's beside a Vector Search index, else the local model. */
+export function defaultEmbeddingProvider(vectorSearch: boolean): EmbeddingProvider {
+  return vectorSearch ? 'vertex' : 'local';
+}
+
 /** How long-term memory turns text into vectors; the width is the vector index's. */
 export interface EmbeddingConfig<Ref = never> {
   /** @default - `vertex` with Vector Search, else `local` */
@@ -495,7 +500,7 @@ function parseApiKeys(raw: string | undefined, problems: Problem[]): ApiKey[] {
  */
 function parseEmbedding(env: Env, problems: Problem[], read: Reader, google: GoogleConfig, vectorSearch: boolean): EmbeddingConfig {
   const provider = read<EmbeddingProvider>(S.embeddingProvider, z.enum(EMBEDDING_PROVIDERS, { error: `one of ${EMBEDDING_PROVIDERS.join(', ')}` }));
-  const effective = provider ?? (vectorSearch ? 'vertex' : 'local');
+  const effective = provider ?? defaultEmbeddingProvider(vectorSearch);
   const openai = effective === 'openai-compatible';
   const local = effective === 'local';
   const defaultModel = openai ? undefined : local ? LOCAL_EMBEDDING_MODEL.id : DEFAULT_EMBEDDING_MODEL;

@@ -3,7 +3,7 @@
 // cannot reject unhandled. Neither layer imports the other; both import this.
 import type { ClientOptions, GoogleAuth } from 'google-gax';
 
-const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 /**
  * Google credentials could not be obtained. Raised before any Google client exists: a client

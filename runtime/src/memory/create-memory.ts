@@ -1,4 +1,4 @@
-import type { GoogleConfig, MemoryConfig, VectorSearchConfig } from '../contract';
+import { type GoogleConfig, type MemoryConfig, type VectorSearchConfig, defaultEmbeddingProvider } from '../contract';
 import { MemoryOptionsError } from './errors';
 import type { Embedder, LongTermStore } from './types';
 import { EmbeddedLongTermStore } from './long-term/embedded-long-term';
@@ -39,7 +39,7 @@ function vertexStore(vectorSearch: VectorSearchConfig, config: MemoryConfig, goo
  * contract's parser reads it.
  */
 function embedderOf(config: MemoryConfig, google: GoogleConfig, logger: CreateMemoryOptions['logger']): Embedder | undefined {
-  const { provider = config.vectorSearch ? 'vertex' : 'local', model, dimensions, baseUrl, apiKey, modelDir } = config.embedding;
+  const { provider = defaultEmbeddingProvider(config.vectorSearch !== undefined), model, dimensions, baseUrl, apiKey, modelDir } = config.embedding;
   switch (provider) {
     case 'local': {
       const { LocalEmbedder } = require('./long-term/local-embedder') as typeof import('./long-term/local-embedder');

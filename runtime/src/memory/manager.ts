@@ -6,6 +6,7 @@ import { targetsOf, tombstoneKey } from './erasure-record';
 import { Eraser } from './eraser';
 import { LayerFailure, MemoryErasedError, MemoryOptionsError, MemoryValidationError, MemoryWriteError } from './errors';
 import { isEmptyRange, parseId, parseImportance, parseItem, parseTimeRange } from './item-schema';
+import { isAlpha } from './long-term/fusion';
 import { type ErasureRecord, type ErasureTarget, type Importance, type LayerName, type LayerStatus, type LongTermStore, type MidTermStore, type ShortTermStore, type StoredItem, type TimeRange, occurredWithin } from './types';
 
 export interface MemoryManagerOptions {
@@ -82,6 +83,8 @@ export interface RetrieveOptions extends TimeRange {
   /** Restrict semantic search to the conversation itself. @default false (whole tenant) */
   readonly semanticWithinConversation?: boolean;
   readonly semanticLimit?: number;
+  /** Long-term search only: `recent` and `related` stay empty, short- and mid-term are not read (a duplicate check). @default false */
+  readonly semanticOnly?: boolean;
   /** The request's: once aborted, no layer is called and the read rejects with its reason. */
   readonly signal?: AbortSignal;
 }
@@ -166,7 +169,7 @@ export class LayeredMemoryManager {
     this.relatedLimit = options.relatedLimit ?? 20;
     this.semanticLimit = options.semanticLimit ?? 5;
     this.semanticMinScore = options.semanticMinScore ?? layers.longTerm.minRelatedScore;
-    if (options.hybridAlpha !== undefined && !(options.hybridAlpha >= 0 && options.hybridAlpha <= 1)) {
+    if (options.hybridAlpha !== undefined && !isAlpha(options.hybridAlpha)) {
       throw new MemoryOptionsError('LayeredMemoryManager', [{ path: 'hybridAlpha', message: `expected a number from 0 to 1, got ${options.hybridAlpha}` }]);
     }
     this.hybridAlpha = options.hybridAlpha;
@@ -308,10 +311,11 @@ export class LayeredMemoryManager {
       }
     };
 
+    const none = Promise.resolve([] as StoredItem[]);
     const [recent, related, semantic] = await Promise.all([
       // Short-term holds only the newest few turns of a conversation: filtered here, after the read.
-      guarded('short-term', async () => (await this.layers.shortTerm.recent(conversationId, this.recentMessages, options.tenantId)).filter((i) => !ranged || occurredWithin(i, range)), [] as StoredItem[]),
-      guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId, ranged ? range : undefined), [] as StoredItem[]),
+      options.semanticOnly ? none : guarded('short-term', async () => (await this.layers.shortTerm.recent(conversationId, this.recentMessages, options.tenantId)).filter((i) => !ranged || occurredWithin(i, range)), [] as StoredItem[]),
+      options.semanticOnly ? none : guarded('mid-term', () => this.layers.midTerm.byConversation(conversationId, this.relatedLimit + this.recentMessages, options.tenantId, ranged ? range : undefined), [] as StoredItem[]),
       guarded('long-term', () => this.semanticSearch(query, conversationId, { ...options, ...range }), [] as SemanticMatch[]),
     ]);
     // An aborted read is no degraded context: nobody is waiting for it.

@@ -39,7 +39,7 @@ export function wantsEventStream(request: FastifyRequest): boolean {
 
 /** One event, `data` as one line of JSON (JSON.stringify writes no line breaks). */
 export function formatEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return formatJsonEvent(event, JSON.stringify(data));
 }
 
 /** `formatEvent` for a body already serialized as JSON. */

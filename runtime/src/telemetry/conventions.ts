@@ -56,9 +56,6 @@ export const MEMORY = {
   /** The layers that did not answer, or partly: their names. */
   degradedLayers: 'orchestra.memory.degraded_layers',
   degraded: 'orchestra.memory.degraded',
-  /** The backend the layer runs on (redis, mongodb, vertex-vector-search, in-memory…). */
-  backend: 'orchestra.memory.backend',
-  results: 'orchestra.memory.results',
 } as const;
 
 /** One router attempt, as an event of its `chat` span. */

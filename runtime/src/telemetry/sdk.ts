@@ -20,12 +20,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTEL_VARIABLES, RuntimeSettings, parseTelemetry } from '../contract';
+import { CLOUD_PLATFORM_SCOPE } from '../google/client';
 
 /** The resource attribute naming the Google Cloud project (semantic conventions, `gcp.*`). */
 const GCP_PROJECT_ID = 'gcp.project_id';
 
 const SERVICE_NAME = 'orchestra-runtime';
-const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 export interface Telemetry {
   /** Exports the spans still buffered, then stops. */

@@ -16,10 +16,6 @@ export function setTraceContent(on: boolean): void {
   contentRecorded = on;
 }
 
-export function traceContent(): boolean {
-  return contentRecorded;
-}
-
 function tracer() {
   return trace.getTracer(TRACER_NAME);
 }

@@ -91,7 +91,7 @@ export class ApprovalStore {
     // only one of them can win, so the tool runs once. The run stays, marked, until it expires: a
     // later decision gets 409, not 404.
     const expiresAt = new Date(Date.parse(item.createdAt) + this.ttlMs);
-    const claim = { id: claimId(runId), content: '', conversationId: APPROVALS_NAMESPACE, tenantId, role: ROLE, createdAt: new Date().toISOString(), metadata: { teamId } };
+    const claim = { id: claimId(runId), content: '', conversationId: APPROVALS_NAMESPACE, tenantId, role: ROLE, createdAt: this.clock().toISOString(), metadata: { teamId } };
     if (!(await this.store.insertIfAbsent(claim, expiresAt))) return { resumed: true };
     await this.store.upsert({ ...item, metadata: { ...item.metadata, status: 'resumed' } }, expiresAt);
     return { run: JSON.parse(item.content) as PendingRun };

@@ -9,7 +9,6 @@ export const DEFAULT_MAX_RESULT_CHARS = 16_000;
 /** Model turns that may call tools before the agent must answer without them. */
 export const DEFAULT_MAX_TOOL_ROUNDS = 5;
 
-const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a name of 1-64 letters, digits, _ or -');
 
 /** A value taken from the environment at connection time, never written in the config. */
 const EnvRef = z.strictObject({
@@ -70,4 +69,3 @@ export const ToolsConfigSchema = z.strictObject({
   redactToolContent: z.boolean().default(false),
 });
 export type ToolsConfig = z.infer<typeof ToolsConfigSchema>;
-export { toolName as ToolNameSchema };

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { MemoryErasedError, MemoryWriteError } from '../../memory/errors';
 import type { LayeredMemoryManager } from '../../memory/manager';
-import { scopedId } from '../../memory/tenancy';
-import type { Importance, Json } from '../../memory/types';
+import type { Importance } from '../../memory/types';
 import type { BaseAgent } from '../base-agent';
 import { LlmAgent } from '../llm-agent';
+import { storeReply } from '../stored-reply';
 import type { RunOptions, TeamResult } from '../team';
 import type { RunBudget } from '../budget';
 import type { TraceRecorder } from '../trace';
@@ -41,22 +39,8 @@ export async function resumeToolRun(
   };
   const reply = await agent.resumePaused(run, decision, context);
   options.signal?.throwIfAborted();
-  const notes: string[] = [];
-  if (reply.content !== '') {
-    const { id: messageId, conversationId, tenantId } = run.message;
-    const metadata: Record<string, Json> = { teamId, agent: reply.agent };
-    if (reply.model !== undefined) metadata.model = reply.model;
-    if (reply.provider !== undefined) metadata.provider = reply.provider;
-    const id = messageId !== undefined ? `${messageId}:reply` : tenantId === undefined ? randomUUID() : scopedId(tenantId, randomUUID());
-    try {
-      const stored = await memory.store({ id, content: reply.content, conversationId, tenantId, role: 'assistant', metadata }, importance, { signal: options.signal });
-      notes.push(...stored.degraded.map((n) => `write: ${n}`));
-    } catch (error) {
-      if (error instanceof MemoryErasedError) notes.push(`reply not stored: ${error.message}`);
-      else if (error instanceof MemoryWriteError) notes.push(`reply not stored: ${error.failures.map((f) => `${f.layer}: ${f.reason}`).join('; ')}`);
-      else throw error;
-    }
-  }
+  const { id: messageId, conversationId, tenantId } = run.message;
+  const { notes } = await storeReply(memory, teamId, importance, reply, { messageId, conversationId, tenantId }, { signal: options.signal });
   return {
     reply,
     trace: trace.steps,

@@ -7,7 +7,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Problem } from '../../contract';
 import type { JsonSchema, ToolDefinition } from '../../llm/types';
@@ -228,7 +228,6 @@ async function connect(server: McpServerConfig, env: Readonly<Record<string, str
   if (server.stdio) {
     const { command, args, cwd } = server.stdio;
     const childEnv = Object.fromEntries(Object.entries(server.stdio.env).map(([k, v]) => [k, typeof v === 'string' ? v : envValue(v, env, `${at}.stdio.env.${k}`)]));
-    const { getDefaultEnvironment } = await import('@modelcontextprotocol/sdk/client/stdio.js');
     await client.connect(new StdioClientTransport({ command, args, cwd, env: { ...getDefaultEnvironment(), ...childEnv }, stderr: 'ignore' }));
   } else if (server.http) {
     const headers = Object.fromEntries(Object.entries(server.http.headers).map(([k, v]) => [k, envValue(v, env, `${at}.http.headers.${k}`)]));

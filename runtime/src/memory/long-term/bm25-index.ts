@@ -1,6 +1,6 @@
 import type { Ranked } from './fusion';
 import { TopK } from './top-k';
-import { terms as termsOf } from './lexical';
+import { termFrequencies, terms as termsOf } from './lexical';
 import { type RowRestricts, hasTimeRange, occurredInRange } from './vector-table';
 
 /**
@@ -76,8 +76,7 @@ export class Bm25Index {
   /** Indexes `text` under `id`, replacing what `id` had. */
   put(id: string, text: string, restricts: RowRestricts = {}): void {
     this.remove(id);
-    const frequencies = new Map<string, number>();
-    for (const term of termsOf(text)) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
+    const frequencies = termFrequencies(text);
     if (frequencies.size === 0) return;
     let length = 0;
     for (const tf of frequencies.values()) length += tf;

@@ -2,7 +2,7 @@ import { type Problem, defaultEmbeddingDimensions } from '../../contract';
 import { MemoryOptionsError } from '../errors';
 import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, type VectorMatch, type VectorSearchOptions, occurredAtOf } from '../types';
 import { Bm25Index } from './bm25-index';
-import { DEFAULT_HYBRID_ALPHA, fuseRanks } from './fusion';
+import { DEFAULT_HYBRID_ALPHA, fuseRanks, isAlpha } from './fusion';
 import { HashingEmbedder } from './hashing-embedder';
 import { type RowRestricts, type VectorPrecision, VectorTable } from './vector-table';
 
@@ -56,7 +56,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
     const problems: Problem[] = [];
     const embedder = options.embedder ?? new HashingEmbedder(defaultEmbeddingDimensions());
     const alpha = options.alpha ?? embedder.hybridAlpha ?? DEFAULT_HYBRID_ALPHA;
-    if (!(alpha >= 0 && alpha <= 1)) problems.push({ path: 'alpha', message: `expected a number from 0 to 1, got ${alpha}` });
+    if (!isAlpha(alpha)) problems.push({ path: 'alpha', message: `expected a number from 0 to 1, got ${alpha}` });
     const precision = options.precision ?? 'float32';
     if (precision !== 'float32' && precision !== 'int8') problems.push({ path: 'precision', message: `expected "float32" or "int8", got ${JSON.stringify(precision)}` });
     const capacity = options.initialCapacity;
@@ -109,7 +109,7 @@ export class EmbeddedLongTermStore implements LongTermStore {
 
   async search(query: string, options: VectorSearchOptions): Promise<VectorMatch[]> {
     const alpha = options.alpha ?? this.alpha;
-    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
+    if (!isAlpha(alpha)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
     const restricts = rowRestricts(options);
     const dense = async (limit: number) => {
       const [vector] = await this.embedder.embed([query], 'query');

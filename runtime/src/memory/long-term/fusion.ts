@@ -25,8 +25,13 @@ export interface Ranked {
  * contributing nothing; `alpha` weighs dense against lexical as Vector Search's `RRF.alpha` does.
  * Ties keep the dense order, then the lexical one. Each match keeps its source scores.
  */
+/** Whether `alpha` is a fusion weight: a number from 0 (lexical only) to 1 (dense only). */
+export function isAlpha(alpha: unknown): alpha is number {
+  return typeof alpha === 'number' && alpha >= 0 && alpha <= 1;
+}
+
 export function fuseRanks(dense: readonly Ranked[], lexical: readonly Ranked[], alpha: number, limit: number, k = RRF_K): VectorMatch[] {
-  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
+  if (!isAlpha(alpha)) throw new RangeError(`alpha must be within [0, 1], got ${alpha}`);
   const fused = new Map<string, { score: number; dense?: number; lexical?: number; order: number }>();
   dense.forEach((m, i) => fused.set(m.id, { score: alpha / (k + i + 1), dense: m.score, order: i }));
   lexical.forEach((m, i) => {

@@ -24,6 +24,7 @@
  * The dot product is then BM25 with every IDF equal to 1. Rare-word emphasis is what is lost; the
  * stop words of `lexical.ts` remove the commonest words, which would otherwise dominate.
  */
+import { bm25Term } from './bm25-index';
 import { termDimension, termFrequencies } from './lexical';
 
 /** `IndexDatapoint.SparseEmbedding` of the v1 protos: `values[i]` lies in dimension `dimensions[i]`. */
@@ -32,10 +33,6 @@ export interface SparseEmbedding {
   readonly dimensions: number[];
 }
 
-/** BM25's term-frequency saturation, at its customary value (Robertson & Zaragoza 2009). */
-export const BM25_K1 = 1.2;
-/** BM25's length normalization strength, at its customary value (ibid.). */
-export const BM25_B = 0.75;
 /**
  * The text length, in terms, that BM25's length normalization treats as ordinary (its avgdl): a
  * conversation turn or a stated fact is one or two sentences, a dozen or two words, of which the
@@ -49,8 +46,8 @@ export function documentSparseEmbedding(text: string): SparseEmbedding | undefin
   const frequencies = termFrequencies(text);
   let length = 0;
   for (const tf of frequencies.values()) length += tf;
-  const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / BM25_REFERENCE_LENGTH);
-  return sparseOf([...frequencies].map(([term, tf]) => [term, (tf * (BM25_K1 + 1)) / (tf + norm)]));
+  // BM25's term weight with an IDF of 1: a streaming index keeps no corpus statistics.
+  return sparseOf([...frequencies].map(([term, tf]) => [term, bm25Term(tf, 1, length, BM25_REFERENCE_LENGTH)]));
 }
 
 /** A query's sparse embedding: 1 per distinct term; undefined when it has no terms. */

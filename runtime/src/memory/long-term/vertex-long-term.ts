@@ -7,7 +7,7 @@ import { type Embedder, type LayerStatus, type LongTermStore, type StoredItem, t
 import { type Problem, VECTOR_QUERY_ACCESS, type VectorQueryAccess, defaultEmbeddingDimensions, matches, vertexResourceName } from '../../contract';
 import { endpointOf, googleClientOptions, initializeAll, verifiedGoogleAuth } from '../../google/client';
 import { MemoryOptionsError } from '../errors';
-import { DEFAULT_HYBRID_ALPHA, RRF_K } from './fusion';
+import { DEFAULT_HYBRID_ALPHA, RRF_K, isAlpha } from './fusion';
 
 export { DEFAULT_HYBRID_ALPHA };
 import { type SparseEmbedding, documentSparseEmbedding, querySparseEmbedding } from './sparse-embedding';
@@ -469,10 +469,6 @@ function fusedMatch(n: Neighbor, rank: number, alpha: number): VectorMatch {
     ...(alpha > 0 ? { dense: n.distance } : {}),
     ...(n.sparseDistance > 0 ? { lexical: n.sparseDistance } : {}),
   };
-}
-
-function isAlpha(alpha: number): boolean {
-  return typeof alpha === 'number' && alpha >= 0 && alpha <= 1;
 }
 
 /** One list for writes and both query protocols, so the two paths filter by the same tokens. */

@@ -103,16 +103,17 @@ const messageRoutes: FastifyPluginAsyncTypebox<{ teams: TeamDirectory; requestTi
         metadata,
       };
       const answerOf = (result: TeamResponse): Answer => answerOfRun(result, conversationId, request.log);
+      // A run stopped for a tool's approval: the 202's body (or the stream's last event).
+      const pending = (error: unknown) => pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
       if (wantsEventStream(request)) {
-        const pending = (error: unknown) => pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
         return streamAnswer(request, reply, end, options.idempotency, (events) => team.processMessage(message, { signal: end.signal, events, budget }).then(answerOf), pending, options.keepAliveMs);
       }
       let result: TeamResponse;
       try {
         result = await team.processMessage(message, { signal: end.signal, budget });
       } catch (error) {
-        const pending = await pendingApproval(error, options.approvals, request.params.teamId, request.tenant, conversationId);
-        if (pending) return reply.code(202).send(pending);
+        const stopped = await pending(error);
+        if (stopped) return reply.code(202).send(stopped);
         throw end.failure(error);
       }
       return answerOf(result);
