@@ -132,6 +132,8 @@ interface CallState {
   readonly deadline?: number;
   /** Whether the call has fallbacks at all: without, cooldowns are ignored (the caller has nothing else). */
   readonly honourCooldowns: boolean;
+  /** Whether the called group has content-policy fallbacks: a filtered completion then counts as a failure. */
+  readonly contentPolicy: boolean;
   readonly tried: Set<string>;
   /** The group attempts are made in now. */
   group: string;
@@ -263,7 +265,6 @@ export class ModelRouter implements LlmClient {
     let parts: AsyncIterator<StreamPart> | undefined;
     try {
       const call = this.startCall(original, options);
-      const contentPolicy = this.fallbackList(call.first, 'content-policy').length > 0;
       const ended = (err: unknown): LlmRouterError => {
         const attempts = err instanceof LlmRouterError ? err.attempts : call.attempts;
         if (deadlinePassed) return new LlmRouterError(attempts, new LlmError('timeout', `${call.first}: the request's deadline passed`));
@@ -326,7 +327,7 @@ export class ModelRouter implements LlmClient {
               continue;
             }
             const { type: _, ...finish } = part;
-            if (contentPolicy) {
+            if (call.contentPolicy) {
               const rejected = contentFilteredError({ text, toolCalls, ...finish }, deployment.name);
               if (rejected) throw rejected;
             }
@@ -336,8 +337,7 @@ export class ModelRouter implements LlmClient {
               usage.reported = true;
               void this.cooldowns.addTokens(deployment.name, (finish.usage.inputTokens ?? 0) + (finish.usage.outputTokens ?? 0));
             }
-            this.latency.record(deployment.name, performance.now() - startedAt);
-            call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs: Math.round(performance.now() - startedAt) });
+            this.recordSuccess(call, deployment, startedAt);
             yield* newAttempts();
             const total = usage.reported ? { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } } : {};
             const { usage: _legUsage, ...rest } = finish;
@@ -350,14 +350,7 @@ export class ModelRouter implements LlmClient {
           void parts.return?.()?.catch(() => undefined);
           if (signal.aborted) throw ended(err);
           const error = asLlmError(err, deployment, idleMs);
-          call.attempts.push({
-            ...describe(deployment),
-            outcome: 'error',
-            errorKind: error.kind,
-            ...(error.details.status !== undefined ? { status: error.details.status } : {}),
-            durationMs: Math.round(performance.now() - startedAt),
-          });
-          await this.cooldowns.failed(deployment.name, error.kind);
+          await this.recordFailure(call, deployment, error, startedAt, true);
           yield* newAttempts();
           try {
             await this.recover(call, error);
@@ -401,7 +394,8 @@ export class ModelRouter implements LlmClient {
       throw new LlmRouterError([], new LlmError('not-found', `unknown deployment "${first}" (configured: ${this.deployments.join(', ')})`));
     }
     const hasFallbacks = (['general', 'context-window', 'content-policy'] as const).some((k) => this.fallbackList(first, k).length > 0);
-    return { first, request, attempts: [], deadline: options.deadline, honourCooldowns: hasFallbacks, tried: new Set([first]), group: first, fallbacksUsed: 0, retried: {} };
+    const contentPolicy = this.fallbackList(first, 'content-policy').length > 0;
+    return { first, request, attempts: [], deadline: options.deadline, honourCooldowns: hasFallbacks, contentPolicy, tried: new Set([first]), group: first, fallbacksUsed: 0, retried: {} };
   }
 
   /** Attempts from where the call stands (its group, retries spent) until one succeeds; LlmRouterError when none can. */
@@ -483,6 +477,24 @@ export class ModelRouter implements LlmClient {
     });
   }
 
+  /** A successful attempt in the call's record and the deployment's latencies. */
+  private recordSuccess(call: CallState, deployment: RouterDeployment, startedAt: number): void {
+    this.latency.record(deployment.name, performance.now() - startedAt);
+    call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs: Math.round(performance.now() - startedAt) });
+  }
+
+  /** A failed attempt in the call's record, counted against the deployment (cooldowns) unless `counts` is false. */
+  private async recordFailure(call: CallState, deployment: RouterDeployment, error: LlmError, startedAt: number, counts: boolean): Promise<void> {
+    call.attempts.push({
+      ...describe(deployment),
+      outcome: 'error',
+      errorKind: error.kind,
+      ...(error.details.status !== undefined ? { status: error.details.status } : {}),
+      durationMs: Math.round(performance.now() - startedAt),
+    });
+    if (counts) await this.cooldowns.failed(deployment.name, error.kind);
+  }
+
   /** One recorded try; failures come out as LlmError. */
   private async attempt<T>(deployment: RouterDeployment, call: CallState, spec: AttemptSpec<T>): Promise<T> {
     const { request } = call;
@@ -494,26 +506,15 @@ export class ModelRouter implements LlmClient {
     await this.cooldowns.addRequest(deployment.name);
     try {
       const value = await policy.execute((_context, signal) => spec.run(deployment, { ...request, abortSignal: signal }), request.abortSignal);
-      const durationMs = Math.round(performance.now() - started);
       void this.cooldowns.addTokens(deployment.name, spec.tokens?.(value) ?? 0);
-      const rejected = spec.reject?.(value, deployment, this.fallbackList(call.first, 'content-policy').length > 0);
+      const rejected = spec.reject?.(value, deployment, call.contentPolicy);
       if (rejected) throw rejected;
-      if (!spec.endsLater) {
-        this.latency.record(deployment.name, performance.now() - started);
-        call.attempts.push({ ...describe(deployment), outcome: 'ok', durationMs });
-      }
+      if (!spec.endsLater) this.recordSuccess(call, deployment, started);
       return value;
     } catch (err) {
       const error = request.abortSignal?.aborted ? callerAbort(deployment.name) : asLlmError(err, deployment, ms);
-      call.attempts.push({
-        ...describe(deployment),
-        outcome: 'error',
-        errorKind: error.kind,
-        ...(error.details.status !== undefined ? { status: error.details.status } : {}),
-        durationMs: Math.round(performance.now() - started),
-      });
       // The caller giving up says nothing about the deployment's health.
-      if (!request.abortSignal?.aborted) await this.cooldowns.failed(deployment.name, error.kind);
+      await this.recordFailure(call, deployment, error, started, !request.abortSignal?.aborted);
       throw error;
     } finally {
       this.inFlight.set(deployment.name, (this.inFlight.get(deployment.name) ?? 1) - 1);
